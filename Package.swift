@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "abuse-ingest",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "abuse-ingest", targets: ["AbuseIngest"]),
+        .executable(name: "abuse-bench", targets: ["AbuseBench"]),
+        .library(name: "LogParsers", targets: ["LogParsers"]),
+        .library(name: "RegistryClient", targets: ["RegistryClient"]),
+        .library(name: "EnforcementEngine", targets: ["EnforcementEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "LogParsers", dependencies: ["CZlib"]),
+        .target(name: "RegistryClient", dependencies: ["LogParsers"]),
+        .target(name: "EnforcementEngine", dependencies: ["LogParsers", "RegistryClient"]),
+        .executableTarget(
+            name: "AbuseIngest",
+            dependencies: [
+                "LogParsers", "RegistryClient", "EnforcementEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "AbuseBench",
+            dependencies: [
+                "LogParsers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/AbuseBench"
+        ),
+        .testTarget(
+            name: "LogParsersTests",
+            dependencies: ["LogParsers"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
+    ]
+)

@@ -1,0 +1,22 @@
+import Foundation
+
+/// How to read a set of log files.
+public struct ParseOptions: Sendable {
+    /// nil: recognise each line's MTA from its program tag (raw Exim lines by their
+    /// shape); otherwise every line is read as this MTA's.
+    public var format: MTA?
+    /// The time year-less stamps are placed at or before (UTC milliseconds); nil means
+    /// each file's modification time (now, for standard input).
+    public var referenceMillis: Int64?
+    /// Zone of timestamps without an offset; nil means UTC.
+    public var timeZone: TimeZone?
+    /// Lines longer than this are counted as oversized and skipped.
+    public var maxLineLength: Int
+
+    public init(format: MTA? = nil, referenceMillis: Int64? = nil, timeZone: TimeZone? = nil, maxLineLength: Int = LineReader.defaultMaxLineLength) {
+        self.format = format
+        self.referenceMillis = referenceMillis
+        self.timeZone = timeZone
+        self.maxLineLength = maxLineLength
+    }
+}

@@ -1,0 +1,26 @@
+/// Opens a log for reading: a path or `-` for standard input, plain or gzip, told apart by
+/// the magic bytes `1f 8b`, never by the name. A file compressed twice (or three times) is
+/// unwrapped layer by layer.
+public enum LogInput {
+    static let maxNesting = 3
+
+    /// Opens `path` and returns a source of its uncompressed bytes, and whether it was gzip.
+    public static func open(path: String) throws(InputError) -> (source: ByteSource, compressed: Bool) {
+        var source: ByteSource = try FileByteSource(path: path)
+        var layers = 0
+        while true {
+            let head = try ReplayByteSource.peek(source, count: 2)
+            source = ReplayByteSource(prefix: head, upstream: source)
+            guard head.count == 2, head[0] == 0x1F, head[1] == 0x8B else { break }
+            if layers == maxNesting {
+                throw InputError(.nestingTooDeep, file: path)
+            }
+            source = try GzipByteSource(upstream: source)
+            layers += 1
+        }
+        if layers > 0 {
+            return (PrefetchingByteSource(inner: source), true)
+        }
+        return (source, false)
+    }
+}

@@ -1,0 +1,77 @@
+/// Reads the client peer from the forms MTAs log it in, always choosing the TCP peer and
+/// never an address from a HELO name.
+enum PeerScanner {
+    struct Peer {
+        var name: Range<Int>?
+        var ip: IPAddress
+        /// Index just after the peer (after `]` and any `:port`).
+        var end: Int
+    }
+
+    /// An address between `[` at `open` and the next `]`; `IPv6:` prefixes allowed.
+    static func bracketed(_ line: UnsafeRawBufferPointer, open: Int) -> (IPAddress, Int)? {
+        guard open < line.count, line[open] == UInt8(ascii: "[") else { return nil }
+        guard let close = line.index(of: UInt8(ascii: "]"), from: open + 1, to: min(line.count, open + 66)) else { return nil }
+        guard let ip = IPAddress.parse(line.slice(open + 1, close)) else { return nil }
+        return (ip, skipPort(line, close + 1))
+    }
+
+    /// Skips `:port` (digits) at `at`.
+    static func skipPort(_ line: UnsafeRawBufferPointer, _ at: Int) -> Int {
+        guard at + 1 < line.count, line[at] == UInt8(ascii: ":"), line[at + 1] >= 48, line[at + 1] <= 57 else { return at }
+        var i = at + 1
+        while i < line.count, line[i] >= 48, line[i] <= 57 { i += 1 }
+        return i
+    }
+
+    /// Postfix `name[ip]` or `[ip]`, with an optional `:port`, starting at `at`.
+    /// The name is the verified reverse name or `unknown`; it never contains `[`.
+    static func postfix(_ line: UnsafeRawBufferPointer, at: Int) -> Peer? {
+        guard let open = line.index(of: UInt8(ascii: "["), from: at, to: min(line.count, at + 300)) else { return nil }
+        if line.index(of: 0x20, from: at, to: open) != nil { return nil }
+        guard let (ip, end) = bracketed(line, open: open) else { return nil }
+        return Peer(name: open > at ? at..<open : nil, ip: ip, end: end)
+    }
+
+    /// Exim `host_and_ident`: `[name ][(helo) ][ip][:port]` at `at`. The address is the
+    /// first bracketed token outside parentheses, so a HELO of `([1.2.3.4])` never wins.
+    static func exim(_ line: UnsafeRawBufferPointer, at: Int) -> Peer? {
+        var i = at
+        var depth = 0
+        var name: Range<Int>?
+        let limit = min(line.count, at + 600)
+        var tokenStart = at
+        while i < limit {
+            let c = line[i]
+            if c == UInt8(ascii: "(") {
+                depth += 1
+            } else if c == UInt8(ascii: ")") {
+                depth = max(0, depth - 1)
+            } else if c == UInt8(ascii: "["), depth == 0, i == tokenStart {
+                guard let (ip, end) = bracketed(line, open: i) else { return nil }
+                return Peer(name: name, ip: ip, end: end)
+            } else if c == 0x20, depth == 0 {
+                if name == nil, tokenStart == at, i > at, line[at] != UInt8(ascii: "(") { name = at..<i }
+                tokenStart = i + 1
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Sendmail `relay=` value: `[user@]name [ip]`, `[ip]`, or `name [IPv6:…]` at `at`.
+    static func sendmail(_ line: UnsafeRawBufferPointer, at: Int) -> Peer? {
+        var i = at
+        if i < line.count, line[i] != UInt8(ascii: "[") {
+            let end = min(line.tokenEnd(i), line.index(of: UInt8(ascii: ","), from: i) ?? line.count)
+            var nameStart = i
+            if let atSign = line.index(of: UInt8(ascii: "@"), from: i, to: end) { nameStart = atSign + 1 }
+            let name = nameStart..<end
+            i = line.skipSpaces(end)
+            guard let (ip, after) = bracketed(line, open: i) else { return nil }
+            return Peer(name: name.isEmpty ? nil : name, ip: ip, end: after)
+        }
+        guard let (ip, after) = bracketed(line, open: i) else { return nil }
+        return Peer(name: nil, ip: ip, end: after)
+    }
+}
