@@ -29,7 +29,7 @@ let package = Package(
         .executableTarget(
             name: "AbuseBench",
             dependencies: [
-                "LogParsers",
+                "LogParsers", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AbuseBench"

@@ -17,10 +17,19 @@ final class ReplyClassifier {
     ///   - code: the SMTP reply code, 0 when the log gives none.
     ///   - enhanced: the enhanced status code (`5.1.1`), if any.
     func classify(text: UnsafeRawBufferPointer, code: UInt16, enhanced: UnsafeRawBufferPointer?) -> ReplyClassification {
+        // Lower-case copy in which `<…>` (addresses, HELO names: the client's words) is
+        // blanked, so that `<spam@x>: Relay access denied` reads as relay, not spam.
         let n = min(text.count, Self.scratchCapacity)
+        var inAngle = false
         for i in 0..<n {
             var c = text[i]
-            if c >= 65, c <= 90 { c |= 0x20 }
+            if c == UInt8(ascii: "<") { inAngle = true }
+            if inAngle {
+                if c == UInt8(ascii: ">") { inAngle = false }
+                c = 0x20
+            } else if c >= 65, c <= 90 {
+                c |= 0x20
+            }
             scratch[i] = c
         }
         let lower = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
@@ -28,6 +37,10 @@ final class ReplyClassifier {
         if code >= 400, code < 500 {
             kind = .deferred
         } else if code >= 500 {
+            kind = .rejected
+        } else if code == 0, let enhanced, enhanced.count > 0, enhanced[0] == UInt8(ascii: "4") {
+            kind = .deferred
+        } else if code == 0, let enhanced, enhanced.count > 0, enhanced[0] == UInt8(ascii: "5") {
             kind = .rejected
         } else if lower.find("temporar", from: 0) != nil || lower.find("try again", from: 0) != nil {
             kind = .deferred
@@ -56,11 +69,6 @@ final class ReplyClassifier {
         }
         if has(t, "greylist") || has(t, "graylist") || has(t, "grey-list") { return (.greylisted, nil) }
         if has(t, "virus") || has(t, "malware") || has(t, "infected") { return (.virus, nil) }
-        if has(t, "spam") || has(t, "content rejected") || has(t, "message content") || has(t, "local_scan")
-            || has(t, "hits=") || has(t, "junk") || has(t, "bulk mail") || has(t, "phish")
-        {
-            return (.spamContent, nil)
-        }
         if has(t, "rate limit") || has(t, "too many connections") || has(t, "too many open connections")
             || has(t, "too many concurrent") || has(t, "too many messages") || has(t, "too many recipients")
             || has(t, "rate exceeded") || has(t, "sending rate") || has(t, "ratelimit") || has(t, "too fast")
@@ -89,6 +97,11 @@ final class ReplyClassifier {
         }
         if has(t, "relay") { return (.relayDenied, nil) }
         if has(t, "does not exist") || has(t, "not found in") { return (.unknownRecipient, nil) }
+        if has(t, "spam") || has(t, "content rejected") || has(t, "message content") || has(t, "local_scan")
+            || has(t, "hits=") || has(t, "junk") || has(t, "bulk mail") || has(t, "phish")
+        {
+            return (.spamContent, nil)
+        }
         if let enhanced, enhanced.count >= 5 {
             // class.subject.detail: compare the subject and detail.
             let dot = enhanced.index(of: UInt8(ascii: "."), from: 0)

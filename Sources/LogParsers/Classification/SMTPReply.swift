@@ -15,17 +15,18 @@ struct SMTPReply {
         {
             reply.code = UInt16(code)
             i = min(end, i + 4)
-            // class.subject.detail
-            var j = i
-            var dots = 0
-            while j < end, (line[j] >= 48 && line[j] <= 57) || line[j] == UInt8(ascii: ".") {
-                if line[j] == UInt8(ascii: ".") { dots += 1 }
-                j += 1
-            }
-            if dots == 2, j > i + 4, j == end || line[j] == 0x20 {
-                reply.enhanced = i..<j
-                i = min(end, j + 1)
-            }
+        }
+        // class.subject.detail, with or without a reply code before it.
+        var j = i
+        var dots = 0
+        while j < end, (line[j] >= 48 && line[j] <= 57) || line[j] == UInt8(ascii: ".") {
+            if line[j] == UInt8(ascii: ".") { dots += 1 }
+            j += 1
+        }
+        let first = i < end ? line[i] : 0
+        if dots == 2, j >= i + 5, j == end || line[j] == 0x20, first == UInt8(ascii: "2") || first == UInt8(ascii: "4") || first == UInt8(ascii: "5") {
+            reply.enhanced = i..<j
+            i = min(end, j + 1)
         }
         reply.text = line.skipSpaces(i)..<end
         return reply

@@ -165,7 +165,7 @@ final class EximParser: MTAParser {
         if let name = peer.name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
         // `(helo)` between the name and the address.
-        let start = peer.name?.upperBound ?? 0
+        let start = peer.name?.upperBound ?? peer.start
         if let open = c.line.index(of: UInt8(ascii: "("), from: start, to: peer.end),
             let close = c.line.lastIndex(of: UInt8(ascii: ")"), from: open, to: peer.end)
         {

@@ -14,6 +14,8 @@ final class GzipByteSource: ByteSource {
     private var upstreamEnded = false
     private var memberOpen = true
     private var finished = false
+    /// An error met after some output was produced: delivered at the next read.
+    private var pendingError: InputError?
     private(set) var bytesProduced: UInt64 = 0
 
     init(upstream: ByteSource) throws(InputError) {
@@ -51,6 +53,11 @@ final class GzipByteSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if let pendingError {
+            finished = true
+            self.pendingError = nil
+            throw pendingError
+        }
         if finished || buffer.count == 0 { return 0 }
         while true {
             if !memberOpen {
@@ -72,7 +79,14 @@ final class GzipByteSource: ByteSource {
                 memberOpen = false
             default:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw InputError(.corruptGzip, detail: message, offset: bytesProduced)
+                let error = InputError(.corruptGzip, detail: message, offset: bytesProduced)
+                // Hand out what was inflated before the error first.
+                if produced > 0 {
+                    pendingError = error
+                    return produced
+                }
+                finished = true
+                throw error
             }
             if produced > 0 { return produced }
         }

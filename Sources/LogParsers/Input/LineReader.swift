@@ -56,7 +56,11 @@ public final class LineReader {
                     start = newline + 1
                     continue
                 }
-                deliver(from: start, to: newline, truncated: false, body)
+                if newline - start > maxLineLength {
+                    deliver(from: start, to: start + maxLineLength, truncated: true, body)
+                } else {
+                    deliver(from: start, to: newline, truncated: false, body)
+                }
                 offset += UInt64(newline + 1 - start)
                 start = newline + 1
             }

@@ -2,6 +2,8 @@
 /// never an address from a HELO name.
 enum PeerScanner {
     struct Peer {
+        /// Index of the peer's first byte (its name, HELO or `[`).
+        var start: Int
         var name: Range<Int>?
         var ip: IPAddress
         /// Index just after the peer (after `]` and any `:port`).
@@ -30,7 +32,7 @@ enum PeerScanner {
         guard let open = line.index(of: UInt8(ascii: "["), from: at, to: min(line.count, at + 300)) else { return nil }
         if line.index(of: 0x20, from: at, to: open) != nil { return nil }
         guard let (ip, end) = bracketed(line, open: open) else { return nil }
-        return Peer(name: open > at ? at..<open : nil, ip: ip, end: end)
+        return Peer(start: at, name: open > at ? at..<open : nil, ip: ip, end: end)
     }
 
     /// Exim `host_and_ident`: `[name ][(helo) ][ip][:port]` at `at`. The address is the
@@ -49,7 +51,7 @@ enum PeerScanner {
                 depth = max(0, depth - 1)
             } else if c == UInt8(ascii: "["), depth == 0, i == tokenStart {
                 guard let (ip, end) = bracketed(line, open: i) else { return nil }
-                return Peer(name: name, ip: ip, end: end)
+                return Peer(start: at, name: name, ip: ip, end: end)
             } else if c == 0x20, depth == 0 {
                 if name == nil, tokenStart == at, i > at, line[at] != UInt8(ascii: "(") { name = at..<i }
                 tokenStart = i + 1
@@ -69,9 +71,9 @@ enum PeerScanner {
             let name = nameStart..<end
             i = line.skipSpaces(end)
             guard let (ip, after) = bracketed(line, open: i) else { return nil }
-            return Peer(name: name.isEmpty ? nil : name, ip: ip, end: after)
+            return Peer(start: at, name: name.isEmpty ? nil : name, ip: ip, end: after)
         }
         guard let (ip, after) = bracketed(line, open: i) else { return nil }
-        return Peer(name: nil, ip: ip, end: after)
+        return Peer(start: at, name: nil, ip: ip, end: after)
     }
 }

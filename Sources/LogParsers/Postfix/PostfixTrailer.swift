@@ -17,7 +17,7 @@ struct PostfixTrailer {
             let start = semicolon + 8
             if let end = valueEnd(line, start) {
                 trailer.sender = start..<end
-                if let to = line.find("to=<", from: end, to: min(line.count, end + 6)) {
+                if let to = line.find("to=<", from: end, to: min(line.count, end + 8)) {
                     if let toEnd = valueEnd(line, to + 4) { trailer.recipient = (to + 4)..<toEnd }
                 }
             }

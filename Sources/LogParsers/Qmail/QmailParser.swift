@@ -8,7 +8,7 @@ final class QmailParser: MTAParser {
         var m = c.message
         // A `1157520813.485077 ` (TAI/epoch) or `@4000000…` stamp before the program.
         let first = line.tokenEnd(m)
-        if first > m, line[m] == UInt8(ascii: "@") || (line[m] >= 48 && line[m] <= 57 && line.index(of: UInt8(ascii: "."), from: m, to: first) != nil && line[first - 1] != UInt8(ascii: ":")) {
+        if first > m, line[m] == UInt8(ascii: "@") || Self.isEpochStamp(c.field(m..<first)) {
             m = line.skipSpaces(first)
         }
         var program = c.tag.map { c.field($0) }
@@ -40,6 +40,19 @@ final class QmailParser: MTAParser {
             }
         }
         return RelevanceHeuristic.looksRelevant(line, from: m) ? .unparsed : .skipped
+    }
+
+    /// `1157520813.485077`: seconds, one dot, fraction.
+    static func isEpochStamp(_ token: UnsafeRawBufferPointer) -> Bool {
+        var dots = 0
+        for byte in token {
+            if byte == UInt8(ascii: ".") {
+                dots += 1
+            } else if byte < 48 || byte > 57 {
+                return false
+            }
+        }
+        return dots == 1 && token.count >= 12
     }
 
     /// `pid 1234 from 1.2.3.4` (connect), `deny 1234 local:ip:port :remote:…` (refused).

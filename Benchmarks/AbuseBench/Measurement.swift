@@ -1,0 +1,44 @@
+import Foundation
+import Glibc
+
+/// Runs a command as a child process and measures wall time and peak RSS (`wait4`).
+struct Measurement {
+    var seconds: Double
+    /// Peak resident set size of the child, in bytes.
+    var peakRSS: Int
+    var status: Int32
+
+    /// Runs `arguments` with standard output sent to `/dev/null` (or `stdout` path).
+    static func run(_ arguments: [String], stdout: String = "/dev/null") throws -> Measurement {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let start = DispatchTime.now()
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else { throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw BenchError("wait4 failed") }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let exitCode = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Measurement(seconds: elapsed, peakRSS: Int(usage.ru_maxrss) * 1024, status: exitCode)
+    }
+
+    /// The best of `repeats` runs (least wall time), to damp noise from the machine.
+    static func best(of repeats: Int, _ arguments: [String], stdout: String = "/dev/null") throws -> Measurement {
+        var best: Measurement?
+        for _ in 0..<max(1, repeats) {
+            let m = try run(arguments, stdout: stdout)
+            guard m.status == 0 else { throw BenchError("\(arguments.joined(separator: " ")) exited \(m.status)") }
+            if best == nil || m.seconds < best!.seconds { best = m }
+        }
+        return best!
+    }
+}

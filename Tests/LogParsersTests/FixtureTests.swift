@@ -1,0 +1,47 @@
+import Foundation
+import LogParsers
+import Testing
+
+/// Each folder under `Fixtures/` holds `input.log` and the JSON Lines `parse` must print
+/// for it (`expected.jsonl`), reviewed by hand; `options.json` may set the time zone.
+struct FixtureTests {
+    static let fixtures: [String] = ["postfix", "exim", "sendmail", "opensmtpd", "courier", "qmail", "mixed-syslog"]
+
+    static func folder(_ name: String) -> URL {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name)
+    }
+
+    @Test(arguments: fixtures)
+    func fixtureGivesExpectedEvents(name: String) throws {
+        let folder = Self.folder(name)
+        var timeZone: TimeZone?
+        if let data = try? Data(contentsOf: folder.appendingPathComponent("options.json")),
+            let options = try JSONSerialization.jsonObject(with: data) as? [String: String], let zone = options["timezone"]
+        {
+            timeZone = TimeZone(identifier: zone)
+        }
+        let options = ParseOptions(referenceMillis: ParseOptions.fixed.referenceMillis, timeZone: timeZone)
+        var writer = EventJSONWriter()
+        writer.setFile("input.log")
+        var output: [UInt8] = []
+        _ = try LogFileParser(options: options).parse(path: folder.appendingPathComponent("input.log").path, name: "input.log") { event in
+            writer.append(event, to: &output)
+        }
+        let actual = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        let expected = try String(contentsOf: folder.appendingPathComponent("expected.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(actual.count == expected.count, "\(name): \(actual.count) events, expected \(expected.count)")
+        for (index, (got, want)) in zip(actual, expected).enumerated() {
+            #expect(got == want, "\(name) event \(index + 1) differs")
+        }
+    }
+
+    @Test func outputLinesDecodeAsConnectionEvents() throws {
+        let data = try Data(contentsOf: Self.folder("postfix").appendingPathComponent("expected.jsonl"))
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            let event = try JSONDecoder().decode(ConnectionEvent.self, from: Data(line))
+            #expect(event.source.file == "input.log")
+            #expect(event.mta == .postfix)
+        }
+    }
+}
