@@ -11,4 +11,20 @@ struct AbuseIngestCommand: ParsableCommand {
             """,
         subcommands: [Parse.self]
     )
+
+    /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
+    /// FORMATS.md §1 prescribes.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code.rawValue == 64 {
+                Terminal.error(fullMessage(for: error))
+                Self.exit(withError: ExitStatus.usage)
+            }
+            Self.exit(withError: error)
+        }
+    }
 }

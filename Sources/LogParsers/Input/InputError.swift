@@ -28,7 +28,8 @@ public struct InputError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         var text = code.rawValue
         if !detail.isEmpty { text += ": \(detail)" }
-        if file.isEmpty { return "\(text) (byte \(offset))" }
-        return "\(text) (\(file), byte \(offset))"
+        let place = code == .openFailed ? "" : "byte \(offset)"
+        if file.isEmpty { return place.isEmpty ? text : "\(text) (\(place))" }
+        return place.isEmpty ? "\(text) (\(file))" : "\(text) (\(file), \(place))"
     }
 }
