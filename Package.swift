@@ -12,18 +12,34 @@ let package = Package(
         .library(name: "EnforcementEngine", targets: ["EnforcementEngine"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LogParsers", dependencies: ["CZlib"]),
-        .target(name: "RegistryClient", dependencies: ["LogParsers"]),
+        .target(
+            name: "RegistryClient",
+            dependencies: [
+                "LogParsers",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "EnforcementEngine", dependencies: ["LogParsers", "RegistryClient"]),
         .executableTarget(
             name: "AbuseIngest",
             dependencies: [
                 "LogParsers", "RegistryClient", "EnforcementEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -40,5 +56,6 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
+        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
     ]
 )

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import RegistryClient
+
+extension AbuseIngestCommand {
+    struct RegistryServeDNS: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve-dns",
+            abstract: "Serve the registry zone over DNS (UDP and TCP) so that MTAs can ask.",
+            discussion: """
+                <reversed IPv4 octets>.ZONE or <32 reversed IPv6 nibbles>.ZONE, type A or TXT: 127.0.0.2 \
+                active, 127.0.0.3 suspended, 127.0.0.4 revoked, NXDOMAIN unregistered; TXT \
+                "v=reg1; status=…; registrant=…; case=…". SOA and NS at the apex, REFUSED outside the \
+                zone, FORMERR for malformed queries; 2.0.0.127.ZONE is the RFC 5782 test entry. Answers \
+                follow the database: a suspension shows at the next query.
+                Postfix: smtpd_client_restrictions = permit_dnswl_client ZONE=127.0.0.2, reject
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Address and port to listen on (UDP and TCP), e.g. 127.0.0.1:5353 or [::1]:53.") var listen: String
+        @Option(help: "The zone served, e.g. reg.example.org.") var zone: String
+        @Option(help: "TTL of answers, seconds.") var ttl: UInt32 = 300
+        @Option(name: .customLong("negative-ttl"), help: "TTL of NXDOMAIN answers (the SOA minimum), seconds.") var negativeTTL: UInt32 = 60
+        @Option(name: .customLong("ns"), help: "Name server name for the apex NS and SOA (default ns.ZONE).") var nameServer: String?
+        @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        func validate() throws {
+            guard ListenAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:5353") }
+            guard DNSName(zone) != nil, !zone.isEmpty, zone != "." else { throw ValidationError("--zone '\(zone)' is not a domain name") }
+            if let nameServer, DNSName(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' is not a domain name") }
+            guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+        }
+
+        func run() throws {
+            let address = ListenAddress(listen)!
+            let store = try global.registryStore()
+            let registry = try RegistryClient.LiveRegistry(store: store)
+            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: nameServer.flatMap(DNSName.init))
+            let responder = DNSResponder(zone: served, registry: registry, clock: { Clock.nowMillis() })
+            let server = RegistryDNSServer(responder: responder, threads: threads)
+            let port: Int
+            do {
+                port = try server.start(host: address.host, port: address.port)
+            } catch {
+                Terminal.reportError("cannot listen on \(listen): \(error)")
+                throw ExitStatus.failure
+            }
+            Terminal.error("abuse-ingest: serving \(served.zone) on \(address.host):\(port) (UDP and TCP), \(registry.networkCount) networks")
+            try server.wait()
+        }
+    }
+}
+
+/// `HOST:PORT`, `[IPv6]:PORT`.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65535).contains(port) else { return nil }
+            self.port = port
+            return
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        host = String(text[..<colon])
+        guard !host.isEmpty, !host.contains(":") else { return nil }
+        self.port = port
+    }
+}

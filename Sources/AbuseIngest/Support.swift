@@ -1,0 +1,39 @@
+import Foundation
+import GRDB
+import RegistryClient
+
+/// The wall clock, read only here at the edge (the libraries take times as arguments).
+enum Clock {
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// Compact, key-sorted JSON for machine-readable output.
+enum JSONText {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension GlobalOptions {
+    /// Opens the database named by `--db`, reporting failures the FORMATS.md way.
+    func openDatabase() throws -> DatabasePool {
+        do {
+            return try DatabaseConnection.open(path: db)
+        } catch {
+            Terminal.reportError(error.description)
+            throw ExitStatus.failure
+        }
+    }
+
+    func registryStore() throws -> RegistryStore {
+        let pool = try openDatabase()
+        do {
+            return try RegistryStore(database: pool)
+        } catch {
+            Terminal.reportError("cannot prepare the registry tables in \(db): \(error)")
+            throw ExitStatus.failure
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// DNS constants used by the registry zone (RFC 1035, 2308, 6891).
+public enum DNSType {
+    public static let a: UInt16 = 1
+    public static let ns: UInt16 = 2
+    public static let cname: UInt16 = 5
+    public static let soa: UInt16 = 6
+    public static let txt: UInt16 = 16
+    public static let aaaa: UInt16 = 28
+    public static let opt: UInt16 = 41
+    public static let any: UInt16 = 255
+}
+
+public enum DNSClass {
+    public static let internet: UInt16 = 1
+    public static let any: UInt16 = 255
+}
+
+public enum DNSResponseCode {
+    public static let noError: UInt8 = 0
+    public static let formatError: UInt8 = 1
+    public static let serverFailure: UInt8 = 2
+    public static let nameError: UInt8 = 3
+    public static let notImplemented: UInt8 = 4
+    public static let refused: UInt8 = 5
+    /// Extended (EDNS) code 16: the high bits go in the OPT record.
+    public static let badVersion: UInt16 = 16
+}

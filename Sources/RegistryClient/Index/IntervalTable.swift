@@ -1,0 +1,86 @@
+/// Longest-prefix match over one address family, flattened: the nested networks become a
+/// sorted array of elementary intervals, each owned by its innermost network. A lookup is a
+/// bucket jump on the top 16 bits and a short binary search; no allocation.
+struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
+    struct Network: Sendable {
+        var first: Key
+        var last: Key
+        var prefixLength: UInt8
+        /// The enclosing network, -1 for none.
+        var parent: Int32
+        /// Its history rows in the index's history arrays.
+        var historyStart: Int32
+        var historyCount: Int32
+    }
+
+    private(set) var networks: [Network] = []
+    private var boundaries: [Key] = []
+    private var owners: [Int32] = []
+    /// `bucketStart[t]`: the first boundary whose top 16 bits are ≥ t (65,537 entries).
+    private var bucketStart: [Int32] = []
+
+    static var bits: Int { Key.bitWidth }
+
+    @inline(__always)
+    static func bucket(_ key: Key) -> Int { Int(truncatingIfNeeded: key >> Key(bits - 16)) }
+
+    /// Builds from networks sorted by (first, prefix length), each with its history range.
+    init(sorted input: [Network]) {
+        networks = input
+        boundaries.reserveCapacity(input.count * 2)
+        owners.reserveCapacity(input.count * 2)
+        var stack: [Int32] = []
+        func emit(_ start: Key, _ owner: Int32) {
+            if let last = boundaries.last, last == start {
+                owners[owners.count - 1] = owner
+            } else {
+                boundaries.append(start)
+                owners.append(owner)
+            }
+        }
+        func popUntil(_ position: Key?) {
+            while let top = stack.last, position.map({ networks[Int(top)].last < $0 }) ?? true {
+                stack.removeLast()
+                let end = networks[Int(top)].last
+                if end != Key.max { emit(end + 1, stack.last ?? -1) }
+            }
+        }
+        for index in networks.indices {
+            let first = networks[index].first
+            popUntil(first)
+            networks[index].parent = stack.last ?? -1
+            emit(first, Int32(index))
+            stack.append(Int32(index))
+        }
+        popUntil(nil)
+        bucketStart = [Int32](repeating: Int32(boundaries.count), count: 65_537)
+        var b = 0
+        for t in 0...65_536 {
+            while b < boundaries.count, Self.bucket(boundaries[b]) < t { b += 1 }
+            bucketStart[t] = Int32(b)
+        }
+    }
+
+    /// The innermost network containing `key`, or -1.
+    @inline(__always)
+    func innermost(_ key: Key) -> Int32 {
+        let t = Self.bucket(key)
+        var lo = max(Int(bucketStart[t]) - 1, 0)
+        var hi = Int(bucketStart[t + 1])  // exclusive
+        if hi == 0 { return -1 }
+        return boundaries.withUnsafeBufferPointer { b in
+            // Last index in [lo, hi) with b[i] <= key.
+            if b[lo] > key { return -1 }
+            while hi - lo > 1 {
+                let mid = (lo + hi) >> 1
+                if b[mid] <= key { lo = mid } else { hi = mid }
+            }
+            return owners[lo]
+        }
+    }
+
+    var memoryBytes: Int {
+        networks.capacity * MemoryLayout<Network>.stride + boundaries.capacity * MemoryLayout<Key>.stride
+            + owners.capacity * 4 + bucketStart.capacity * 4
+    }
+}

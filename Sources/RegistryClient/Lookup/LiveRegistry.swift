@@ -1,0 +1,94 @@
+import GRDB
+import LogParsers
+import Synchronization
+
+/// The registry as a long-running reader sees it (the DNS server): an in-memory index
+/// plus the networks changed since it was built, refreshed from the database by
+/// `refresh()` so that a suspension shows at the next query.
+public final class LiveRegistry: Sendable {
+    struct Snapshot: Sendable {
+        var index: RegistrationIndex
+        /// Networks with rows newer than the index, with their full history.
+        var overlay: [(network: IPNetwork, rows: [IndexRow])]
+        var lastID: Int64
+    }
+
+    private let store: RegistryStore
+    private let snapshot: Mutex<Snapshot>
+    /// Past this many changed networks the index is rebuilt instead.
+    let overlayLimit: Int
+
+    public init(store: RegistryStore, overlayLimit: Int = 1024) throws {
+        self.store = store
+        self.overlayLimit = overlayLimit
+        let (index, lastID) = try Self.load(store)
+        snapshot = Mutex(Snapshot(index: index, overlay: [], lastID: lastID))
+    }
+
+    private static func load(_ store: RegistryStore) throws -> (RegistrationIndex, Int64) {
+        // The id first: rows added while the index loads are picked up by the next refresh.
+        let lastID = try store.latestRecordID()
+        return (try store.loadIndex(), lastID)
+    }
+
+    /// The newest history row folded in; a serial for the zone's SOA.
+    public var serial: Int64 { snapshot.withLock { $0.lastID } }
+
+    public var networkCount: Int { snapshot.withLock { $0.index.networkCount } }
+
+    /// Folds rows written since the last refresh into the overlay, or rebuilds the index
+    /// when the overlay would grow past its limit. Returns whether anything changed.
+    @discardableResult
+    public func refresh() throws -> Bool {
+        let lastID = snapshot.withLock { $0.lastID }
+        let fresh = try store.database.read { db -> (rows: [IndexRow], networks: [IPNetwork: [IndexRow]], maxID: Int64)? in
+            let changed = try RegistrationRecord.fetchAll(db, sql: "SELECT * FROM registration WHERE id > ? ORDER BY id", arguments: [lastID])
+            guard let maxID = changed.last?.id else { return nil }
+            var networks: [IPNetwork: [IndexRow]] = [:]
+            for network in Set(changed.map(\.ipNetwork)) {
+                let key = RegistrationRecord.key(network)
+                let history = try RegistrationRecord.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM registration WHERE family = ? AND net_high = ? AND net_low = ? AND prefix_length = ? AND id <= ?
+                        ORDER BY valid_from, id
+                        """,
+                    arguments: [key.family, key.high, key.low, key.prefix, maxID])
+                networks[network] = history.map {
+                    IndexRow(network: network, status: $0.registrationStatus, registrant: $0.registrant, caseID: $0.caseID, validFrom: $0.validFrom)
+                }
+                if networks.count > overlayLimit { break }
+            }
+            return ([], networks, maxID)
+        }
+        guard let fresh else { return false }
+        let overlaySize = snapshot.withLock { current in
+            Set(current.overlay.map(\.network)).union(fresh.networks.keys).count
+        }
+        if overlaySize > overlayLimit {
+            let (index, id) = try Self.load(store)
+            snapshot.withLock { $0 = Snapshot(index: index, overlay: [], lastID: id) }
+            return true
+        }
+        snapshot.withLock { current in
+            var overlay = current.overlay.filter { fresh.networks[$0.network] == nil }
+            for (network, rows) in fresh.networks { overlay.append((network, rows)) }
+            current = Snapshot(index: current.index, overlay: overlay, lastID: max(current.lastID, fresh.maxID))
+        }
+        return true
+    }
+
+    /// The state of `ip` at `time` (UTC ms).
+    public func state(of ip: IPAddress, at time: Int64) -> RegistrationState {
+        let current = snapshot.withLock { $0 }
+        var best = current.index.state(of: ip, at: time)
+        if current.overlay.isEmpty { return best }
+        for entry in current.overlay where entry.network.contains(ip) {
+            guard let row = entry.rows.last(where: { $0.validFrom <= time }) else { continue }
+            if entry.network.prefixLength >= (best.network?.prefixLength ?? -1) {
+                best = RegistrationState(status: row.status, network: entry.network, registrant: row.registrant, caseID: row.caseID, validFrom: row.validFrom)
+            }
+        }
+        return best
+    }
+}

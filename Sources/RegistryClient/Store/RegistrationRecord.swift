@@ -1,0 +1,69 @@
+import GRDB
+import LogParsers
+
+/// One row of the registry history (table `registration`): the state of a network from
+/// `validFrom` on, until a later row of the same network. Rows are never updated or
+/// deleted (the schema refuses it): every change is a new row with its cause.
+public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "registration"
+
+    public var id: Int64?
+    /// Canonical CIDR text (`198.51.100.0/28`).
+    public var network: String
+    public var family: Int
+    /// The network address as two signed 64-bit integers (IPv4 in `netLow`).
+    public var netHigh: Int64
+    public var netLow: Int64
+    public var prefixLength: Int
+    public var registrant: String
+    public var status: String
+    public var abuseContact: String
+    /// Milliseconds since the epoch (UTC) from which this state holds.
+    public var validFrom: Int64
+    /// When the row was written.
+    public var recordedAt: Int64
+    /// `import`, `suspension`, `reinstatement`, `dismissal`, …
+    public var cause: String
+    /// Where the change came from: the import file's SHA-256, or the actor.
+    public var source: String
+    /// The enforcement case behind a suspension or reinstatement.
+    public var caseID: String?
+    /// A suspension not yet approved by staff.
+    public var provisional: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, network, family
+        case netHigh = "net_high"
+        case netLow = "net_low"
+        case prefixLength = "prefix_length"
+        case registrant, status
+        case abuseContact = "abuse_contact"
+        case validFrom = "valid_from"
+        case recordedAt = "recorded_at"
+        case cause, source
+        case caseID = "case_id"
+        case provisional
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    public var ipNetwork: IPNetwork {
+        let address =
+            family == 4
+            ? IPAddress(v4: UInt32(truncatingIfNeeded: netLow))
+            : IPAddress(v6High: UInt64(bitPattern: netHigh), low: UInt64(bitPattern: netLow))
+        return IPNetwork(uncheckedAddress: address, prefixLength: prefixLength)
+    }
+
+    public var registrationStatus: RegistrationStatus { RegistrationStatus(rawValue: status) ?? .unknown }
+
+    /// The record's network columns for `network`.
+    public static func key(_ network: IPNetwork) -> (family: Int, high: Int64, low: Int64, prefix: Int) {
+        (
+            network.address.family == .v4 ? 4 : 6, Int64(bitPattern: network.address.high), Int64(bitPattern: network.address.low),
+            network.prefixLength
+        )
+    }
+}
