@@ -70,6 +70,18 @@ public struct DNSMessage: Sendable, Equatable {
         self.id = id
     }
 
+    /// Parses a whole message held in an array.
+    public init(parsing bytes: [UInt8]) throws(DNSWireError) {
+        let result: Result<DNSMessage, DNSWireError> = bytes.withUnsafeBytes { raw in
+            do throws(DNSWireError) {
+                return .success(try DNSMessage(parsing: raw))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
     /// Parses a whole message. Bounded: at most 64 records per section are kept.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(DNSWireError) {
         var r = DNSReader(bytes)

@@ -14,7 +14,7 @@ public final class RegistryDNSServer: @unchecked Sendable {
     private let stopping = Atomic(false)
     private var refresher: Thread?
 
-    public init(responder: DNSResponder, threads: Int = System.coreCount, refreshInterval: TimeAmount = .milliseconds(50)) {
+    public init(responder: DNSResponder, threads: Int = System.coreCount, refreshInterval: TimeAmount = .milliseconds(5)) {
         self.responder = responder
         self.refreshInterval = refreshInterval
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))

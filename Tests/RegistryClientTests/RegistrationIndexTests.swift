@@ -1,0 +1,70 @@
+import LogParsers
+import RegistryClient
+import Testing
+
+struct RegistrationIndexTests {
+    static func row(_ network: String, _ status: RegistrationStatus, _ registrant: String, _ since: String) -> IndexRow {
+        IndexRow(network: try! IPNetwork(parsing: network), status: status, registrant: registrant, caseID: nil, validFrom: time(since))
+    }
+
+    @Test func matchesTheInnermostNetworkAndItsEdges() {
+        let index = RegistrationIndex(rows: [
+            Self.row("0.0.0.0/0", .revoked, "ALL", "2026-01-01T00:00:00Z"),
+            Self.row("10.0.0.0/8", .active, "TEN", "2026-01-01T00:00:00Z"),
+            Self.row("10.1.0.0/16", .suspended, "TEN-ONE", "2026-01-01T00:00:00Z"),
+            Self.row("10.1.2.3/32", .active, "HOST", "2026-01-01T00:00:00Z"),
+            Self.row("255.255.255.255/32", .active, "TOP", "2026-01-01T00:00:00Z"),
+            Self.row("2001:db8::/32", .active, "V6", "2026-01-01T00:00:00Z"),
+            Self.row("2001:db8:1::/48", .suspended, "V6-INNER", "2026-01-01T00:00:00Z"),
+        ])
+        let t = time("2026-06-01T00:00:00Z")
+        #expect(index.state(of: ip("10.1.2.3"), at: t).registrant == "HOST")
+        #expect(index.state(of: ip("10.1.2.4"), at: t).registrant == "TEN-ONE")
+        #expect(index.state(of: ip("10.1.255.255"), at: t).registrant == "TEN-ONE")
+        #expect(index.state(of: ip("10.2.0.0"), at: t).registrant == "TEN")
+        #expect(index.state(of: ip("10.255.255.255"), at: t).registrant == "TEN")
+        #expect(index.state(of: ip("11.0.0.0"), at: t).registrant == "ALL")
+        #expect(index.state(of: ip("9.255.255.255"), at: t).registrant == "ALL")
+        #expect(index.state(of: ip("255.255.255.255"), at: t).registrant == "TOP")
+        #expect(index.state(of: ip("255.255.255.254"), at: t).registrant == "ALL")
+        #expect(index.state(of: ip("2001:db8:1:2::3"), at: t).registrant == "V6-INNER")
+        #expect(index.state(of: ip("2001:db8:2::"), at: t).registrant == "V6")
+        #expect(index.state(of: ip("2001:db9::"), at: t).status == .unregistered)
+        #expect(index.state(of: ip("10.1.2.3"), at: time("2025-01-01T00:00:00Z")).status == .unregistered)
+    }
+
+    /// The index and the database's own lookup agree on random registries, addresses and times.
+    @Test func agreesWithTheDatabaseOnRandomRegistries() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        var state: UInt64 = 7
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 11
+        }
+        var lines = ["network,registrant,status,abuse_contact,since"]
+        var seen = Set<IPNetwork>()
+        let statuses = ["active", "suspended", "revoked"]
+        for i in 0..<600 {
+            let prefix = Int(next() % 17) + 16  // /16 … /32 inside 100.64.0.0/12 so that they nest
+            let address = IPAddress(v4: 0x6440_0000 | UInt32(truncatingIfNeeded: next()) & 0x000F_FFFF)
+            let network = IPNetwork(uncheckedAddress: address, prefixLength: prefix)
+            guard seen.insert(network).inserted else { continue }
+            let day = 1 + Int(next() % 28)
+            lines.append("\(network),R-\(i),\(statuses[Int(next() % 3)]),abuse@example.net,2026-03-\(day < 10 ? "0" : "")\(day)T00:00:00Z")
+        }
+        try registry.importCSV(lines.joined(separator: "\n") + "\n")
+        // Later changes for some networks.
+        for network in seen.prefix(100) {
+            let when = time("2026-04-10T00:00:00Z") + Int64(next() % 1_000_000_000)
+            _ = try? registry.store.recordChange(of: network.address, to: .suspended, at: when, cause: "suspension", source: "engine", caseID: "C-1", provisional: true)
+        }
+        let index = try registry.store.loadIndex()
+        for _ in 0..<3000 {
+            let address = IPAddress(v4: 0x6440_0000 | UInt32(truncatingIfNeeded: next()) & 0x000F_FFFF)
+            let at = time("2026-03-01T00:00:00Z") + Int64(next() % 8_000_000_000)
+            let expected = try registry.store.state(of: address, at: at)
+            #expect(index.state(of: address, at: at) == expected, "\(address) at \(ISOTime.format(millis: at, fraction: false))")
+        }
+    }
+}

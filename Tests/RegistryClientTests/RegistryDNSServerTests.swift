@@ -1,0 +1,139 @@
+import Foundation
+import LogParsers
+import RegistryClient
+import Testing
+
+/// The project's server on a loopback port, asked by `dig` (Debian bind9-dnsutils).
+@Suite(.serialized)
+struct RegistryDNSServerTests {
+    static let csv = """
+        network,registrant,status,abuse_contact,since
+        198.51.100.0/28,R-000123,active,abuse@example.net,2026-01-15T00:00:00Z
+        2001:db8:10::/48,R-000124,active,noc@example.com,2026-02-01T00:00:00Z
+        192.0.2.25/32,R-000200,suspended,abuse@bad.example,2026-11-01T00:00:00Z
+        192.0.2.26/32,R-000201,revoked,abuse@bad.example,2026-11-01T00:00:00Z
+
+        """
+
+    static var digAvailable: Bool { installed("dig") }
+
+    @Test func answersEveryTypeAndErrorAsTheContractSays() throws {
+        guard Self.digAvailable else {
+            print("SKIPPED RegistryDNSServerTests: dig is not installed (apt-get install bind9-dnsutils)")
+            return
+        }
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try RunningServer(registry: registry)
+        defer { server.stop() }
+
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+        #expect(try server.dig("+short", "25.2.0.192.reg.example.org", "A") == "127.0.0.3\n")
+        #expect(try server.dig("+short", "26.2.0.192.reg.example.org", "A") == "127.0.0.4\n")
+        #expect(try server.dig("+short", "25.2.0.192.reg.example.org", "TXT") == "\"v=reg1; status=suspended; registrant=R-000200\"\n")
+        let v6 = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.reg.example.org"
+        #expect(try server.dig("+short", v6, "A") == "127.0.0.2\n")
+        #expect(try server.dig("+short", "2.0.0.127.reg.example.org", "A") == "127.0.0.2\n", "RFC 5782 test entry")
+        let nx = try server.dig("8.8.8.8.reg.example.org", "A")
+        #expect(nx.contains("status: NXDOMAIN"))
+        #expect(nx.contains("SOA"), "NXDOMAIN carries the SOA for negative caching")
+        #expect(try server.dig("1.0.0.127.reg.example.org", "A").contains("status: NXDOMAIN"), "127.0.0.1 is never answered")
+        #expect(try server.dig("+short", "reg.example.org", "SOA").hasPrefix("ns.reg.example.org. hostmaster.reg.example.org. "))
+        #expect(try server.dig("+short", "reg.example.org", "NS") == "ns.reg.example.org.\n")
+        #expect(try server.dig("example.com", "A").contains("status: REFUSED"))
+        #expect(try server.dig("-c", "CH", "5.100.51.198.reg.example.org", "A").contains("status: REFUSED"))
+        let nodata = try server.dig("5.100.51.198.reg.example.org", "AAAA")
+        #expect(nodata.contains("status: NOERROR") && nodata.contains("ANSWER: 0"))
+        #expect(try server.dig("+tcp", "+short", "5.100.51.198.reg.example.org", "TXT") == "\"v=reg1; status=active; registrant=R-000123\"\n")
+        let edns = try server.dig("+edns=0", "5.100.51.198.reg.example.org", "A")
+        #expect(edns.contains("EDNS: version: 0"))
+        let badVersion = try server.dig("+edns=1", "+noednsnegotiation", "5.100.51.198.reg.example.org", "A")
+        #expect(badVersion.contains("BADVERS"))
+    }
+
+    @Test func answersFORMERRToAMalformedQuery() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        let server = try RunningServer(registry: registry)
+        defer { server.stop() }
+        let socket = UDPSocket()
+        // A header announcing one question, then a compression loop.
+        socket.send([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1], port: server.port)
+        let reply = try #require(socket.receive())
+        #expect(reply[0] == 0xAB && reply[1] == 0xCD)
+        #expect(reply[2] & 0x80 != 0, "a response")
+        #expect(reply[3] & 0x0F == 1, "FORMERR")
+    }
+
+    @Test func showsASuspensionAtTheNextQuery() throws {
+        guard Self.digAvailable else {
+            print("SKIPPED showsASuspensionAtTheNextQuery: dig is not installed")
+            return
+        }
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try RunningServer(registry: registry)
+        defer { server.stop() }
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try registry.store.recordChange(of: ip("198.51.100.5"), to: .suspended, at: now, cause: "suspension", source: "engine", caseID: "C-2026-000042", provisional: true)
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.3\n")
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "TXT") == "\"v=reg1; status=suspended; registrant=R-000123; case=C-2026-000042\"\n")
+        try registry.store.recordChange(of: ip("198.51.100.5"), to: .active, at: now + 1, cause: "reinstatement", source: "alice", caseID: "C-2026-000042", provisional: false)
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+    }
+
+    /// 100,000 random and mutated packets: each is answered or dropped, and the server
+    /// still answers correct queries afterwards.
+    @Test func survivesOneHundredThousandHostilePackets() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try RunningServer(registry: registry)
+        defer { server.stop() }
+        var valid = DNSMessage(id: 1)
+        valid.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
+        valid.edns = .init()
+        let template = valid.encode()
+        var state: UInt64 = 0x5EED
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 17
+        }
+        let socket = UDPSocket()
+        for i in 0..<100_000 {
+            var packet: [UInt8]
+            switch i % 4 {
+            case 0:  // random bytes of random length
+                packet = (0..<Int(next() % 600)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            case 1:  // a valid query with a few bytes flipped
+                packet = template
+                for _ in 0..<(1 + Int(next() % 4)) { packet[Int(next() % UInt64(packet.count))] = UInt8(truncatingIfNeeded: next()) }
+            case 2:  // truncated at a random point
+                packet = Array(template.prefix(Int(next() % UInt64(template.count))))
+            default:  // huge counts, pointers and label runs
+                packet = DNSMessageTests.header(qd: UInt16(truncatingIfNeeded: next()), an: UInt16(truncatingIfNeeded: next()))
+                packet += (0..<Int(next() % 300)).map { _ in [0xC0, 0x3F, 0x01, 0x00][Int(next() % 4)] }
+            }
+            socket.send(packet, port: server.port)
+            if i % 256 == 0 { socket.drain() }
+        }
+        socket.drain()
+        Thread.sleep(forTimeInterval: 0.2)
+        socket.drain()
+        var query = valid
+        query.id = 0xBEEF
+        socket.send(query.encode(), port: server.port)
+        var answer: DNSMessage?
+        for _ in 0..<50 {
+            guard let reply = socket.receive() else { break }
+            if let parsed = try? DNSMessage(parsing: reply), parsed.id == 0xBEEF {
+                answer = parsed
+                break
+            }
+        }
+        #expect(answer?.answers.first?.data == .a(0x7F00_0002), "the server still answers after the storm")
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import LogParsers
+import RegistryClient
+
+/// The project's DNS server, started on a free loopback port for a test.
+final class RunningServer {
+    let server: RegistryDNSServer
+    let port: Int
+    let zone = DNSName("reg.example.org")!
+
+    init(registry: TestRegistry) throws {
+        let live = try LiveRegistry(store: registry.store)
+        let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        server = RegistryDNSServer(responder: responder, threads: 2)
+        port = try server.start(host: "127.0.0.1", port: 0)
+    }
+
+    /// `dig` against this server; returns its output.
+    func dig(_ arguments: String...) throws -> String {
+        try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
+    }
+
+    func stop() { server.stop() }
+}
