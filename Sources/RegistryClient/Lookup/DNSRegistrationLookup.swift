@@ -69,7 +69,8 @@ public final class DNSRegistrationLookup: RegistrationLookup, @unchecked Sendabl
 
     deinit {
         channel.close(promise: nil)
-        try? group.syncShutdownGracefully()
+        // Never blocks: the last reference may go away on the event loop itself.
+        group.shutdownGracefully { _ in }
     }
 
     public var statistics: Statistics { stats.withLock { $0 } }
@@ -131,8 +132,9 @@ public final class DNSRegistrationLookup: RegistrationLookup, @unchecked Sendabl
         let id = pending.register(promise)
         let bytes = query(question, id: id)
         stats.withLock { $0.queriesSent += 1 }
+        let pending = self.pending
         let timeout = channel.eventLoop.scheduleTask(in: configuration.timeout) {
-            self.pending.take(id)?.fail(TimeoutError())
+            pending.take(id)?.fail(TimeoutError())
         }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)

@@ -5,9 +5,9 @@ import Glibc
 final class UDPSocket {
     let fd: Int32
 
-    init() {
+    init(timeoutMilliseconds: Int = 2000) {
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 

@@ -1,0 +1,78 @@
+import Foundation
+import Glibc
+import RegistryClient
+
+/// A test peer that answers every UDP query with an empty, truncated (TC) response and
+/// answers over TCP with the real registry responder: the path a client must take when
+/// an answer does not fit a datagram.
+final class TruncatingServer: @unchecked Sendable {
+    let port: Int
+    private let udp: Int32
+    private let tcp: Int32
+    private let responder: DNSResponder
+
+    init(responder: DNSResponder) {
+        self.responder = responder
+        port = freePort()
+        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        for fd in [udp, tcp] {
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        }
+        listen(tcp, 8)
+        Thread { [self] in serveUDP() }.start()
+        Thread { [self] in serveTCP() }.start()
+    }
+
+    func stop() {
+        shutdown(udp, Int32(SHUT_RDWR))
+        shutdown(tcp, Int32(SHUT_RDWR))
+        close(udp)
+        close(tcp)
+    }
+
+    private func serveUDP() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var from = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buffer.withUnsafeMutableBytes { raw in
+                withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, raw.baseAddress, raw.count, 0, $0, &length) } }
+            }
+            guard n >= 12 else { return }
+            guard var query = try? DNSMessage(parsing: Array(buffer[0..<n])) else { continue }
+            query.isResponse = true
+            query.truncated = true
+            let reply = query.encode()
+            _ = reply.withUnsafeBytes { raw in
+                withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, raw.baseAddress, raw.count, 0, $0, length) } }
+            }
+        }
+    }
+
+    private func serveTCP() {
+        while true {
+            let connection = accept(tcp, nil, nil)
+            guard connection >= 0 else { return }
+            var lengthBytes = [UInt8](repeating: 0, count: 2)
+            guard recv(connection, &lengthBytes, 2, Int32(MSG_WAITALL)) == 2 else {
+                close(connection)
+                continue
+            }
+            let length = Int(lengthBytes[0]) << 8 | Int(lengthBytes[1])
+            var message = [UInt8](repeating: 0, count: length)
+            let n = recv(connection, &message, length, Int32(MSG_WAITALL))
+            if n == length, let reply = message.withUnsafeBytes({ responder.answer($0, overUDP: false) }) {
+                let framed = [UInt8(reply.count >> 8), UInt8(reply.count & 0xFF)] + reply
+                _ = framed.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, 0) }
+            }
+            close(connection)
+        }
+    }
+}
