@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "AbuseBench",
             dependencies: [
-                "LogParsers", "CZlib",
+                "LogParsers", "CZlib", "RegistryClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AbuseBench"

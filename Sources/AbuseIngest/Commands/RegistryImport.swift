@@ -31,13 +31,16 @@ extension AbuseIngestCommand {
             }
             let csv: RegistryCSV
             do {
-                csv = try RegistryCSV(bytes: Array(data))
-            } catch {
+                csv = try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in try RegistryCSV(bytes: raw) }
+            } catch let error as ValidationFailure {
                 for problem in error.problems {
                     Terminal.reportError("\(problem.message) (\(file):\(problem.line))")
                 }
                 Terminal.error("abuse-ingest: \(error.problems.count) bad row(s); nothing was imported")
                 throw ExitStatus.usage
+            } catch {
+                Terminal.reportError("cannot read \(file): \(error)")
+                throw ExitStatus.failure
             }
             let sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
             let store = try global.registryStore()

@@ -5,11 +5,26 @@ public struct DNSResponder: Sendable {
     public let registry: LiveRegistry
     /// Milliseconds since the epoch, now.
     public let clock: @Sendable () -> Int64
+    private let fast: FastAnswer
 
     public init(zone: RegistryZone, registry: LiveRegistry, clock: @escaping @Sendable () -> Int64) {
         self.zone = zone
         self.registry = registry
         self.clock = clock
+        fast = FastAnswer(zone: zone)
+    }
+
+    /// Appends the answer to `out`; false to drop the packet. The common A query takes a
+    /// path without intermediate values; everything else the general one.
+    public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8]) -> Bool {
+        let registry = self.registry
+        let now = clock()
+        if fast.answer(bytes, serial: { UInt32(truncatingIfNeeded: registry.serial) }, out: &out, state: { registry.state(of: $0, at: now) }) {
+            return true
+        }
+        guard let reply = answer(bytes, overUDP: overUDP) else { return false }
+        out += reply
+        return true
     }
 
     /// The answer to one datagram or TCP message, or nil to drop it.

@@ -29,8 +29,8 @@ public final class RegistryDNSServer: @unchecked Sendable {
             let channel = try DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
+                .channelOption(.datagramVectorReadMessageCount, value: 16)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1500))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder)) }
                 }
@@ -75,23 +75,38 @@ public final class RegistryDNSServer: @unchecked Sendable {
     }
 }
 
-final class UDPQueryHandler: ChannelInboundHandler, Sendable {
+final class UDPQueryHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let responder: DNSResponder
+    /// Reused for every answer (the handler runs on one event loop).
+    private var scratch: [UInt8] = []
+    /// Answers of one read batch share one buffer; each is sent as a slice of it.
+    private var batch: ByteBuffer?
 
-    init(responder: DNSResponder) { self.responder = responder }
+    init(responder: DNSResponder) {
+        self.responder = responder
+        scratch.reserveCapacity(1500)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        let reply = envelope.data.withUnsafeReadableBytes { responder.answer($0, overUDP: true) }
-        guard let reply else { return }
-        var buffer = context.channel.allocator.buffer(capacity: reply.count)
-        buffer.writeBytes(reply)
-        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
+        scratch.removeAll(keepingCapacity: true)
+        let answered = envelope.data.withUnsafeReadableBytes { responder.answer($0, overUDP: true, into: &scratch) }
+        guard answered else { return }
+        if batch == nil || batch!.writableBytes < scratch.count {
+            batch = context.channel.allocator.buffer(capacity: max(16 * 1024, scratch.count))
+        }
+        let start = batch!.writerIndex
+        batch!.writeBytes(scratch)
+        let reply = batch!.getSlice(at: start, length: scratch.count)!
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        batch = nil
+    }
 
     /// A send or receive error on one datagram never closes the server's socket.
     func errorCaught(context: ChannelHandlerContext, error: Error) {}

@@ -14,6 +14,14 @@ struct CSVReader {
     /// Parses all records; `maxFieldLength` bounds every field.
     static func records(_ bytes: [UInt8], maxFieldLength: Int = 1024) -> (records: [Record], problems: [Problem]) {
         var records: [Record] = []
+        let problems = bytes.withUnsafeBytes { raw in
+            forEachRecord(raw, maxFieldLength: maxFieldLength) { records.append($0) }
+        }
+        return (records, problems)
+    }
+
+    /// Streams the records to `body` (without keeping them); returns the problems met.
+    static func forEachRecord(_ bytes: UnsafeRawBufferPointer, maxFieldLength: Int = 1024, _ body: (Record) -> Void) -> [Problem] {
         var problems: [Problem] = []
         var fields: [String] = []
         var field: [UInt8] = []
@@ -34,7 +42,7 @@ struct CSVReader {
             if tooLong {
                 problems.append(Problem(line: recordLine, message: "a field is longer than \(maxFieldLength) bytes"))
             } else if !(fields.count == 1 && fields[0].isEmpty) {
-                records.append(Record(line: recordLine, fields: fields))
+                body(Record(line: recordLine, fields: fields))
             }
             fields.removeAll(keepingCapacity: true)
             tooLong = false
@@ -81,6 +89,6 @@ struct CSVReader {
         }
         if inQuotes { problems.append(Problem(line: recordLine, message: "a quoted field is never closed")) }
         if !field.isEmpty || !fields.isEmpty { endRecord() }
-        return (records, problems)
+        return problems
     }
 }

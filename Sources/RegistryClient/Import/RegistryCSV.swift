@@ -28,38 +28,56 @@ public struct RegistryCSV: Sendable {
 
     /// Validates `bytes`; throws every problem found (nothing partial is returned).
     public init(bytes: [UInt8]) throws(ValidationFailure) {
+        let result: Result<RegistryCSV, ValidationFailure> = bytes.withUnsafeBytes { raw in
+            do throws(ValidationFailure) {
+                return .success(try RegistryCSV(bytes: raw))
+            } catch {
+                return .failure(error)
+            }
+        }
+        self = try result.get()
+    }
+
+    /// Validates the file's bytes record by record (nothing but valid rows is kept).
+    public init(bytes input: UnsafeRawBufferPointer) throws(ValidationFailure) {
         var problems: [Problem] = []
-        if bytes.count > Self.maxBytes {
+        if input.count > Self.maxBytes {
             throw ValidationFailure(problems: [Problem(line: 0, message: "the file is larger than \(Self.maxBytes) bytes")])
         }
-        var content = bytes
-        if content.starts(with: [0xEF, 0xBB, 0xBF]) { content.removeFirst(3) }
-        let (records, csvProblems) = CSVReader.records(content)
-        problems += csvProblems.map { Problem(line: $0.line, message: $0.message) }
-        guard let first = records.first else {
-            throw ValidationFailure(problems: problems + [Problem(line: 1, message: "the file is empty: expected the header \(Self.header.joined(separator: ","))")])
-        }
-        let header = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        if header != Self.header {
-            problems.append(Problem(line: first.line, message: "the header must be \(Self.header.joined(separator: ",")), found \(first.fields.joined(separator: ","))"))
-            throw ValidationFailure(problems: problems)
+        var content = input
+        if content.count >= 3, content[0] == 0xEF, content[1] == 0xBB, content[2] == 0xBF {
+            content = UnsafeRawBufferPointer(rebasing: content[3...])
         }
         var rows: [Row] = []
-        rows.reserveCapacity(records.count)
         var seen: [IPNetwork: Int] = [:]
-        seen.reserveCapacity(records.count)
-        for record in records.dropFirst() {
+        var sawHeader = false
+        var headerOK = false
+        let csvProblems = CSVReader.forEachRecord(content) { record in
+            if !sawHeader {
+                sawHeader = true
+                let header = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                headerOK = header == Self.header
+                if !headerOK {
+                    problems.append(Problem(line: record.line, message: "the header must be \(Self.header.joined(separator: ",")), found \(record.fields.joined(separator: ","))"))
+                }
+                return
+            }
+            guard headerOK else { return }
             switch Self.row(record) {
             case .success(let row):
-                if let earlier = seen[row.network] {
+                if let earlier = seen.updateValue(record.line, forKey: row.network) {
+                    seen[row.network] = earlier
                     problems.append(Problem(line: record.line, message: "\(row.network) appears twice (first on line \(earlier))"))
                 } else {
-                    seen[row.network] = record.line
                     rows.append(row)
                 }
             case .failure(let problem):
                 problems.append(problem)
             }
+        }
+        problems += csvProblems.map { Problem(line: $0.line, message: $0.message) }
+        if !sawHeader {
+            problems.append(Problem(line: 1, message: "the file is empty: expected the header \(Self.header.joined(separator: ","))"))
         }
         if !problems.isEmpty { throw ValidationFailure(problems: problems.sorted { $0.line < $1.line }) }
         self.rows = rows

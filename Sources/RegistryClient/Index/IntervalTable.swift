@@ -65,18 +65,20 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
     @inline(__always)
     func innermost(_ key: Key) -> Int32 {
         let t = Self.bucket(key)
-        var lo = max(Int(bucketStart[t]) - 1, 0)
-        var hi = Int(bucketStart[t + 1])  // exclusive
+        let (first, end) = bucketStart.withUnsafeBufferPointer { (Int($0[t]), Int($0[t + 1])) }
+        var lo = max(first - 1, 0)
+        var hi = end  // exclusive
         if hi == 0 { return -1 }
-        return boundaries.withUnsafeBufferPointer { b in
+        let found: Int = boundaries.withUnsafeBufferPointer { b in
             // Last index in [lo, hi) with b[i] <= key.
             if b[lo] > key { return -1 }
             while hi - lo > 1 {
                 let mid = (lo + hi) >> 1
                 if b[mid] <= key { lo = mid } else { hi = mid }
             }
-            return owners[lo]
+            return lo
         }
+        return found < 0 ? -1 : owners.withUnsafeBufferPointer { $0[found] }
     }
 
     var memoryBytes: Int {

@@ -91,8 +91,30 @@ public final class RegistrationIndex: Sendable {
     /// existed then, with the state in force then. The hot path of ingest.
     @inline(__always)
     public func status(of ip: IPAddress, at time: Int64) -> RegistrationStatus {
-        guard let row = historyRow(ip, time) else { return .unregistered }
-        return Self.statusCodes[Int(statuses[row.row])]
+        let row = rowIndex(ip, time)
+        guard row >= 0 else { return .unregistered }
+        return Self.statusCodes[Int(statuses[row])]
+    }
+
+    /// The history row in force, or -1: the lean path of `status(of:at:)`.
+    @inline(__always)
+    private func rowIndex(_ ip: IPAddress, _ time: Int64) -> Int {
+        if ip.family == .v4 {
+            var n = v4.innermost(ip.v4Value)
+            while n >= 0 {
+                let network = v4.networks[Int(n)]
+                if let row = latest(network.historyStart, network.historyCount, time) { return row }
+                n = network.parent
+            }
+        } else {
+            var n = v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
+            while n >= 0 {
+                let network = v6.networks[Int(n)]
+                if let row = latest(network.historyStart, network.historyCount, time) { return row }
+                n = network.parent
+            }
+        }
+        return -1
     }
 
     /// The full state of `ip` at `time`.
@@ -135,12 +157,14 @@ public final class RegistrationIndex: Sendable {
     /// The last history row with validFrom ≤ time, if any.
     @inline(__always)
     private func latest(_ start: Int32, _ count: Int32, _ time: Int64) -> Int? {
-        var k = Int(start) + Int(count) - 1
-        while k >= Int(start) {
-            if validFrom[k] <= time { return k }
-            k -= 1
+        validFrom.withUnsafeBufferPointer { times in
+            var k = Int(start) + Int(count) - 1
+            while k >= Int(start) {
+                if times[k] <= time { return k }
+                k -= 1
+            }
+            return nil
         }
-        return nil
     }
 
     /// Approximate bytes held (for the benchmark's bytes-per-network figure).

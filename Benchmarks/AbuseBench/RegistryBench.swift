@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import LogParsers
+import RegistryClient
+
+extension AbuseBench {
+    struct RegistryBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "registry",
+            abstract: "Registry import, in-memory index and serve-dns against rbldnsd (dnsperf).",
+            discussion: """
+                Targets (issue 3): import of 1,000,000 rows well under a minute; index >= 5 M lookups/s \
+                single-threaded over 1,000,000 networks with history, <= 200 bytes per network, built \
+                in <= 2 s; serve-dns >= 1.0x rbldnsd's queries/s with dnsperf on the same query file.
+                """
+        )
+
+        @Option(help: "Networks in the registry.") var networks = 1_000_000
+        @Option(help: "Working folder.") var dir = "bench-out/registry"
+        @Option(help: "The abuse-ingest binary.") var binary = ".build/release/abuse-ingest"
+        @Option(help: "Seconds per dnsperf run.") var seconds = 10
+        @Option(help: "Lookups for the index measurement.") var lookups = 10_000_000
+        @Flag(help: "Skip the DNS comparison (no dnsperf or rbldnsd).") var skipDNS = false
+
+        func run() throws {
+            try? FileManager.default.removeItem(atPath: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let registry = SyntheticRegistry(networks: networks)
+            let first = registry.entries()
+            let second = registry.entries(changedFraction: 0.1, changeSeed: 99)
+            try registry.csv(first).write(toFile: "\(dir)/registry-1.csv", atomically: false, encoding: .utf8)
+            try registry.csv(second).write(toFile: "\(dir)/registry-2.csv", atomically: false, encoding: .utf8)
+            let db = "\(dir)/registry.db"
+            print("registry: \(first.count) networks (\(networks / 100) IPv6), second import changes ~10 %")
+
+            let import1 = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, "\(dir)/registry-1.csv"])
+            let import2 = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, "\(dir)/registry-2.csv"])
+            let reimport = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, "\(dir)/registry-2.csv"])
+            print(String(format: "import of %d rows: %.1f s (%.0f rows/s, peak RSS %.0f MB); second file with changes: %.1f s; same file again: %.1f s", first.count, import1.seconds, Double(first.count) / import1.seconds, Double(import1.peakRSS) / 1e6, import2.seconds, reimport.seconds))
+
+            // The in-memory index, in this process.
+            let store = try RegistryStore(database: try DatabaseConnection.open(path: db))
+            let rssBefore = Self.residentBytes()
+            let buildStart = DispatchTime.now()
+            let index = try store.loadIndex()
+            let build = Self.seconds(since: buildStart)
+            let rssAfter = Self.residentBytes()
+            var rng = SplitMix64(seed: 3)
+            let count = lookups
+            var addresses = [IPAddress](repeating: IPAddress(v4: 0), count: 1 << 20)
+            for k in addresses.indices {
+                let roll = rng.next()
+                addresses[k] = roll & 1 == 0 ? IPAddress(v4: 0x6440_0000 + UInt32(truncatingIfNeeded: roll >> 8) % UInt32(4 * networks)) : IPAddress(v4: 0xC612_0000 | UInt32(truncatingIfNeeded: roll >> 8) & 0x1_FFFF)
+            }
+            let times = (0..<1024).map { _ in ISOTime.parse("2026-01-01T00:00:00Z")! + Int64(rng.next() % 31_536_000_000) }
+            var tally = [0, 0, 0, 0, 0]
+            let lookupStart = DispatchTime.now()
+            for k in 0..<count {
+                let status = index.status(of: addresses[k & (addresses.count - 1)], at: times[k & 1023])
+                switch status {
+                case .active: tally[0] += 1
+                case .suspended: tally[1] += 1
+                case .revoked: tally[2] += 1
+                case .unregistered: tally[3] += 1
+                case .unknown: tally[4] += 1
+                }
+            }
+            let lookupSeconds = Self.seconds(since: lookupStart)
+            let perNetwork = Double(index.memoryBytes) / Double(index.networkCount)
+            let rssPerNetwork = Double(max(rssAfter - rssBefore, 0)) / Double(index.networkCount)
+            print(String(format: "index: %d networks, %d history rows, built in %.2f s; %.1f M lookups/s (single thread, %d lookups: %d active, %d suspended, %d revoked, %d unregistered); %.0f bytes/network held (%.0f by RSS growth)", index.networkCount, index.historyCount, build, Double(count) / lookupSeconds / 1e6, count, tally[0], tally[1], tally[2], tally[3], perNetwork, rssPerNetwork))
+
+            var dnsLine = "dns: skipped"
+            var ratio1 = 0.0
+            if !skipDNS {
+                let data = "\(dir)/rbldnsd"
+                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: data)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+                try registry.rbldnsdData(second).write(toFile: "\(data)/zone", atomically: false, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: "\(data)/zone")
+                // Half listed, half not.
+                var queries = ""
+                let listed = second.filter { !$0.network.contains(":") }
+                for k in 0..<200_000 {
+                    if k & 1 == 0 {
+                        let sample = listed[Int(rng.next() % UInt64(listed.count))].sample
+                        queries += sample.split(separator: ".").reversed().joined(separator: ".") + ".reg.example.org A\n"
+                    } else {
+                        let v = 0xC612_0000 | UInt32(truncatingIfNeeded: rng.next()) & 0x1_FFFF
+                        queries += SyntheticRegistry.dotted(v).split(separator: ".").reversed().joined(separator: ".") + ".reg.example.org A\n"
+                    }
+                }
+                try queries.write(toFile: "\(dir)/queries.txt", atomically: false, encoding: .utf8)
+                let rbl = try Self.dnsperf(server: ["/usr/sbin/rbldnsd", "-n", "-b", "127.0.0.1/53531", "-w", data, "reg.example.org:ip4set:zone"], port: 53531, queries: "\(dir)/queries.txt", seconds: seconds, dir: dir)
+                let ours1 = try Self.dnsperf(server: [binary, "registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:53532", "--zone", "reg.example.org", "--threads", "1"], port: 53532, queries: "\(dir)/queries.txt", seconds: seconds, dir: dir)
+                let ours2 = try Self.dnsperf(server: [binary, "registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:53533", "--zone", "reg.example.org", "--threads", "2"], port: 53533, queries: "\(dir)/queries.txt", seconds: seconds, dir: dir)
+                ratio1 = ours1 / rbl
+                dnsLine = String(format: "dns (dnsperf -c 4 -q 200, %d s, same 200,000-query file, half listed): rbldnsd %.0f q/s; serve-dns --threads 1 %.0f q/s (%.2fx); --threads 2 %.0f q/s (%.2fx)", seconds, rbl, ours1, ratio1, ours2, ours2 / rbl)
+            }
+            print(dnsLine)
+            let importOK = import1.seconds < 30
+            print("targets: import well under a minute: \(importOK ? "MET" : "MISSED"); >= 5 M lookups/s: \(Double(count) / lookupSeconds >= 5e6 ? "MET" : "MISSED"); <= 200 bytes/network: \(perNetwork <= 200 && rssPerNetwork <= 200 ? "MET" : "MISSED"); built in <= 2 s: \(build <= 2 ? "MET" : "MISSED"); serve-dns >= 1.0x rbldnsd: \(skipDNS ? "SKIPPED" : (ratio1 >= 1.0 ? "MET" : "MISSED"))")
+        }
+
+        static func seconds(since start: DispatchTime) -> Double {
+            Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        }
+
+        static func residentBytes() -> Int {
+            guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+            let fields = text.split(separator: " ")
+            return (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        }
+
+        /// Starts a server, waits for it to answer, runs dnsperf against it, stops it; q/s.
+        static func dnsperf(server: [String], port: Int, queries: String, seconds: Int, dir: String) throws -> Double {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = server
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGTERM)
+                for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            // Ready when dig gets an answer (rbldnsd loads its data first).
+            var ready = false
+            for _ in 0..<600 {
+                let probe = try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "reg.example.org", "SOA"])
+                if probe.status == 0 { ready = true; break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            guard ready else { throw BenchError("\(server[0]) did not start on port \(port)") }
+            let out = "\(dir)/dnsperf-\(port).txt"
+            _ = try Measurement.run(["dnsperf", "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"], stdout: out)
+            let text = try String(contentsOfFile: out, encoding: .utf8)
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("Queries per second") }), let value = Double(line.split(separator: " ").last ?? "") else {
+                throw BenchError("no dnsperf figure in \(out)")
+            }
+            return value
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import LogParsers
+
+/// The common query — one question, type A, class IN, a name in the zone, perhaps an EDNS
+/// OPT — answered straight from the request bytes into the reply bytes, with no
+/// intermediate message values. Anything else returns false and takes the general path.
+struct FastAnswer {
+    let zone: RegistryZone
+    /// The zone's labels in wire form (`\3reg\7example\3org\0`), lower case.
+    let zoneWire: [UInt8]
+    /// SOA RDATA without the serial's 4 bytes: MNAME RNAME; then REFRESH RETRY EXPIRE MINIMUM.
+    let soaNames: [UInt8]
+    let soaTimers: [UInt8]
+
+    init(zone: RegistryZone) {
+        self.zone = zone
+        var wire: [UInt8] = []
+        zone.zone.append(to: &wire)
+        zoneWire = wire
+        var names: [UInt8] = []
+        zone.nameServer.append(to: &names)
+        zone.hostmaster.append(to: &names)
+        soaNames = names
+        var timers: [UInt8] = []
+        for v: UInt32 in [3600, 600, 604_800, zone.negativeTTL] { timers += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        soaTimers = timers
+    }
+
+    /// Writes the answer to `query` into `out` and returns true, or returns false (with
+    /// `out` untouched) when the query needs the general path.
+    func answer(_ q: UnsafeRawBufferPointer, serial: () -> UInt32, out: inout [UInt8], state: (IPAddress) -> RegistrationState) -> Bool {
+        guard q.count >= 17, q.count <= 512 else { return false }
+        // Header: QR=0, OPCODE=0, QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT<=1.
+        guard q[2] & 0xF8 == 0, q[4] == 0, q[5] == 1, q[6] == 0, q[7] == 0, q[8] == 0, q[9] == 0, q[10] == 0, q[11] <= 1 else { return false }
+        // The name: plain labels only.
+        var i = 12
+        var labelStarts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var labelCount = 0
+        var zoneStart = -1
+        while true {
+            guard i < q.count else { return false }
+            let length = Int(q[i])
+            if length == 0 { break }
+            guard length <= 63, i + 1 + length < q.count else { return false }
+            if labelCount < 8 {
+                withUnsafeMutableBytes(of: &labelStarts) { $0.storeBytes(of: i, toByteOffset: labelCount * 8, as: Int.self) }
+            }
+            labelCount += 1
+            if zoneStart < 0, q.count - i >= zoneWire.count, Self.equalsIgnoringCase(q, i, zoneWire) { zoneStart = i }
+            i += 1 + length
+        }
+        let nameEnd = i + 1
+        guard zoneStart >= 0, nameEnd - zoneStart == zoneWire.count, nameEnd + 4 <= q.count else { return false }
+        let type = UInt16(q[nameEnd]) << 8 | UInt16(q[nameEnd + 1])
+        let klass = UInt16(q[nameEnd + 2]) << 8 | UInt16(q[nameEnd + 3])
+        guard type == DNSType.a, klass == DNSClass.internet else { return false }
+        let questionEnd = nameEnd + 4
+        // An optional OPT record: root name, type 41, version 0, no options.
+        var hasOPT = false
+        if q[11] == 1 {
+            guard questionEnd + 11 == q.count, q[questionEnd] == 0, q[questionEnd + 1] == 0, q[questionEnd + 2] == 41,
+                q[questionEnd + 6] == 0, q[questionEnd + 9] == 0, q[questionEnd + 10] == 0
+            else { return false }
+            hasOPT = true
+        } else if questionEnd != q.count {
+            return false
+        }
+        // Four decimal labels in front of the zone: the reversed IPv4 address.
+        let prefixLabels = labels(before: zoneStart, labelStarts, labelCount)
+        guard prefixLabels == 4 else { return false }
+        var value: UInt32 = 0
+        for k in stride(from: 3, through: 0, by: -1) {
+            let start = withUnsafeBytes(of: labelStarts) { $0.load(fromByteOffset: k * 8, as: Int.self) }
+            guard let octet = Self.octet(q, start) else { return false }
+            value = value << 8 | octet
+        }
+        let ip = IPAddress(v4: value)
+        if value == 0x7F00_0001 || value == 0x7F00_0002 { return false }  // RFC 5782 entries: general path
+        let found = state(ip)
+        let code = found.status.dnsAnswer
+        if found.status == .unknown { return false }
+        // Header.
+        out.append(q[0])
+        out.append(q[1])
+        out.append(0x84 | (q[2] & 0x01))  // QR, AA, RD copied
+        out.append(code == nil ? DNSResponseCode.nameError : DNSResponseCode.noError)
+        appendU16(1, &out)  // QDCOUNT
+        appendU16(code == nil ? 0 : 1, &out)  // ANCOUNT
+        appendU16(code == nil ? 1 : 0, &out)  // NSCOUNT
+        appendU16(hasOPT ? 1 : 0, &out)  // ARCOUNT
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: q[12..<questionEnd]))
+        if let code {
+            appendU16(0xC00C, &out)
+            appendU16(DNSType.a, &out)
+            appendU16(DNSClass.internet, &out)
+            appendU32(zone.ttl, &out)
+            appendU16(4, &out)
+            out.append(code.0)
+            out.append(code.1)
+            out.append(code.2)
+            out.append(code.3)
+        } else {
+            // SOA in authority, its owner a pointer to the zone inside the question.
+            appendU16(0xC000 | UInt16(zoneStart), &out)
+            appendU16(DNSType.soa, &out)
+            appendU16(DNSClass.internet, &out)
+            appendU32(zone.negativeTTL, &out)
+            appendU16(UInt16(soaNames.count + 4 + soaTimers.count), &out)
+            out.append(contentsOf: soaNames)
+            appendU32(serial(), &out)
+            out.append(contentsOf: soaTimers)
+        }
+        if hasOPT {
+            out.append(0)
+            appendU16(DNSType.opt, &out)
+            appendU16(UInt16(RegistryZone.ednsLimit), &out)
+            appendU32(0, &out)
+            appendU16(0, &out)
+        }
+        return true
+    }
+
+    @inline(__always)
+    private func appendU16(_ v: UInt16, _ out: inout [UInt8]) {
+        out.append(UInt8(v >> 8))
+        out.append(UInt8(v & 0xFF))
+    }
+
+    @inline(__always)
+    private func labels(before zoneStart: Int, _ starts: (Int, Int, Int, Int, Int, Int, Int, Int), _ count: Int) -> Int {
+        var n = 0
+        withUnsafeBytes(of: starts) { raw in
+            for k in 0..<min(count, 8) where raw.load(fromByteOffset: k * 8, as: Int.self) < zoneStart { n += 1 }
+        }
+        return n
+    }
+
+    @inline(__always)
+    private func appendU32(_ v: UInt32, _ out: inout [UInt8]) {
+        appendU16(UInt16(v >> 16), &out)
+        appendU16(UInt16(v & 0xFFFF), &out)
+    }
+
+    /// A decimal octet label at `start` (length byte first): 1–3 digits, no leading zero.
+    @inline(__always)
+    static func octet(_ q: UnsafeRawBufferPointer, _ start: Int) -> UInt32? {
+        let length = Int(q[start])
+        guard length >= 1, length <= 3 else { return nil }
+        if length > 1, q[start + 1] == 48 { return nil }
+        var v: UInt32 = 0
+        for k in 1...length {
+            let c = q[start + k]
+            guard c >= 48, c <= 57 else { return nil }
+            v = v * 10 + UInt32(c - 48)
+        }
+        return v <= 255 ? v : nil
+    }
+
+    @inline(__always)
+    static func equalsIgnoringCase(_ q: UnsafeRawBufferPointer, _ at: Int, _ wire: [UInt8]) -> Bool {
+        for k in 0..<wire.count {
+            var c = q[at + k]
+            if c >= 65, c <= 90 { c |= 0x20 }
+            if c != wire[k] { return false }
+        }
+        return true
+    }
+}
