@@ -57,5 +57,6 @@ let package = Package(
         ),
         .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
+        .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest"]),
     ]
 )

@@ -16,16 +16,17 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
     private(set) var networks: [Network] = []
     private var boundaries: [Key] = []
     private var owners: [Int32] = []
-    /// `bucketStart[t]`: the first boundary whose top 16 bits are ≥ t (65,537 entries).
+    /// `bucketStart[t]`: the first boundary whose top `bucketBits` bits are ≥ t.
     private var bucketStart: [Int32] = []
-
-    static var bits: Int { Key.bitWidth }
+    private let shift: Key
 
     @inline(__always)
-    static func bucket(_ key: Key) -> Int { Int(truncatingIfNeeded: key >> Key(bits - 16)) }
+    func bucket(_ key: Key) -> Int { Int(truncatingIfNeeded: key >> shift) }
 
     /// Builds from networks sorted by (first, prefix length), each with its history range.
-    init(sorted input: [Network]) {
+    /// The top `bucketBits` bits of an address pick a bucket (2^bucketBits × 4 bytes).
+    init(sorted input: [Network], bucketBits: Int) {
+        shift = Key(Key.bitWidth - bucketBits)
         networks = input
         boundaries.reserveCapacity(input.count * 2)
         owners.reserveCapacity(input.count * 2)
@@ -53,10 +54,11 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
             stack.append(Int32(index))
         }
         popUntil(nil)
-        bucketStart = [Int32](repeating: Int32(boundaries.count), count: 65_537)
+        let buckets = 1 << bucketBits
+        bucketStart = [Int32](repeating: Int32(boundaries.count), count: buckets + 1)
         var b = 0
-        for t in 0...65_536 {
-            while b < boundaries.count, Self.bucket(boundaries[b]) < t { b += 1 }
+        for t in 0...buckets {
+            while b < boundaries.count, bucket(boundaries[b]) < t { b += 1 }
             bucketStart[t] = Int32(b)
         }
     }
@@ -64,7 +66,7 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
     /// The innermost network containing `key`, or -1.
     @inline(__always)
     func innermost(_ key: Key) -> Int32 {
-        let t = Self.bucket(key)
+        let t = bucket(key)
         let (first, end) = bucketStart.withUnsafeBufferPointer { (Int($0[t]), Int($0[t + 1])) }
         var lo = max(first - 1, 0)
         var hi = end  // exclusive

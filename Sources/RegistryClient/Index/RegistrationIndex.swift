@@ -78,8 +78,8 @@ public final class RegistrationIndex: Sendable {
                 v6Networks.append(.init(first: first, last: last, prefixLength: UInt8(network.prefixLength), parent: -1, historyStart: Int32(start), historyCount: count))
             }
         }
-        v4 = IntervalTable(sorted: v4Networks)
-        v6 = IntervalTable(sorted: v6Networks)
+        v4 = IntervalTable(sorted: v4Networks, bucketBits: 20)
+        v6 = IntervalTable(sorted: v6Networks, bucketBits: 16)
         self.validFrom = validFrom
         self.statuses = statuses
         self.registrantRefs = registrantRefs

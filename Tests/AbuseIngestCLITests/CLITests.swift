@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+/// The `abuse-ingest` executable as users and scripts run it: exit codes, error lines,
+/// JSON output (FORMATS.md §1).
+@Suite(.serialized)
+struct CLITests {
+    /// The built executable, beside the test bundle.
+    static var binary: URL? {
+        let candidates = [
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("abuse-ingest"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/abuse-ingest"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = try #require(binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static let available: Bool = {
+        if binary == nil { print("SKIPPED CLITests: the abuse-ingest executable is not built (swift build)") }
+        return binary != nil
+    }()
+
+    @Test func parseReadsStandardInputAndPrintsTheSummaryAsJSON() throws {
+        guard Self.available else { return }
+        let log = "Nov 28 01:00:00 mx postfix/smtpd[1]: connect from a.example[192.0.2.1]\n"
+        let result = try Self.run(["parse", "--reference-time", "2026-11-29T00:00:00Z", "--output", "none", "--summary-json", "-"], stdin: Data(log.utf8))
+        #expect(result.status == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(summary?["file"] as? String == "-")
+        #expect(summary?["events"] as? Int == 1)
+        #expect(summary?["complete"] as? Bool == true)
+    }
+
+    @Test func parseExitsThreeOnATruncatedGzipAndNamesTheOffset() throws {
+        guard Self.available else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = folder.appendingPathComponent("mx.log")
+        var text = ""
+        for i in 0..<5000 { text += "Nov 28 01:00:00 mx postfix/smtpd[\(i)]: connect from h\(i).example[192.0.2.\(i % 200 + 1)]\n" }
+        try text.write(to: plain, atomically: true, encoding: .utf8)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-n", plain.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let compressed = try Data(contentsOf: folder.appendingPathComponent("mx.log.gz"))
+        let cut = folder.appendingPathComponent("cut.gz")
+        try compressed.prefix(compressed.count / 2).write(to: cut)
+        let result = try Self.run(["parse", "--output", "none", cut.path])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("abuse-ingest: error: truncated gzip stream"))
+        #expect(result.stderr.contains("(\(cut.path), byte "))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        guard Self.available else { return }
+        #expect(try Self.run(["parse", "--timezone", "Mars/Olympus", "x.log"]).status == 2)
+        #expect(try Self.run(["parse", "--format", "lotus", "x.log"]).status == 2)
+        #expect(try Self.run(["no-such-command"]).status == 2)
+        #expect(try Self.run(["parse", "/nonexistent/file.log"]).status == 1)
+        #expect(try Self.run(["--help"]).status == 0)
+    }
+
+    @Test func registryImportRejectsAFileWithBadRowsAndAppliesNothing() throws {
+        guard Self.available else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("abuse-ingest.db").path
+        let bad = folder.appendingPathComponent("bad.csv")
+        try """
+            network,registrant,status,abuse_contact,since
+            198.51.100.0/28,R-000123,active,abuse@example.net,2026-01-15T00:00:00Z
+            198.51.100.1/28,R-000124,active,abuse@example.net,2026-01-15T00:00:00Z
+            192.0.2.0/24,R-000125,sleeping,abuse@example.net,2026-01-15T00:00:00Z
+
+            """.write(to: bad, atomically: true, encoding: .utf8)
+        let result = try Self.run(["registry", "import", "--db", db, bad.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("(\(bad.path):3)"))
+        #expect(result.stderr.contains("(\(bad.path):4)"))
+        let lookup = try Self.run(["registry", "lookup", "--db", db, "--json", "198.51.100.5"])
+        #expect(lookup.status == 0)
+        #expect(lookup.stdout.contains("\"status\":\"unregistered\""), "nothing of the bad file was applied")
+    }
+
+    @Test func registryImportThenLookupAtTimes() throws {
+        guard Self.available else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("abuse-ingest.db").path
+        let csv = folder.appendingPathComponent("registry.csv")
+        try """
+            network,registrant,status,abuse_contact,since
+            198.51.100.0/24,R-000100,active,abuse@example.net,2026-01-01T00:00:00Z
+            198.51.100.0/28,R-000123,suspended,abuse@example.net,2026-06-01T00:00:00Z
+
+            """.write(to: csv, atomically: true, encoding: .utf8)
+        let first = try Self.run(["registry", "import", "--db", db, "--json", csv.path])
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("\"added\":2"))
+        let again = try Self.run(["registry", "import", "--db", db, "--json", csv.path])
+        #expect(again.stdout.contains("\"unchanged\":2"))
+        let before = try Self.run(["registry", "lookup", "--db", db, "--at", "2026-05-01T00:00:00Z", "198.51.100.5"])
+        #expect(before.stdout == "198.51.100.5 active 198.51.100.0/24 registrant=R-000100 since=2026-01-01T00:00:00Z\n")
+        let after = try Self.run(["registry", "lookup", "--db", db, "--at", "2026-07-01T00:00:00Z", "198.51.100.5"])
+        #expect(after.stdout.hasPrefix("198.51.100.5 suspended 198.51.100.0/28"))
+        #expect(try Self.run(["registry", "lookup", "--db", db, "not-an-ip"]).status == 2)
+    }
+}
