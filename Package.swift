@@ -30,7 +30,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "EnforcementEngine", dependencies: ["LogParsers", "RegistryClient"]),
+        .target(
+            name: "EnforcementEngine",
+            dependencies: [
+                "LogParsers", "RegistryClient",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "AbuseIngest",
             dependencies: [
@@ -56,6 +63,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
+        .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
         .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest"]),
     ]

@@ -1,3 +1,4 @@
+import EnforcementEngine
 import Foundation
 import GRDB
 import RegistryClient
@@ -36,4 +37,17 @@ extension GlobalOptions {
             throw ExitStatus.failure
         }
     }
+
+    func engineStore() throws -> EngineStore {
+        let pool = try openDatabase()
+        do {
+            return try EngineStore(database: pool)
+        } catch {
+            Terminal.reportError("cannot prepare the tables in \(db): \(error)")
+            throw ExitStatus.failure
+        }
+    }
+
+    /// The data folder: the folder that holds the database.
+    var dataFolder: URL { DatabaseConnection.dataFolder(forDatabase: db) }
 }

@@ -4,7 +4,7 @@ import LogParsers
 /// One row of the registry history (table `registration`): the state of a network from
 /// `validFrom` on, until a later row of the same network. Rows are never updated or
 /// deleted (the schema refuses it): every change is a new row with its cause.
-public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "registration"
 
     public var id: Int64?

@@ -1,0 +1,154 @@
+import ArgumentParser
+import EnforcementEngine
+import Foundation
+import LogParsers
+import RegistryClient
+
+extension AbuseIngestCommand {
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Parse, cross-check and aggregate shipped logs into the store, all-or-nothing per file.",
+            discussion: """
+                Files are identified by the SHA-256 of their bytes: a file ingested before is reported \
+                'duplicate' and changes nothing. Each file is one transaction; a corrupt or truncated file, \
+                or one whose unparsed share is above the reporter's threshold (format drift), is \
+                quarantined and the rest goes on. Exit 3 when any file was quarantined.
+                Spool mode processes DIR/<reporter-id>/* and moves each file to DIR/done/<reporter-id>/ \
+                or DIR/quarantine/<reporter-id>/ (with <file>.reason); *.part files, hidden files and files \
+                modified in the last --settle seconds are left alone.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The reporter that shipped FILE... .") var reporter: String?
+        @Option(help: "A spool folder of DIR/<reporter-id>/ subfolders.") var spool: String?
+        @Option(help: "Spool: leave files modified in the last SECONDS alone (still being written).") var settle: Int = 60
+        @Flag(help: "Print one JSON object per file.") var json = false
+        @Argument(help: "Log files (plain or gzip).") var files: [String] = []
+
+        func validate() throws {
+            switch (reporter, spool) {
+            case (nil, nil): throw ValidationError("name --reporter ID with files, or --spool DIR")
+            case (_?, _?): throw ValidationError("--reporter and --spool exclude each other")
+            case (_?, nil): if files.isEmpty { throw ValidationError("name at least one file to ingest") }
+            case (nil, _?): if !files.isEmpty { throw ValidationError("--spool takes no file arguments") }
+            }
+            guard settle >= 0 else { throw ValidationError("--settle must be 0 or more") }
+        }
+
+        func run() throws {
+            let store = try global.engineStore()
+            let index = try store.registry.loadIndex()
+            let ingestor = Ingestor(store: store, index: index, options: .init(dataFolder: global.dataFolder))
+            var outcomes: [FileOutcome] = []
+            if let id = reporter {
+                guard let known = try store.reporter(id: id) else {
+                    Terminal.reportError(EngineError.unknownReporter(id).description)
+                    throw ExitStatus.usage
+                }
+                outcomes = try run(ingestor, files: files, reporter: known)
+            } else if let spool {
+                outcomes = try runSpool(ingestor, store: store, folder: URL(fileURLWithPath: spool))
+            }
+            if !json {
+                let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
+                Terminal.error(
+                    "abuse-ingest: \(outcomes.count) file(s): \(counts[.ingested] ?? 0) ingested, \(counts[.duplicate] ?? 0) duplicate, \(counts[.quarantined] ?? 0) quarantined")
+            }
+            if outcomes.contains(where: { $0.status == .quarantined }) { throw ExitStatus.rejectedInput }
+        }
+
+        private func run(_ ingestor: Ingestor, files: [String], reporter: Reporter) throws -> [FileOutcome] {
+            let progress: IngestProgress? = Terminal.stderrIsTerminal ? IngestProgress() : nil
+            var callback: (@Sendable (String, Int, UInt64) -> Void)?
+            if let progress { callback = { file, lines, bytes in progress.update(file, lines, bytes) } }
+            let outcomes: [FileOutcome]
+            do {
+                outcomes = try ingestor.ingest(files: files, reporter: reporter, now: Clock.nowMillis(), progress: callback)
+            } catch let error as Ingestor.StoreFailure {
+                progress?.clear()
+                for outcome in error.outcomes { report(outcome) }
+                Terminal.reportError(error.description)
+                throw ExitStatus.failure
+            }
+            progress?.clear()
+            for outcome in outcomes { report(outcome) }
+            return outcomes
+        }
+
+        private func report(_ outcome: FileOutcome) {
+            if json {
+                print((try? JSONText.encode(outcome)) ?? "{}")
+                return
+            }
+            var line = "\(outcome.file): \(outcome.status.rawValue)"
+            if outcome.status != .duplicate { line += ", \(outcome.lines) lines, \(outcome.events) events, \(outcome.unparsed) unparsed" }
+            if let first = outcome.firstEvent, let last = outcome.lastEvent { line += ", \(first) to \(last)" }
+            print(line)
+            if let error = outcome.error { Terminal.reportError("\(error) (\(outcome.file))") }
+        }
+
+        /// Spool mode: every known reporter's folder, settled files only.
+        private func runSpool(_ ingestor: Ingestor, store: EngineStore, folder: URL) throws -> [FileOutcome] {
+            let fm = FileManager.default
+            guard let entries = try? fm.contentsOfDirectory(atPath: folder.path) else {
+                Terminal.reportError("cannot read the spool folder \(folder.path)")
+                throw ExitStatus.usage
+            }
+            var all: [FileOutcome] = []
+            let now = Date()
+            for name in entries.sorted() where name != "done" && name != "quarantine" && !name.hasPrefix(".") {
+                let reporterFolder = folder.appendingPathComponent(name)
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: reporterFolder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+                guard let reporter = try store.reporter(id: name) else {
+                    Terminal.error("abuse-ingest: warning: spool folder \(reporterFolder.path) belongs to no known reporter; left alone")
+                    continue
+                }
+                let candidates = (try? fm.contentsOfDirectory(atPath: reporterFolder.path)) ?? []
+                var ready: [String] = []
+                for file in candidates.sorted() where !file.hasPrefix(".") && !file.hasSuffix(".part") {
+                    let path = reporterFolder.appendingPathComponent(file).path
+                    guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular,
+                        let modified = attributes[.modificationDate] as? Date
+                    else { continue }
+                    if now.timeIntervalSince(modified) < Double(settle) { continue }  // still being written
+                    ready.append(path)
+                }
+                guard !ready.isEmpty else { continue }
+                let outcomes = try run(ingestor, files: ready, reporter: reporter)
+                for outcome in outcomes {
+                    let destination = folder.appendingPathComponent(outcome.status == .quarantined ? "quarantine" : "done").appendingPathComponent(name)
+                    try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+                    var target = destination.appendingPathComponent(URL(fileURLWithPath: outcome.file).lastPathComponent)
+                    if fm.fileExists(atPath: target.path) {
+                        target = destination.appendingPathComponent("\(String(outcome.sha256?.prefix(12) ?? "x"))-\(target.lastPathComponent)")
+                    }
+                    try fm.moveItem(atPath: outcome.file, toPath: target.path)
+                    if outcome.status == .quarantined {
+                        try ((outcome.error ?? "quarantined") + "\n").write(to: URL(fileURLWithPath: target.path + ".reason"), atomically: true, encoding: .utf8)
+                    }
+                }
+                all += outcomes
+            }
+            return all
+        }
+    }
+}
+
+/// Per-file progress on a terminal: lines, megabytes and lines/s.
+final class IngestProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var started: [String: Date] = [:]
+
+    func update(_ file: String, _ lines: Int, _ bytes: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = started[file] ?? Date()
+        started[file] = start
+        let seconds = max(Date().timeIntervalSince(start), 0.001)
+        Terminal.progress("\(URL(fileURLWithPath: file).lastPathComponent): \(lines) lines, \(bytes / 1_000_000) MB, \(Int(Double(lines) / seconds)) lines/s")
+    }
+
+    func clear() { Terminal.clearProgress() }
+}

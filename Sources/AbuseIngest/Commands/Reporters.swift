@@ -1,0 +1,114 @@
+import ArgumentParser
+import EnforcementEngine
+import Foundation
+import LogParsers
+
+extension AbuseIngestCommand {
+    struct Reporters: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who ships logs: add reporters, list them, see their last shipments.",
+            subcommands: [Add.self, List.self, Status.self]
+        )
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a reporter (an ISP's mail platform). Only known reporters can ingest.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "Reporter id (letters, digits, -, _, .): also its spool folder name.") var id: String
+            @Option(help: "Display name.") var name: String
+            @Option(help: "Organisation (default: the id). Reporters of one organisation are not independent witnesses.") var organisation: String?
+            @Option(help: "IANA zone of the reporter's zone-less log times.") var timezone: String = "UTC"
+            @Option(name: .customLong("unparsed-threshold"), help: "Share of unparsed lines (0–1) above which a file is quarantined as format drift.")
+            var unparsedThreshold: Double = Reporter.defaultUnparsedThreshold
+
+            func validate() throws {
+                guard Reporter.isValidID(id) else { throw ValidationError(EngineError.invalidReporterID(id).description) }
+                guard TimeZone(identifier: timezone) != nil else { throw ValidationError("--timezone '\(timezone)' is not an IANA time zone name") }
+                guard (0...1).contains(unparsedThreshold) else { throw ValidationError("--unparsed-threshold must be between 0 and 1") }
+                guard !name.isEmpty, name.count <= 200 else { throw ValidationError("--name must be 1–200 characters") }
+            }
+
+            func run() throws {
+                let store = try global.engineStore()
+                do {
+                    try store.addReporter(Reporter(id: id, name: name, organisation: organisation, timezone: timezone, unparsedThreshold: unparsedThreshold, createdAt: Clock.nowMillis()))
+                } catch let error as EngineError {
+                    Terminal.reportError(error.description)
+                    throw ExitStatus.usage
+                }
+                print("reporter \(id) added")
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List reporters.")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Print a JSON array.") var json = false
+
+            func run() throws {
+                let reporters = try global.engineStore().reporters()
+                if json {
+                    print(try JSONText.encode(reporters.map { ["id": $0.id, "name": $0.name, "organisation": $0.organisation, "timezone": $0.timezone] }))
+                    return
+                }
+                for r in reporters { print("\(r.id)\t\(r.organisation)\t\(r.timezone)\t\(r.name)") }
+            }
+        }
+
+        struct Status: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Last shipments of each reporter with their quality figures; flags reporters that missed a night.")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Print JSON.") var json = false
+            @Option(help: "Shipments shown per reporter.") var last = 5
+            @Argument(help: "One reporter (default: all).") var id: String?
+
+            func run() throws {
+                let store = try global.engineStore()
+                var reporters = try store.reporters()
+                if let id {
+                    reporters = reporters.filter { $0.id == id }
+                    if reporters.isEmpty {
+                        Terminal.reportError(EngineError.unknownReporter(id).description)
+                        throw ExitStatus.usage
+                    }
+                }
+                let now = Clock.nowMillis()
+                var report: [ReporterReport] = []
+                for reporter in reporters {
+                    let shipments = try store.shipments(reporter: reporter.id, limit: last)
+                    let lastIngested = shipments.first { $0.status == "ingested" }?.receivedAt
+                    let missed = lastIngested.map { Int((now - $0) / 86_400_000) } ?? nil
+                    report.append(ReporterReport(reporter: reporter, shipments: shipments, missedNights: missed))
+                }
+                if json {
+                    print(try JSONText.encode(report))
+                    return
+                }
+                for r in report {
+                    var flag = ""
+                    if let missed = r.missedNights, missed >= 1 { flag = "  MISSED \(missed) night(s)" }
+                    if r.shipments.isEmpty { flag = "  NO SHIPMENT YET" }
+                    print("\(r.reporter.id) (\(r.reporter.organisation))\(flag)")
+                    for s in r.shipments {
+                        let range = [s.firstEvent, s.lastEvent].compactMap { $0.map { ISOTime.format(millis: $0, fraction: false) } }.joined(separator: " to ")
+                        let share = s.lines == 0 ? 0 : Double(s.unparsed) * 100 / Double(s.lines)
+                        print("  \(ISOTime.format(millis: s.receivedAt, fraction: false)) \(s.status) \(s.fileName): \(s.lines) lines, \(s.events) events, \(s.skipped) skipped, \(s.unparsed) unparsed (\(String(format: "%.1f", share)) %), \(range), \(s.futureEvents) in the future, \(s.distantEvents) over a week old, \(s.gapHours) gap hours\(s.error.map { " — \($0)" } ?? "")")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `reporters status --json`: a reporter, its last shipments and whether it missed nights.
+struct ReporterReport: Encodable {
+    var reporter: Reporter
+    var shipments: [Shipment]
+    /// Whole days since the last ingested shipment (nil: never shipped).
+    var missedNights: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case reporter, shipments
+        case missedNights = "missed_nights"
+    }
+}

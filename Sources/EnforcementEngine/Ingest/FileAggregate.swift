@@ -1,0 +1,111 @@
+import LogParsers
+import RegistryClient
+
+/// Everything ingest keeps of one file, built in memory while the file is parsed and
+/// written in one transaction: counts per (client, hour, kind, reason, status), first and
+/// last seen per client, and a bounded, deterministic sample of line references per
+/// (client, kind.reason). Memory grows with distinct clients, not with lines.
+public struct FileAggregate: Sendable {
+    public struct CountKey: Hashable, Sendable {
+        public var ip: IPAddress
+        /// Hours since the epoch (UTC).
+        public var hour: Int32
+        public var kind: UInt8
+        /// `RejectReason.rawValue`, 255 for none.
+        public var reason: UInt8
+        public var status: UInt8
+    }
+
+    public struct SampleKey: Hashable, Sendable {
+        public var ip: IPAddress
+        public var kind: UInt8
+        public var reason: UInt8
+
+        public var selector: String {
+            let kindName = EventKind(rawValue: kind)!.name
+            guard reason != 255, let reason = RejectReason(rawValue: reason) else { return kindName }
+            return "\(kindName).\(reason.name)"
+        }
+    }
+
+    /// A line reference; `priority` orders samples (the smallest are kept).
+    public struct Sample: Sendable, Equatable {
+        public var priority: Int64
+        public var line: Int
+        public var offset: UInt64
+        public var time: Int64?
+    }
+
+    public var counts: [CountKey: Int] = [:]
+    public var seen: [IPAddress: (first: Int64, last: Int64)] = [:]
+    public var samples: [SampleKey: [Sample]] = [:]
+    public var samplesPerKey: Int
+    /// Hours (since the epoch) that have at least one event.
+    public var hoursWithEvents: Set<Int32> = []
+    public var futureEvents = 0
+    public var distantEvents = 0
+    /// Events without a time, which cannot be placed in an hour (not counted).
+    public var untimedEvents = 0
+
+    private let fileKey: UInt64
+    private let receivedAt: Int64
+
+    /// Kinds whose lines are kept as evidence samples (connects and disconnects accuse nobody).
+    static let sampledKinds: Set<EventKind> = [.rejected, .deferred, .authFailed, .lostConnection, .protocolError, .messageAccepted]
+
+    public init(fileSHA256: String, receivedAt: Int64, samplesPerKey: Int = 10) {
+        self.samplesPerKey = samplesPerKey
+        self.receivedAt = receivedAt
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in fileSHA256.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        fileKey = hash
+    }
+
+    /// Adds one event judged by `status` (the registration status at the event's time).
+    public mutating func add(_ event: ParsedEvent, status: RegistrationStatus) {
+        guard let ip = event.clientIP else { return }
+        guard event.hasTime else {
+            untimedEvents += 1
+            return
+        }
+        let time = event.time
+        let hour = Int32(truncatingIfNeeded: time >= 0 ? time / 3_600_000 : (time - 3_599_999) / 3_600_000)
+        let reason = event.reason?.rawValue ?? 255
+        counts[CountKey(ip: ip, hour: hour, kind: event.kind.rawValue, reason: reason, status: StatusCode.code(status)), default: 0] += 1
+        if let known = seen[ip] {
+            seen[ip] = (min(known.first, time), max(known.last, time))
+        } else {
+            seen[ip] = (time, time)
+        }
+        hoursWithEvents.insert(hour)
+        if time > receivedAt + 300_000 { futureEvents += 1 }
+        if time < receivedAt - 8 * 86_400_000 { distantEvents += 1 }
+        guard Self.sampledKinds.contains(event.kind) else { return }
+        // Deterministic priority from the file and the line: the same input keeps the same samples.
+        var priority = fileKey ^ (UInt64(event.line) &* 0x9E37_79B9_7F4A_7C15)
+        priority = (priority ^ (priority >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        priority ^= priority >> 29
+        let sample = Sample(priority: Int64(bitPattern: priority >> 1), line: event.line, offset: event.offset, time: time)
+        let key = SampleKey(ip: ip, kind: event.kind.rawValue, reason: reason)
+        var list = samples[key] ?? []
+        if list.count < samplesPerKey {
+            list.append(sample)
+            list.sort { $0.priority < $1.priority }
+        } else if sample.priority < list[list.count - 1].priority {
+            list[list.count - 1] = sample
+            list.sort { $0.priority < $1.priority }
+        } else {
+            return
+        }
+        samples[key] = list
+    }
+
+    /// Hours between the first and the last event hour that have no event.
+    public var gapHours: Int {
+        guard let first = hoursWithEvents.min(), let last = hoursWithEvents.max() else { return 0 }
+        return Int(last - first + 1) - hoursWithEvents.count
+    }
+}

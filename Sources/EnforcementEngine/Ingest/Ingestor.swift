@@ -1,0 +1,140 @@
+import Dispatch
+import Foundation
+import LogParsers
+import RegistryClient
+import Synchronization
+
+/// Nightly shipments into the store: for each file, parse → registration status of every
+/// event's client at the event's time → aggregates, written in one transaction. Files are
+/// identified by the SHA-256 of their bytes (a file ingested before is a duplicate and
+/// changes nothing), parse in parallel, and are committed by one writer at a time.
+public final class Ingestor: Sendable {
+    public struct Options: Sendable {
+        public var dataFolder: URL
+        public var samplesPerKey = 10
+        /// Parallel parsers (default: the cores).
+        public var workers = ProcessInfo.processInfo.activeProcessorCount
+
+        public init(dataFolder: URL) {
+            self.dataFolder = dataFolder
+        }
+    }
+
+    /// A fatal error: the store could not be written (read-only, full disk). What was
+    /// committed before stays; the file being written was rolled back.
+    public struct StoreFailure: Error, CustomStringConvertible {
+        public var file: String
+        public var cause: String
+        public var outcomes: [FileOutcome]
+        public var description: String { "cannot write the database while ingesting \(file): \(cause)" }
+    }
+
+    public let store: EngineStore
+    public let index: RegistrationIndex
+    public let options: Options
+    public let archive: LogArchive
+    private let writer = Mutex(())
+
+    public init(store: EngineStore, index: RegistrationIndex, options: Options) {
+        self.store = store
+        self.index = index
+        self.options = options
+        archive = LogArchive(dataFolder: options.dataFolder)
+    }
+
+    /// Ingests `files` for `reporter`, received at `now` (UTC ms).
+    /// - Parameter progress: called from worker threads with (file, lines, bytes so far).
+    public func ingest(
+        files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (String, Int, UInt64) -> Void)? = nil
+    ) throws(StoreFailure) -> [FileOutcome] {
+        let results = Mutex<[FileOutcome?]>(Array(repeating: nil, count: files.count))
+        let failure = Mutex<StoreFailure?>(nil)
+        let next = Atomic(0)
+        let workers = max(1, min(options.workers, files.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while failure.withLock({ $0 == nil }) {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < files.count else { return }
+                do {
+                    let outcome = try ingestOne(files[i], reporter: reporter, now: now, progress: progress)
+                    results.withLock { $0[i] = outcome }
+                } catch {
+                    failure.withLock { if $0 == nil { $0 = StoreFailure(file: files[i], cause: "\(error)", outcomes: []) } }
+                }
+            }
+        }
+        let outcomes = results.withLock { $0.compactMap { $0 } }
+        if var fatal = failure.withLock({ $0 }) {
+            fatal.outcomes = outcomes
+            throw fatal
+        }
+        return outcomes
+    }
+
+    /// One file. Throws only for store failures; bad input gives a quarantined outcome.
+    func ingestOne(_ path: String, reporter: Reporter, now: Int64, progress: (@Sendable (String, Int, UInt64) -> Void)?) throws -> FileOutcome {
+        var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, reporter: reporter.id)
+        let digest: (hex: String, bytes: Int64)
+        do {
+            digest = try Digest.sha256(file: path)
+        } catch {
+            outcome.error = "cannot read \(path): \(error.localizedDescription)"
+            return outcome
+        }
+        outcome.sha256 = digest.hex
+        if try store.isIngested(sha256: digest.hex) {
+            outcome.status = .duplicate
+            return outcome
+        }
+        var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, samplesPerKey: options.samplesPerKey)
+        let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone)))
+        let index = self.index
+        let summary: FileSummary
+        do {
+            summary = try parser.parse(path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }) { event in
+                guard let ip = event.clientIP, event.hasTime else {
+                    aggregate.add(event, status: .unknown)
+                    return
+                }
+                aggregate.add(event, status: index.status(of: ip, at: event.time))
+            }
+        } catch {
+            outcome.error = error.description
+            try store.recordQuarantine(shipment(path, digest, reporter, now, FileSummary(file: path), aggregate, error: outcome.error))
+            return outcome
+        }
+        outcome.lines = summary.lines
+        outcome.events = summary.events
+        outcome.unparsed = summary.unparsed
+        outcome.firstEvent = summary.firstEvent
+        outcome.lastEvent = summary.lastEvent
+        if !summary.complete {
+            outcome.error = "corrupt or truncated: \(summary.error ?? "the stream ended early")"
+        } else if summary.unparsedShare > reporter.unparsedThreshold {
+            outcome.error = String(
+                format: "format drift: %d of %d lines (%.1f %%) unparsed, above the %.1f %% threshold (first unparsed lines: %@)",
+                summary.unparsed + summary.oversized, summary.lines, summary.unparsedShare * 100, reporter.unparsedThreshold * 100,
+                summary.unparsedLines.map(String.init).joined(separator: ", "))
+        }
+        let record = shipment(path, digest, reporter, now, summary, aggregate, error: outcome.error)
+        if outcome.error != nil {
+            try store.recordQuarantine(record)
+            return outcome
+        }
+        _ = try archive.store(path, sha256: digest.hex, compressed: summary.compressed)
+        let committed = try writer.withLock { _ in try store.commit(record, aggregate: aggregate) }
+        outcome.status = committed ? .ingested : .duplicate
+        return outcome
+    }
+
+    private func shipment(
+        _ path: String, _ digest: (hex: String, bytes: Int64), _ reporter: Reporter, _ now: Int64, _ summary: FileSummary,
+        _ aggregate: FileAggregate, error: String?
+    ) -> Shipment {
+        Shipment(
+            id: nil, reporterID: reporter.id, sha256: digest.hex, fileName: URL(fileURLWithPath: path).lastPathComponent, status: "ingested",
+            receivedAt: now, bytes: digest.bytes, lines: summary.lines, events: summary.events, skipped: summary.skipped,
+            unparsed: summary.unparsed, firstEvent: summary.firstEvent.flatMap(ISOTime.parse), lastEvent: summary.lastEvent.flatMap(ISOTime.parse),
+            futureEvents: aggregate.futureEvents, distantEvents: aggregate.distantEvents, gapHours: aggregate.gapHours, error: error)
+    }
+}

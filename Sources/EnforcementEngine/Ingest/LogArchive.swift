@@ -1,0 +1,88 @@
+import Crypto
+import Foundation
+
+/// Shipped files kept byte for byte, content-addressed under the data folder
+/// (`archive/ab/abcdef….gz`), so that evidence can be re-read later.
+public struct LogArchive: Sendable {
+    public let folder: URL
+
+    public init(dataFolder: URL) {
+        folder = dataFolder.appendingPathComponent("archive")
+    }
+
+    /// Where the file with this digest lives (gzip files keep `.gz`).
+    public func path(sha256: String, compressed: Bool) -> URL {
+        folder.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256 + (compressed ? ".gz" : ".log"))
+    }
+
+    /// The archived file of a digest, whichever extension it has.
+    public func existing(sha256: String) -> URL? {
+        [true, false].map { path(sha256: sha256, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// Copies `source` into the archive (write to a temporary name, fsync, rename), unless
+    /// it is there already. The copy is checked against the digest.
+    public func store(_ source: String, sha256: String, compressed: Bool) throws -> URL {
+        let target = path(sha256: sha256, compressed: compressed)
+        if FileManager.default.fileExists(atPath: target.path) { return target }
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(sha256).\(UUID().uuidString).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else { throw ArchiveError.cannotWrite(temporary.path) }
+        let output = try FileHandle(forWritingTo: temporary)
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
+        var hasher = SHA256()
+        do {
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                hasher.update(data: chunk)
+                try output.write(contentsOf: chunk)
+            }
+            try output.synchronize()
+            try output.close()
+            try input.close()
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+        guard Digest.hex(hasher.finalize()) == sha256 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ArchiveError.changedWhileReading(source)
+        }
+        if rename(temporary.path, target.path) != 0 {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ArchiveError.cannotWrite(target.path)
+        }
+        return target
+    }
+
+    public enum ArchiveError: Error, CustomStringConvertible {
+        case cannotWrite(String)
+        case changedWhileReading(String)
+
+        public var description: String {
+            switch self {
+            case .cannotWrite(let path): "cannot write the archive copy \(path)"
+            case .changedWhileReading(let path): "\(path) changed while it was being archived"
+            }
+        }
+    }
+}
+
+/// SHA-256 of files and bytes, as lower-case hex.
+public enum Digest {
+    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Streams a file through SHA-256.
+    public static func sha256(file path: String) throws -> (hex: String, bytes: Int64) {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? input.close() }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            total += Int64(chunk.count)
+        }
+        return (hex(hasher.finalize()), total)
+    }
+}
