@@ -63,8 +63,9 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
-        .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest"]),
+        .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest", "TestSupport"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
-        .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "TestSupport"]),
     ]
 )

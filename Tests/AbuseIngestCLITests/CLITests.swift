@@ -1,43 +1,13 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The `abuse-ingest` executable as users and scripts run it: exit codes, error lines,
 /// JSON output (FORMATS.md §1).
 @Suite(.serialized)
 struct CLITests {
-    /// The built executable, beside the test bundle.
-    static var binary: URL? {
-        let candidates = [
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("abuse-ingest"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/abuse-ingest"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = try #require(binary)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> CommandRunner.Result {
+        try CommandRunner.run(arguments, stdin: stdin)
     }
 
     static func temporaryFolder() throws -> URL {
@@ -46,10 +16,7 @@ struct CLITests {
         return url
     }
 
-    static let available: Bool = {
-        if binary == nil { print("SKIPPED CLITests: the abuse-ingest executable is not built (swift build)") }
-        return binary != nil
-    }()
+    static let available = CommandRunner.available("CLITests")
 
     @Test func parseReadsStandardInputAndPrintsTheSummaryAsJSON() throws {
         guard Self.available else { return }

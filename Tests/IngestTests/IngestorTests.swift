@@ -1,0 +1,139 @@
+import EnforcementEngine
+import Foundation
+import GRDB
+import LogParsers
+import RegistryClient
+import Testing
+
+struct IngestorTests {
+    @Test func ingestsAFileOnceAndReportsTheSameBytesAsDuplicate() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let file = try fixture.write("mx1.log.gz", try TestLog.gzip(TestLog.postfix(lines: 2000)))
+        let first = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        #expect(first.map(\.status) == [.ingested])
+        #expect(first[0].lines == 2000)
+        let snapshot = try fixture.snapshot()
+        // A copy under another name is the same shipment.
+        let copy = try fixture.write("renamed.gz", Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        let second = try fixture.ingestor().ingest(files: [file, copy], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T07:00:00Z"))
+        #expect(second.map(\.status) == [.duplicate, .duplicate])
+        #expect(try fixture.snapshot() == snapshot, "a duplicate changes nothing")
+        // The shipped bytes are archived, content-addressed.
+        let sha = try #require(first[0].sha256)
+        let archived = fixture.folder.appendingPathComponent("archive/\(sha.prefix(2))/\(sha).gz")
+        #expect(try Data(contentsOf: archived) == Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
+    @Test func quarantinesACorruptGzipInTheMiddleOfABatchAndCommitsTheOthers() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let good1 = try fixture.write("a.log.gz", try TestLog.gzip(TestLog.postfix(lines: 1000, seed: 1)))
+        let full = try TestLog.gzip(TestLog.postfix(lines: 20_000, seed: 2))
+        let broken = try fixture.write("b.log.gz", Array(full.prefix(full.count / 2)))
+        let good2 = try fixture.write("c.log.gz", try TestLog.gzip(TestLog.postfix(lines: 1000, seed: 3)))
+        let outcomes = try fixture.ingestor().ingest(files: [good1, broken, good2], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        #expect(outcomes.map(\.status) == [.ingested, .quarantined, .ingested])
+        let reason = try #require(outcomes[1].error)
+        #expect(reason.contains("truncated gzip stream") && reason.contains("byte "), "\(reason)")
+        #expect(try fixture.count("SELECT COUNT(*) FROM shipment WHERE status = 'ingested'") == 2)
+        #expect(try fixture.count("SELECT COUNT(*) FROM shipment WHERE status = 'quarantined'") == 1)
+        // Nothing of the broken file is counted: totals equal the two good files' events.
+        let events = outcomes[0].events + outcomes[2].events
+        #expect(try fixture.count("SELECT SUM(count) FROM event_count") == events)
+    }
+
+    @Test func quarantinesAFileWithHalfGarbageAsFormatDrift() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        var bytes: [UInt8] = []
+        let good = TestLog.postfix(lines: 400)
+        for (i, line) in good.split(separator: 0x0A).enumerated() {
+            bytes += line + [0x0A]
+            if i % 1 == 0 { bytes += Array("Nov 28 01:00:00 mx postfix/smtpd[1]: NOQUEUE: rejekt frobnicated from [192.0.2.1] by a format nobody knows\n".utf8) }
+        }
+        let file = try fixture.write("drift.log", bytes)
+        let outcomes = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        #expect(outcomes[0].status == .quarantined)
+        #expect(outcomes[0].error?.contains("format drift") == true, "\(outcomes[0].error ?? "")")
+        #expect(try fixture.count("SELECT COUNT(*) FROM event_count") == 0, "a drifting file is not half-used")
+    }
+
+    @Test func judgesEachEventByTheStatusInForceAtItsTime() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        try fixture.store.registry.recordChange(of: ip("198.51.100.5"), to: .suspended, at: time("2026-11-28T02:00:00Z"), cause: "suspension", source: "engine", caseID: "C-2026-000001", provisional: true)
+        let log = """
+            Nov 28 01:59:00 mx postfix/smtpd[1]: connect from unknown[198.51.100.5]
+            Nov 28 01:59:59 mx postfix/smtpd[1]: connect from unknown[198.51.100.5]
+            Nov 28 02:00:00 mx postfix/smtpd[1]: connect from unknown[198.51.100.5]
+            Nov 28 02:30:00 mx postfix/smtpd[1]: connect from unknown[198.51.100.5]
+            Nov 28 02:31:00 mx postfix/smtpd[1]: connect from unknown[203.0.113.1]
+
+            """
+        let file = try fixture.write("night.log", Array(log.utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_795_910_400)], ofItemAtPath: file)
+        _ = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        let rows = try fixture.store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT hex(ip), hour, status, count FROM event_count ORDER BY hour, status, hex(ip)").map { "\($0[0] as String) \($0[1] as Int64) \(StatusCode.status($0[2]).rawValue) \($0[3] as Int)" }
+        }
+        let h1 = time("2026-11-28T01:00:00Z") / 3_600_000
+        #expect(rows == ["C6336405 \(h1) active 2", "C6336405 \(h1 + 1) suspended 2", "CB007101 \(h1 + 1) unregistered 1"])
+    }
+
+    @Test func keepsDeterministicBoundedSamples() throws {
+        let first = try IngestFixture()
+        defer { first.remove() }
+        let second = try IngestFixture()
+        defer { second.remove() }
+        let bytes = try TestLog.gzip(TestLog.postfix(lines: 5000, clients: 20))
+        for fixture in [first, second] {
+            let file = try fixture.write("mx.log.gz", bytes)
+            _ = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        }
+        #expect(try first.snapshot() == second.snapshot(), "same input, same samples")
+        let most = try first.count("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM sample GROUP BY ip, reporter_id, selector)")
+        #expect(most == 10, "the reservoir is bounded per (client, reporter, kind.reason)")
+    }
+
+    @Test func failsClearlyOnAReadOnlyDatabaseAndWritesNothing() throws {
+        let setup = try IngestFixture()
+        defer { setup.remove() }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let store = try EngineStore(database: try DatabasePool(path: setup.databasePath, configuration: configuration))
+        let file = try setup.write("mx.log", TestLog.postfix(lines: 100))
+        let ingestor = Ingestor(store: store, index: try store.registry.loadIndex(), options: .init(dataFolder: setup.folder))
+        #expect {
+            try ingestor.ingest(files: [file], reporter: setup.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        } throws: { error in
+            (error as? Ingestor.StoreFailure)?.cause.contains("readonly") == true
+        }
+        #expect(try setup.count("SELECT COUNT(*) FROM shipment") == 0)
+        #expect(try setup.count("SELECT COUNT(*) FROM event_count") == 0)
+    }
+
+    @Test func failsClearlyWhenTheDiskIsFullAndRollsTheFileBack() throws {
+        let setup = try IngestFixture()
+        defer { setup.remove() }
+        let small = try setup.write("small.log", TestLog.postfix(lines: 50, seed: 5, clients: 10))
+        _ = try setup.ingestor().ingest(files: [small], reporter: setup.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        let before = try setup.snapshot()
+        // A writer whose database may not grow: SQLite answers SQLITE_FULL, as on a full disk.
+        let pages = try setup.count("PRAGMA page_count")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + 2)") }
+        let store = try EngineStore(database: try DatabasePool(path: setup.databasePath, configuration: configuration))
+        let big = try setup.write("big.log.gz", try TestLog.gzip(TestLog.postfix(lines: 30_000, seed: 6, clients: 20_000)))
+        let ingestor = Ingestor(store: store, index: try store.registry.loadIndex(), options: .init(dataFolder: setup.folder))
+        #expect {
+            try ingestor.ingest(files: [big], reporter: setup.reporter("isp-a"), now: time("2026-11-29T07:00:00Z"))
+        } throws: { error in
+            (error as? Ingestor.StoreFailure)?.cause.contains("full") == true
+        }
+        #expect(try setup.snapshot() == before, "nothing of the file that did not fit was written")
+    }
+}
+
+func time(_ text: String) -> Int64 { ISOTime.parse(text)! }
+func ip(_ text: String) -> IPAddress { IPAddress(text)! }
