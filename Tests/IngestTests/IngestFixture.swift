@@ -48,7 +48,7 @@ struct IngestFixture {
         try store.database.read { db in
             let counts = try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, hour, kind, reason, status, count FROM event_count ORDER BY 1, 2, 3, 4, 5, 6")
             let seen = try Row.fetchAll(db, sql: "SELECT hex(ip), first_seen, last_seen FROM ip_seen ORDER BY 1")
-            let samples = try Row.fetchAll(db, sql: "SELECT hex(s.ip), s.reporter_id, s.selector, s.priority, sh.sha256, s.line, s.offset FROM sample s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1, 2, 3, 4")
+            let samples = try Row.fetchAll(db, sql: "SELECT hex(s.ip), s.reporter_id, s.kind, s.reason, s.priority, sh.sha256, s.line, s.offset FROM sample s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1, 2, 3, 4, 5")
             let shipments = try Row.fetchAll(db, sql: "SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1")
             return (counts + seen + samples + shipments).map { $0.description }
         }

@@ -92,7 +92,7 @@ struct IngestorTests {
             _ = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
         }
         #expect(try first.snapshot() == second.snapshot(), "same input, same samples")
-        let most = try first.count("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM sample GROUP BY ip, reporter_id, selector)")
+        let most = try first.count("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM sample GROUP BY ip, reporter_id, kind, reason)")
         #expect(most == 10, "the reservoir is bounded per (client, reporter, kind.reason)")
     }
 

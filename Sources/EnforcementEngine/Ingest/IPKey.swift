@@ -15,6 +15,13 @@ public enum IPKey {
         return data
     }
 
+    /// The order of the stored bytes (IPv4 before IPv6, then numeric): the tables' key order.
+    @inline(__always)
+    public static func precedes(_ a: IPAddress, _ b: IPAddress) -> Bool {
+        if a.family != b.family { return a.family == .v4 }
+        return a < b
+    }
+
     public static func address(_ data: Data) -> IPAddress? {
         let b = [UInt8](data)
         if b.count == 4 { return IPAddress(v4: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])) }

@@ -46,7 +46,6 @@ enum EngineMigrations {
                         count INTEGER NOT NULL CHECK (count > 0),
                         PRIMARY KEY (ip, reporter_id, hour, kind, reason, status)
                     ) WITHOUT ROWID;
-                    CREATE INDEX event_count_hour ON event_count (hour);
                     CREATE TABLE ip_seen (
                         ip BLOB PRIMARY KEY,
                         first_seen INTEGER NOT NULL,
@@ -62,13 +61,13 @@ enum EngineMigrations {
                     CREATE TABLE sample (
                         ip BLOB NOT NULL,
                         reporter_id TEXT NOT NULL,
-                        selector TEXT NOT NULL,
+                        kind INTEGER NOT NULL,
+                        reason INTEGER NOT NULL,
                         priority INTEGER NOT NULL,
                         shipment_id INTEGER NOT NULL REFERENCES shipment(id),
                         line INTEGER NOT NULL,
                         offset INTEGER NOT NULL,
-                        event_time INTEGER,
-                        PRIMARY KEY (ip, reporter_id, selector, priority, shipment_id, line)
+                        PRIMARY KEY (ip, reporter_id, kind, reason, priority, shipment_id, line)
                     ) WITHOUT ROWID;
                     """)
         }

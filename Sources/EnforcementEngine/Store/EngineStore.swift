@@ -76,7 +76,15 @@ public final class EngineStore: Sendable {
                 ipBytes[ip] = bytes
                 return bytes
             }
-            for (k, count) in aggregate.counts {
+            // In primary-key order: the B-tree is filled front to back, not at random.
+            let ordered = aggregate.counts.sorted { a, b in
+                if a.key.ip != b.key.ip { return IPKey.precedes(a.key.ip, b.key.ip) }
+                if a.key.hour != b.key.hour { return a.key.hour < b.key.hour }
+                if a.key.kind != b.key.kind { return a.key.kind < b.key.kind }
+                if a.key.reason != b.key.reason { return a.key.reason < b.key.reason }
+                return a.key.status < b.key.status
+            }
+            for (k, count) in ordered {
                 try countStatement.execute(arguments: [reporter, key(k.ip), Int(k.hour), Int(k.kind), Int(k.reason), Int(k.status), count])
             }
             let seenStatement = try db.cachedStatement(
@@ -96,21 +104,26 @@ public final class EngineStore: Sendable {
                 try reporterSeenStatement.execute(arguments: [bytes, reporter, range.first, range.last])
             }
             let sampleStatement = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO sample (ip, reporter_id, selector, priority, shipment_id, line, offset, event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                sql: "INSERT OR IGNORE INTO sample (ip, reporter_id, kind, reason, priority, shipment_id, line, offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             let trimStatement = try db.cachedStatement(
                 sql: """
-                    DELETE FROM sample WHERE ip = ? AND reporter_id = ? AND selector = ? AND priority > (
-                        SELECT priority FROM sample WHERE ip = ? AND reporter_id = ? AND selector = ?
+                    DELETE FROM sample WHERE ip = ? AND reporter_id = ? AND kind = ? AND reason = ? AND priority > (
+                        SELECT priority FROM sample WHERE ip = ? AND reporter_id = ? AND kind = ? AND reason = ?
                         ORDER BY priority LIMIT 1 OFFSET ?)
                     """)
-            for (k, samples) in aggregate.samples {
+            let orderedSamples = aggregate.samples.sorted { a, b in
+                if a.key.ip != b.key.ip { return IPKey.precedes(a.key.ip, b.key.ip) }
+                return (a.key.kind, a.key.reason) < (b.key.kind, b.key.reason)
+            }
+            for (k, samples) in orderedSamples {
                 let bytes = key(k.ip)
-                let selector = k.selector
+                let kind = Int(k.kind)
+                let reason = Int(k.reason)
                 for s in samples {
-                    try sampleStatement.execute(arguments: [bytes, reporter, selector, s.priority, shipmentID, s.line, Int64(s.offset), s.time])
+                    try sampleStatement.execute(arguments: [bytes, reporter, kind, reason, s.priority, shipmentID, s.line, Int64(s.offset)])
                 }
                 // Keep the reservoir bounded across files: the smallest priorities win.
-                try trimStatement.execute(arguments: [bytes, reporter, selector, bytes, reporter, selector, aggregate.samplesPerKey - 1])
+                try trimStatement.execute(arguments: [bytes, reporter, kind, reason, bytes, reporter, kind, reason, aggregate.samplesPerKey - 1])
             }
             return true
         }
