@@ -81,10 +81,17 @@ public final class RegistryStore: Sendable {
         return IPNetwork(uncheckedAddress: address, prefixLength: prefix)
     }
 
-    /// The networks that could contain `ip`: one per prefix length.
-    private static func candidates(_ ip: IPAddress) -> [IPNetwork] {
+    /// A SQL condition matching every network that could contain `ip` (one per prefix
+    /// length), with its arguments.
+    private static func containing(_ ip: IPAddress) -> (sql: String, arguments: StatementArguments) {
         let bits = ip.family == .v4 ? 32 : 128
-        return (0...bits).map { IPNetwork(uncheckedAddress: ip, prefixLength: $0) }
+        var arguments: StatementArguments = [ip.family == .v4 ? 4 : 6]
+        for length in 0...bits {
+            let key = RegistrationRecord.key(IPNetwork(uncheckedAddress: ip, prefixLength: length))
+            arguments += [key.high, key.low, key.prefix]
+        }
+        let values = Array(repeating: "(?, ?, ?)", count: bits + 1).joined(separator: ", ")
+        return ("family = ? AND (net_high, net_low, prefix_length) IN (VALUES \(values))", arguments)
     }
 
     /// The history row in force for `ip` at `time`: the longest registered prefix that
@@ -94,19 +101,13 @@ public final class RegistryStore: Sendable {
     }
 
     static func record(_ db: Database, _ ip: IPAddress, _ time: Int64) throws -> RegistrationRecord? {
-        let candidates = Self.candidates(ip)
-        let values = Array(repeating: "(?, ?, ?)", count: candidates.count).joined(separator: ", ")
-        var arguments: StatementArguments = [ip.family == .v4 ? 4 : 6]
-        for network in candidates {
-            let key = RegistrationRecord.key(network)
-            arguments += [key.high, key.low, key.prefix]
-        }
+        var (condition, arguments) = containing(ip)
         arguments += [time]
         return try RegistrationRecord.fetchOne(
             db,
             sql: """
                 SELECT * FROM registration
-                WHERE family = ? AND (net_high, net_low, prefix_length) IN (VALUES \(values)) AND valid_from <= ?
+                WHERE \(condition) AND valid_from <= ?
                 ORDER BY prefix_length DESC, valid_from DESC, id DESC LIMIT 1
                 """,
             arguments: arguments)
@@ -123,18 +124,11 @@ public final class RegistryStore: Sendable {
     /// Every row of the networks that contain `ip` (all prefix lengths), oldest first.
     public func history(of ip: IPAddress) throws -> [RegistrationRecord] {
         try database.read { db in
-            let candidates = Self.candidates(ip)
-            let values = Array(repeating: "(?, ?, ?)", count: candidates.count).joined(separator: ", ")
-            var arguments: StatementArguments = [ip.family == .v4 ? 4 : 6]
-            for network in candidates {
-                let key = RegistrationRecord.key(network)
-                arguments += [key.high, key.low, key.prefix]
-            }
+            let (condition, arguments) = Self.containing(ip)
             return try RegistrationRecord.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM registration
-                    WHERE family = ? AND (net_high, net_low, prefix_length) IN (VALUES \(values))
+                    SELECT * FROM registration WHERE \(condition)
                     ORDER BY valid_from, id
                     """,
                 arguments: arguments)
