@@ -46,15 +46,35 @@ struct IngestFixture {
     /// Every aggregate row, in a stable order, as text (to compare two stores).
     func snapshot() throws -> [String] {
         try store.database.read { db in
-            let counts = try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, hour, kind, reason, status, count FROM event_count ORDER BY 1, 2, 3, 4, 5, 6")
-            let seen = try Row.fetchAll(db, sql: "SELECT hex(ip), first_seen, last_seen FROM ip_seen ORDER BY 1")
-            let samples = try Row.fetchAll(db, sql: "SELECT hex(s.ip), s.reporter_id, s.kind, s.reason, s.priority, sh.sha256, s.line, s.offset FROM sample s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1, 2, 3, 4, 5")
+            let counts = try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, day, hex(counts), first_seen, last_seen FROM event_day ORDER BY 1, 2, 3")
+            // Samples name shipments by id: compare them by the shipment's digest instead.
+            let digests = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, sha256 FROM shipment").map { ($0[0] as Int64, $0[1] as String) })
+            var samples: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, samples FROM sample_set ORDER BY 1, 2") {
+                for e in try SampleSet.decode(row[2]) {
+                    samples.append("\(row[0] as String) \(row[1] as String) \(e.kind).\(e.reason) \(e.priority) \(digests[e.shipmentID] ?? "?") \(e.line) \(e.offset)")
+                }
+            }
             let shipments = try Row.fetchAll(db, sql: "SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1")
-            return (counts + seen + samples + shipments).map { $0.description }
+            return (counts + shipments).map { $0.description } + samples.sorted()
         }
     }
 
     func count(_ sql: String) throws -> Int { try store.database.read { try Int.fetchOne($0, sql: sql) ?? 0 } }
+
+    /// Every stored count as (client hex, UTC hour, status, count), decoded from the day rows.
+    func counts() throws -> [(ip: String, hour: Int64, status: RegistrationStatus, count: Int)] {
+        try store.database.read { db in
+            var result: [(String, Int64, RegistrationStatus, Int)] = []
+            for row in try Row.fetchAll(db, sql: "SELECT hex(ip), day, counts FROM event_day ORDER BY 1, 2") {
+                let day: Int64 = row[1]
+                for entry in try DayCounts.decode(row[2]) {
+                    result.append((row[0], day * 24 + Int64(entry.hourOfDay), StatusCode.status(Int(entry.status)), entry.count))
+                }
+            }
+            return result
+        }
+    }
 
     func remove() { try? FileManager.default.removeItem(at: folder) }
 }

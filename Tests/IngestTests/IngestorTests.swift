@@ -40,7 +40,7 @@ struct IngestorTests {
         #expect(try fixture.count("SELECT COUNT(*) FROM shipment WHERE status = 'quarantined'") == 1)
         // Nothing of the broken file is counted: totals equal the two good files' events.
         let events = outcomes[0].events + outcomes[2].events
-        #expect(try fixture.count("SELECT SUM(count) FROM event_count") == events)
+        #expect(try fixture.counts().reduce(0) { $0 + $1.count } == events)
     }
 
     @Test func quarantinesAFileWithHalfGarbageAsFormatDrift() throws {
@@ -56,7 +56,7 @@ struct IngestorTests {
         let outcomes = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
         #expect(outcomes[0].status == .quarantined)
         #expect(outcomes[0].error?.contains("format drift") == true, "\(outcomes[0].error ?? "")")
-        #expect(try fixture.count("SELECT COUNT(*) FROM event_count") == 0, "a drifting file is not half-used")
+        #expect(try fixture.count("SELECT COUNT(*) FROM event_day") == 0, "a drifting file is not half-used")
     }
 
     @Test func judgesEachEventByTheStatusInForceAtItsTime() throws {
@@ -74,9 +74,7 @@ struct IngestorTests {
         let file = try fixture.write("night.log", Array(log.utf8))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_795_910_400)], ofItemAtPath: file)
         _ = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
-        let rows = try fixture.store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT hex(ip), hour, status, count FROM event_count ORDER BY hour, status, hex(ip)").map { "\($0[0] as String) \($0[1] as Int64) \(StatusCode.status($0[2]).rawValue) \($0[3] as Int)" }
-        }
+        let rows = try fixture.counts().sorted { ($0.hour, $0.ip) < ($1.hour, $1.ip) }.map { "\($0.ip) \($0.hour) \($0.status.rawValue) \($0.count)" }
         let h1 = time("2026-11-28T01:00:00Z") / 3_600_000
         #expect(rows == ["C6336405 \(h1) active 2", "C6336405 \(h1 + 1) suspended 2", "CB007101 \(h1 + 1) unregistered 1"])
     }
@@ -92,7 +90,15 @@ struct IngestorTests {
             _ = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
         }
         #expect(try first.snapshot() == second.snapshot(), "same input, same samples")
-        let most = try first.count("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM sample GROUP BY ip, reporter_id, kind, reason)")
+        // Twice the same traffic in another file: still at most 10 per (client, reporter, kind.reason).
+        let more = try first.write("mx2.log.gz", try TestLog.gzip(TestLog.postfix(lines: 5000, seed: 77, clients: 20)))
+        _ = try first.ingestor().ingest(files: [more], reporter: first.reporter("isp-a"), now: time("2026-11-29T07:00:00Z"))
+        let sets = try first.store.database.read { db in try Data.fetchAll(db, sql: "SELECT samples FROM sample_set") }
+        var most = 0
+        for set in sets {
+            let entries = try SampleSet.decode(set)
+            most = max(most, Dictionary(grouping: entries, by: { "\($0.kind).\($0.reason)" }).values.map(\.count).max() ?? 0)
+        }
         #expect(most == 10, "the reservoir is bounded per (client, reporter, kind.reason)")
     }
 
@@ -110,7 +116,7 @@ struct IngestorTests {
             (error as? Ingestor.StoreFailure)?.cause.contains("readonly") == true
         }
         #expect(try setup.count("SELECT COUNT(*) FROM shipment") == 0)
-        #expect(try setup.count("SELECT COUNT(*) FROM event_count") == 0)
+        #expect(try setup.count("SELECT COUNT(*) FROM event_day") == 0)
     }
 
     @Test func failsClearlyWhenTheDiskIsFullAndRollsTheFileBack() throws {
@@ -137,3 +143,16 @@ struct IngestorTests {
 
 func time(_ text: String) -> Int64 { ISOTime.parse(text)! }
 func ip(_ text: String) -> IPAddress { IPAddress(text)! }
+
+struct DayCountsTests {
+    @Test func packsMergesAndReadsBack() throws {
+        let a = DayCounts.encode([
+            .init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 200),
+            .init(hourOfDay: 1, kind: 0, reason: 255, status: 3, count: 1),
+        ])
+        let b = DayCounts.encode([.init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 100_000)])
+        let merged = try DayCounts.decode(try DayCounts.merge(a, b))
+        #expect(merged == [.init(hourOfDay: 1, kind: 0, reason: 255, status: 3, count: 1), .init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 100_200)])
+        #expect(throws: DayCounts.DecodingError.self) { try DayCounts.decode(Data([1, 2, 3])) }
+    }
+}

@@ -16,6 +16,11 @@ public struct FileAggregate: Sendable {
         public var status: UInt8
     }
 
+    public struct DayKey: Hashable, Sendable {
+        public var ip: IPAddress
+        public var day: Int32
+    }
+
     public struct SampleKey: Hashable, Sendable {
         public var ip: IPAddress
         public var kind: UInt8
@@ -30,14 +35,15 @@ public struct FileAggregate: Sendable {
 
     /// A line reference; `priority` orders samples (the smallest are kept).
     public struct Sample: Sendable, Equatable {
-        public var priority: Int64
+        public var priority: UInt64
         public var line: Int
         public var offset: UInt64
         public var time: Int64?
     }
 
     public var counts: [CountKey: Int] = [:]
-    public var seen: [IPAddress: (first: Int64, last: Int64)] = [:]
+    /// First and last event per client and day (days since the epoch).
+    public var seen: [DayKey: (first: Int64, last: Int64)] = [:]
     public var samples: [SampleKey: [Sample]] = [:]
     public var samplesPerKey: Int
     /// Hours (since the epoch) that have at least one event.
@@ -50,8 +56,10 @@ public struct FileAggregate: Sendable {
     private let fileKey: UInt64
     private let receivedAt: Int64
 
-    /// Kinds whose lines are kept as evidence samples (connects and disconnects accuse nobody).
-    static let sampledKinds: Set<EventKind> = [.rejected, .deferred, .authFailed, .lostConnection, .protocolError, .messageAccepted]
+    /// Kinds whose lines are kept as evidence samples (connects and disconnects accuse
+    /// nobody), as a bit mask over `EventKind.rawValue`.
+    static let sampledKinds: UInt32 = [EventKind.rejected, .deferred, .authFailed, .lostConnection, .protocolError, .messageAccepted]
+        .reduce(0) { $0 | 1 << UInt32($1.rawValue) }
 
     public init(fileSHA256: String, receivedAt: Int64, samplesPerKey: Int = 10) {
         self.samplesPerKey = samplesPerKey
@@ -75,32 +83,46 @@ public struct FileAggregate: Sendable {
         let hour = Int32(truncatingIfNeeded: time >= 0 ? time / 3_600_000 : (time - 3_599_999) / 3_600_000)
         let reason = event.reason?.rawValue ?? 255
         counts[CountKey(ip: ip, hour: hour, kind: event.kind.rawValue, reason: reason, status: StatusCode.code(status)), default: 0] += 1
-        if let known = seen[ip] {
-            seen[ip] = (min(known.first, time), max(known.last, time))
+        let dayKey = DayKey(ip: ip, day: Int32(hour >= 0 ? hour / 24 : (hour - 23) / 24))
+        if let known = seen[dayKey] {
+            seen[dayKey] = (min(known.first, time), max(known.last, time))
         } else {
-            seen[ip] = (time, time)
+            seen[dayKey] = (time, time)
         }
         hoursWithEvents.insert(hour)
         if time > receivedAt + 300_000 { futureEvents += 1 }
         if time < receivedAt - 8 * 86_400_000 { distantEvents += 1 }
-        guard Self.sampledKinds.contains(event.kind) else { return }
+        guard Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0 else { return }
         // Deterministic priority from the file and the line: the same input keeps the same samples.
         var priority = fileKey ^ (UInt64(event.line) &* 0x9E37_79B9_7F4A_7C15)
         priority = (priority ^ (priority >> 31)) &* 0xBF58_476D_1CE4_E5B9
         priority ^= priority >> 29
-        let sample = Sample(priority: Int64(bitPattern: priority >> 1), line: event.line, offset: event.offset, time: time)
+        let sample = Sample(priority: priority >> 1, line: event.line, offset: event.offset, time: time)
         let key = SampleKey(ip: ip, kind: event.kind.rawValue, reason: reason)
-        var list = samples[key] ?? []
-        if list.count < samplesPerKey {
+        let limit = samplesPerKey
+        // Mutated in place (no copy of the list per event).
+        Self.offer(sample, to: &samples[key, default: []], limit: limit)
+    }
+
+    /// Keeps the `limit` samples of smallest priority, sorted.
+    @inline(__always)
+    private static func offer(_ sample: Sample, to list: inout [Sample], limit: Int) {
+        if list.count < limit {
+            var i = list.count
             list.append(sample)
-            list.sort { $0.priority < $1.priority }
+            while i > 0, list[i - 1].priority > sample.priority {
+                list[i] = list[i - 1]
+                i -= 1
+            }
+            list[i] = sample
         } else if sample.priority < list[list.count - 1].priority {
-            list[list.count - 1] = sample
-            list.sort { $0.priority < $1.priority }
-        } else {
-            return
+            var i = list.count - 1
+            while i > 0, list[i - 1].priority > sample.priority {
+                list[i] = list[i - 1]
+                i -= 1
+            }
+            list[i] = sample
         }
-        samples[key] = list
     }
 
     /// Hours between the first and the last event hour that have no event.

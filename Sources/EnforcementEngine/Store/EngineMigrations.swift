@@ -36,38 +36,20 @@ enum EngineMigrations {
                     );
                     CREATE UNIQUE INDEX shipment_ingested_once ON shipment (sha256) WHERE status = 'ingested';
                     CREATE INDEX shipment_reporter ON shipment (reporter_id, received_at);
-                    CREATE TABLE event_count (
-                        reporter_id TEXT NOT NULL,
-                        ip BLOB NOT NULL,
-                        hour INTEGER NOT NULL,
-                        kind INTEGER NOT NULL,
-                        reason INTEGER NOT NULL,
-                        status INTEGER NOT NULL,
-                        count INTEGER NOT NULL CHECK (count > 0),
-                        PRIMARY KEY (ip, reporter_id, hour, kind, reason, status)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE ip_seen (
-                        ip BLOB PRIMARY KEY,
-                        first_seen INTEGER NOT NULL,
-                        last_seen INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE TABLE ip_reporter_seen (
+                    CREATE TABLE event_day (
                         ip BLOB NOT NULL,
                         reporter_id TEXT NOT NULL,
+                        day INTEGER NOT NULL,
+                        counts BLOB NOT NULL,
                         first_seen INTEGER NOT NULL,
                         last_seen INTEGER NOT NULL,
-                        PRIMARY KEY (ip, reporter_id)
+                        PRIMARY KEY (ip, reporter_id, day)
                     ) WITHOUT ROWID;
-                    CREATE TABLE sample (
+                    CREATE TABLE sample_set (
                         ip BLOB NOT NULL,
                         reporter_id TEXT NOT NULL,
-                        kind INTEGER NOT NULL,
-                        reason INTEGER NOT NULL,
-                        priority INTEGER NOT NULL,
-                        shipment_id INTEGER NOT NULL REFERENCES shipment(id),
-                        line INTEGER NOT NULL,
-                        offset INTEGER NOT NULL,
-                        PRIMARY KEY (ip, reporter_id, kind, reason, priority, shipment_id, line)
+                        samples BLOB NOT NULL,
+                        PRIMARY KEY (ip, reporter_id)
                     ) WITHOUT ROWID;
                     """)
         }

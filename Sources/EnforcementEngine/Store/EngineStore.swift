@@ -64,11 +64,6 @@ public final class EngineStore: Sendable {
             try row.insert(db)
             let shipmentID = row.id!
             let reporter = shipment.reporterID
-            let countStatement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO event_count (reporter_id, ip, hour, kind, reason, status, count) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (ip, reporter_id, hour, kind, reason, status) DO UPDATE SET count = count + excluded.count
-                    """)
             var ipBytes: [IPAddress: Data] = [:]
             func key(_ ip: IPAddress) -> Data {
                 if let known = ipBytes[ip] { return known }
@@ -76,57 +71,61 @@ public final class EngineStore: Sendable {
                 ipBytes[ip] = bytes
                 return bytes
             }
+            // One packed row per client and day, merged with what earlier files stored.
+            try db.add(function: Self.mergeCounts)
+            let dayStatement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO event_day (ip, reporter_id, day, counts, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (ip, reporter_id, day) DO UPDATE SET counts = merge_counts(counts, excluded.counts),
+                        first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+                    """)
+            var entries: [FileAggregate.DayKey: [DayCounts.Entry]] = [:]
+            for (k, count) in aggregate.counts {
+                let day = Int32(k.hour >= 0 ? k.hour / 24 : (k.hour - 23) / 24)
+                let entry = DayCounts.Entry(hourOfDay: UInt8(Int(k.hour) - Int(day) * 24), kind: k.kind, reason: k.reason, status: k.status, count: count)
+                entries[FileAggregate.DayKey(ip: k.ip, day: day), default: []].append(entry)
+            }
             // In primary-key order: the B-tree is filled front to back, not at random.
-            let ordered = aggregate.counts.sorted { a, b in
-                if a.key.ip != b.key.ip { return IPKey.precedes(a.key.ip, b.key.ip) }
-                if a.key.hour != b.key.hour { return a.key.hour < b.key.hour }
-                if a.key.kind != b.key.kind { return a.key.kind < b.key.kind }
-                if a.key.reason != b.key.reason { return a.key.reason < b.key.reason }
-                return a.key.status < b.key.status
+            let ordered = entries.sorted { a, b in
+                a.key.ip != b.key.ip ? IPKey.precedes(a.key.ip, b.key.ip) : a.key.day < b.key.day
             }
-            for (k, count) in ordered {
-                try countStatement.execute(arguments: [reporter, key(k.ip), Int(k.hour), Int(k.kind), Int(k.reason), Int(k.status), count])
+            for (dayKey, list) in ordered {
+                let seen = aggregate.seen[dayKey] ?? (0, 0)
+                try dayStatement.execute(arguments: [key(dayKey.ip), reporter, Int(dayKey.day), DayCounts.encode(list), seen.first, seen.last])
             }
-            let seenStatement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO ip_seen (ip, first_seen, last_seen) VALUES (?, ?, ?)
-                    ON CONFLICT (ip) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
-                    """)
-            let reporterSeenStatement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO ip_reporter_seen (ip, reporter_id, first_seen, last_seen) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (ip, reporter_id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
-                        last_seen = max(last_seen, excluded.last_seen)
-                    """)
-            for (ip, range) in aggregate.seen {
-                let bytes = key(ip)
-                try seenStatement.execute(arguments: [bytes, range.first, range.last])
-                try reporterSeenStatement.execute(arguments: [bytes, reporter, range.first, range.last])
-            }
+            // Samples: one packed set per client and reporter, the reservoir bounded across files.
+            try db.add(function: Self.mergeSamples)
             let sampleStatement = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO sample (ip, reporter_id, kind, reason, priority, shipment_id, line, offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-            let trimStatement = try db.cachedStatement(
                 sql: """
-                    DELETE FROM sample WHERE ip = ? AND reporter_id = ? AND kind = ? AND reason = ? AND priority > (
-                        SELECT priority FROM sample WHERE ip = ? AND reporter_id = ? AND kind = ? AND reason = ?
-                        ORDER BY priority LIMIT 1 OFFSET ?)
+                    INSERT INTO sample_set (ip, reporter_id, samples) VALUES (?, ?, ?)
+                    ON CONFLICT (ip, reporter_id) DO UPDATE SET samples = merge_samples(samples, excluded.samples, ?)
                     """)
-            let orderedSamples = aggregate.samples.sorted { a, b in
-                if a.key.ip != b.key.ip { return IPKey.precedes(a.key.ip, b.key.ip) }
-                return (a.key.kind, a.key.reason) < (b.key.kind, b.key.reason)
-            }
-            for (k, samples) in orderedSamples {
-                let bytes = key(k.ip)
-                let kind = Int(k.kind)
-                let reason = Int(k.reason)
+            var perClient: [IPAddress: [SampleSet.Entry]] = [:]
+            for (k, samples) in aggregate.samples {
                 for s in samples {
-                    try sampleStatement.execute(arguments: [bytes, reporter, kind, reason, s.priority, shipmentID, s.line, Int64(s.offset)])
+                    perClient[k.ip, default: []].append(
+                        SampleSet.Entry(kind: k.kind, reason: k.reason, priority: s.priority, shipmentID: shipmentID, line: s.line, offset: s.offset))
                 }
-                // Keep the reservoir bounded across files: the smallest priorities win.
-                try trimStatement.execute(arguments: [bytes, reporter, kind, reason, bytes, reporter, kind, reason, aggregate.samplesPerKey - 1])
+            }
+            for (ip, list) in perClient.sorted(by: { IPKey.precedes($0.key, $1.key) }) {
+                try sampleStatement.execute(arguments: [key(ip), reporter, SampleSet.encode(list, limit: aggregate.samplesPerKey), aggregate.samplesPerKey])
             }
             return true
         }
+    }
+
+    /// `merge_counts(a, b)`: the sum of two packed `DayCounts` values.
+    static let mergeCounts = DatabaseFunction("merge_counts", argumentCount: 2, pure: true) { values in
+        guard let a = Data.fromDatabaseValue(values[0]), let b = Data.fromDatabaseValue(values[1]) else { return nil }
+        return try DayCounts.merge(a, b)
+    }
+
+    /// `merge_samples(a, b, limit)`: two packed sample sets as one, `limit` per kind.reason.
+    static let mergeSamples = DatabaseFunction("merge_samples", argumentCount: 3, pure: true) { values in
+        guard let a = Data.fromDatabaseValue(values[0]), let b = Data.fromDatabaseValue(values[1]),
+            let limit = Int.fromDatabaseValue(values[2])
+        else { return nil }
+        return SampleSet.encode(try SampleSet.decode(a) + SampleSet.decode(b), limit: limit)
     }
 
     /// The last shipments of a reporter, newest first.

@@ -24,31 +24,31 @@ extension EngineStore {
             var reporters: [String: [String: [String: Int]]] = [:]
             let fromHour = from.map { $0 / 3_600_000 } ?? Int64.min
             let toHour = to.map { $0 / 3_600_000 } ?? Int64.max
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT reporter_id, hour, kind, reason, SUM(count) FROM event_count WHERE ip = ? AND hour BETWEEN ? AND ? GROUP BY reporter_id, hour, kind, reason",
-                arguments: [key, fromHour, toHour])
-            while let row = try rows.next() {
-                let reporter: String = row[0]
-                let hour: Int64 = row[1]
-                let kindCode: Int = row[2]
-                let reasonCode: Int = row[3]
-                let count: Int = row[4]
-                let day = String(ISOTime.format(millis: hour * 3_600_000, fraction: false).prefix(10))
-                guard let kind = EventKind(rawValue: UInt8(kindCode)) else { continue }
-                reporters[reporter, default: [:]][day, default: [:]][kind.name, default: 0] += count
-                if let reason = RejectReason(rawValue: UInt8(truncatingIfNeeded: reasonCode)), reasonCode != 255 {
-                    reporters[reporter, default: [:]][day, default: [:]]["\(kind.name).\(reason.name)", default: 0] += count
-                }
-            }
             var first: Int64?
             var last: Int64?
-            if let row = try Row.fetchOne(db, sql: "SELECT first_seen, last_seen FROM ip_seen WHERE ip = ?", arguments: [key]) {
-                first = row[0]
-                last = row[1]
-            }
             var seenBy: [String: (first: Int64, last: Int64)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT reporter_id, first_seen, last_seen FROM ip_reporter_seen WHERE ip = ?", arguments: [key]) {
-                seenBy[row[0]] = (row[1], row[2])
+            let rows = try Row.fetchCursor(db, sql: "SELECT reporter_id, day, counts, first_seen, last_seen FROM event_day WHERE ip = ? ORDER BY day", arguments: [key])
+            while let row = try rows.next() {
+                let reporter: String = row[0]
+                let day: Int64 = row[1]
+                let blob: Data = row[2]
+                let dayText = String(ISOTime.format(millis: day * 86_400_000, fraction: false).prefix(10))
+                var counted = false
+                for entry in try DayCounts.decode(blob) {
+                    let hour = day * 24 + Int64(entry.hourOfDay)
+                    guard hour >= fromHour, hour <= toHour, let kind = EventKind(rawValue: entry.kind) else { continue }
+                    counted = true
+                    reporters[reporter, default: [:]][dayText, default: [:]][kind.name, default: 0] += entry.count
+                    if entry.reason != 255, let reason = RejectReason(rawValue: entry.reason) {
+                        reporters[reporter, default: [:]][dayText, default: [:]]["\(kind.name).\(reason.name)", default: 0] += entry.count
+                    }
+                }
+                guard counted else { continue }
+                let (f, l): (Int64, Int64) = (row[3], row[4])
+                first = min(first ?? f, f)
+                last = max(last ?? l, l)
+                let known = seenBy[reporter]
+                seenBy[reporter] = (min(known?.first ?? f, f), max(known?.last ?? l, l))
             }
             return IPActivity(ip: ip, registration: registration, reporters: reporters, firstSeen: first, lastSeen: last, seenBy: seenBy)
         }
