@@ -38,7 +38,6 @@ public struct FileAggregate: Sendable {
         public var priority: UInt64
         public var line: Int
         public var offset: UInt64
-        public var time: Int64?
     }
 
     public var counts: [CountKey: Int] = [:]
@@ -97,7 +96,7 @@ public struct FileAggregate: Sendable {
         var priority = fileKey ^ (UInt64(event.line) &* 0x9E37_79B9_7F4A_7C15)
         priority = (priority ^ (priority >> 31)) &* 0xBF58_476D_1CE4_E5B9
         priority ^= priority >> 29
-        let sample = Sample(priority: priority >> 1, line: event.line, offset: event.offset, time: time)
+        let sample = Sample(priority: priority >> 1, line: event.line, offset: event.offset)
         let key = SampleKey(ip: ip, kind: event.kind.rawValue, reason: reason)
         let limit = samplesPerKey
         // Mutated in place (no copy of the list per event).

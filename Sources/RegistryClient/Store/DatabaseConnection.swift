@@ -34,7 +34,7 @@ public enum DatabaseConnection {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB per connection
+            try db.execute(sql: "PRAGMA cache_size = -16384")  // 16 MiB per connection
         }
         do {
             return try DatabasePool(path: path, configuration: configuration)
