@@ -48,5 +48,13 @@ public struct EventSelector: Hashable, Sendable, CustomStringConvertible {
         return reason == wanted
     }
 
+    /// The same test on stored codes (`EventKind.rawValue`, `RejectReason.rawValue` or 255).
+    @inline(__always)
+    public func matches(kind: UInt8, reason: UInt8) -> Bool {
+        guard kind == self.kind.rawValue else { return false }
+        guard let wanted = self.reason else { return true }
+        return reason == wanted.rawValue
+    }
+
     public var description: String { reason.map { "\(kind.name).\($0.name)" } ?? kind.name }
 }

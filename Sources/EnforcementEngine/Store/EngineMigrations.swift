@@ -53,5 +53,50 @@ enum EngineMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("engine-v2-cases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE enforcement_case (
+                        id TEXT PRIMARY KEY,
+                        subject TEXT NOT NULL,
+                        subject_kind TEXT NOT NULL CHECK (subject_kind IN ('ip', 'registrant')),
+                        registrant TEXT,
+                        rule_id TEXT NOT NULL,
+                        rule_sha256 TEXT NOT NULL,
+                        action TEXT NOT NULL CHECK (action IN ('open_case', 'suspend', 'report')),
+                        severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+                        status TEXT NOT NULL CHECK (status IN ('open', 'suspended', 'confirmed', 'dismissed', 'reinstated')),
+                        opened INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        window_start INTEGER NOT NULL,
+                        window_end INTEGER NOT NULL,
+                        figures TEXT NOT NULL,
+                        reporters TEXT NOT NULL,
+                        registration TEXT,
+                        prior_status TEXT
+                    );
+                    CREATE UNIQUE INDEX case_one_open ON enforcement_case (subject, rule_id) WHERE status IN ('open', 'suspended');
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        case_id TEXT NOT NULL REFERENCES enforcement_case(id),
+                        time INTEGER NOT NULL,
+                        actor TEXT NOT NULL CHECK (length(actor) BETWEEN 1 AND 100),
+                        action TEXT NOT NULL,
+                        from_status TEXT,
+                        to_status TEXT,
+                        reason TEXT NOT NULL
+                    );
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TABLE contradiction (
+                        reporter_id TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        rule_id TEXT NOT NULL,
+                        as_of INTEGER NOT NULL,
+                        witnesses INTEGER NOT NULL,
+                        PRIMARY KEY (reporter_id, subject, rule_id, as_of)
+                    );
+                    """)
+        }
     }
 }

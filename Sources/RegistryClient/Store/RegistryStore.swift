@@ -100,7 +100,7 @@ public final class RegistryStore: Sendable {
         try database.read { db in try Self.record(db, ip, time) }
     }
 
-    static func record(_ db: Database, _ ip: IPAddress, _ time: Int64) throws -> RegistrationRecord? {
+    public static func record(_ db: Database, _ ip: IPAddress, _ time: Int64) throws -> RegistrationRecord? {
         var (condition, arguments) = containing(ip)
         arguments += [time]
         return try RegistrationRecord.fetchOne(

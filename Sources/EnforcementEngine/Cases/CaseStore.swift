@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+import LogParsers
+import RegistryClient
+
+/// Cases, their audit log and the registration changes they cause: each method one
+/// transaction.
+extension EngineStore {
+    public struct CaseError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// reporter → organisation.
+    public func organisations() throws -> [String: String] {
+        try database.read { db in
+            Dictionary(uniqueKeysWithValues: try Reporter.fetchAll(db).map { ($0.id, $0.organisation) })
+        }
+    }
+
+    /// The stored activity of every client with events between `from` and `to` (UTC ms).
+    public func activity(from: Int64, to: Int64) throws -> [ClientActivity] {
+        try database.read { db in
+            var clients: [ClientActivity] = []
+            let firstDay = from / 86_400_000
+            let lastDay = to / 86_400_000
+            let cursor = try Row.fetchCursor(db, sql: "SELECT ip, reporter_id, day, counts FROM event_day WHERE day BETWEEN ? AND ? ORDER BY ip, reporter_id, day", arguments: [firstDay, lastDay])
+            var current: (key: Data, activity: ClientActivity)?
+            while let row = try cursor.next() {
+                let key: Data = row[0]
+                if current?.key != key {
+                    if let done = current { clients.append(done.activity) }
+                    guard let ip = IPKey.address(key) else { continue }
+                    current = (key, ClientActivity(ip: ip, rows: []))
+                }
+                let reporter: String = row[1]
+                let day: Int64 = row[2]
+                for entry in try DayCounts.decode(row[3]) {
+                    current!.activity.rows.append(
+                        .init(reporter: reporter, hour: day * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
+                }
+            }
+            if let done = current { clients.append(done.activity) }
+            return clients
+        }
+    }
+
+    /// Opens or updates the cases of `matches` and takes their actions; records the
+    /// contradictions. With `dryRun`, computes the same changes and writes nothing.
+    public func apply(_ matches: [RuleMatch], contradictions: [RuleEvaluator.Contradiction] = [], asOf: Int64, dryRun: Bool) throws -> [CaseChange] {
+        var changes: [CaseChange] = []
+        try database.writeWithoutTransaction { db in
+            try db.inTransaction {
+                changes = try Self.apply(db, matches, asOf: asOf)
+                for c in contradictions {
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [c.reporter, c.subject, c.ruleID, asOf, c.witnesses.count])
+                }
+                return dryRun ? .rollback : .commit
+            }
+        }
+        return changes
+    }
+
+    private static func apply(_ db: Database, _ matches: [RuleMatch], asOf: Int64) throws -> [CaseChange] {
+        var changes: [CaseChange] = []
+        for match in matches where match.fired {
+            let figures = try figuresJSON(match)
+            let reporters = String(decoding: try JSONEncoder().encode(match.reporters), as: UTF8.self)
+            if var existing = try EnforcementCase.fetchOne(
+                db, sql: "SELECT * FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')",
+                arguments: [match.subject, match.rule.id])
+            {
+                guard existing.figures != figures || existing.reporters != reporters else {
+                    changes.append(change(existing, .unchanged, nil))
+                    continue
+                }
+                existing.figures = figures
+                existing.reporters = reporters
+                existing.windowStart = match.windowStart
+                existing.windowEnd = match.windowEnd
+                existing.updated = asOf
+                try existing.update(db)
+                try audit(db, existing.id, asOf, "engine", "evidence updated", existing.status, existing.status, "rule \(match.rule.id) fired again: \(summary(match))")
+                changes.append(change(existing, .updated, nil))
+                continue
+            }
+            // A subject suspended before gets a higher severity.
+            var severity = match.rule.severity
+            let suspendedBefore = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM audit a JOIN enforcement_case c ON c.id = a.case_id WHERE c.subject = ? AND a.to_status = 'suspended')",
+                arguments: [match.subject]) ?? false
+            if suspendedBefore { severity = severity.raised }
+            var record: RegistrationRecord?
+            if match.subjectKind == .ip, let ip = IPAddress(match.subject) { record = try RegistryStore.record(db, ip, asOf) }
+            let registration = try record.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            var item = EnforcementCase(
+                id: try nextID(db, asOf), subject: match.subject, subjectKind: match.subjectKind.rawValue, registrant: match.registrant ?? record?.registrant,
+                ruleID: match.rule.id, ruleSHA256: match.rule.fileSHA256, action: match.rule.action.rawValue, severity: severity.rawValue, status: "open",
+                opened: asOf, updated: asOf, windowStart: match.windowStart, windowEnd: match.windowEnd, figures: figures, reporters: reporters,
+                registration: registration, priorStatus: nil)
+            try item.insert(db)
+            try audit(db, item.id, asOf, "engine", "opened", nil, "open", "rule \(match.rule.id) fired: \(summary(match))")
+            var note: String?
+            if match.rule.action == .suspend {
+                let organisations = match.figures.organisations(accusing: match.rule.accusingSelectors).count
+                if match.subjectKind != .ip || record == nil {
+                    note = "not suspended: the subject is no registered address"
+                } else if record?.status != RegistrationStatus.active.rawValue {
+                    note = "not suspended: the registration is \(record!.status)"
+                } else if organisations < 2 {
+                    note = "not suspended: reports from \(organisations) organisation(s), a suspension needs 2"
+                } else {
+                    let ip = IPAddress(match.subject)!
+                    _ = try RegistryStore.recordChange(db, of: ip, to: .suspended, at: asOf, cause: "suspension", source: "engine", caseID: item.id, provisional: true)
+                    item.status = EnforcementCase.Status.suspended.rawValue
+                    item.priorStatus = record!.status
+                    try item.update(db)
+                    try audit(db, item.id, asOf, "engine", "suspended (provisional)", "open", "suspended", "rule \(match.rule.id): corroborated by \(organisations) organisations; awaiting staff approval")
+                }
+                if let note { try audit(db, item.id, asOf, "engine", "suspension withheld", "open", "open", note) }
+            }
+            changes.append(change(item, .opened, note))
+        }
+        return changes
+    }
+
+    private static func change(_ c: EnforcementCase, _ kind: CaseChange.Kind, _ note: String?) -> CaseChange {
+        CaseChange(caseID: c.id, change: kind, subject: c.subject, rule: c.ruleID, action: c.action, status: c.status, severity: c.severity, note: note)
+    }
+
+    private static func audit(_ db: Database, _ caseID: String, _ time: Int64, _ actor: String, _ action: String, _ from: String?, _ to: String?, _ reason: String) throws {
+        var entry = AuditEntry(id: nil, caseID: caseID, time: time, actor: actor, action: action, fromStatus: from, toStatus: to, reason: reason)
+        try entry.insert(db)
+    }
+
+    /// `C-YYYY-NNNNNN`, numbered per year of `asOf`.
+    private static func nextID(_ db: Database, _ asOf: Int64) throws -> String {
+        let year = String(ISOTime.format(millis: asOf, fraction: false).prefix(4))
+        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE id LIKE ?", arguments: ["C-\(year)-%"]) ?? 0
+        let number = String(count + 1)
+        return "C-\(year)-" + String(repeating: "0", count: max(0, 6 - number.count)) + number
+    }
+
+    static func summary(_ match: RuleMatch) -> String {
+        match.results.map { r in
+            let value = r.value == r.value.rounded() ? String(Int(r.value)) : String(format: "%.2f", r.value)
+            let threshold = r.threshold == r.threshold.rounded() ? String(Int(r.threshold)) : String(format: "%.2f", r.threshold)
+            return "\(r.label) \(value) ≥ \(threshold)"
+        }.joined(separator: ", ")
+    }
+
+    static func figuresJSON(_ match: RuleMatch) throws -> String {
+        var perReporter: [String: [String: Int]] = [:]
+        for (reporter, counts) in match.figures.perReporter {
+            var named: [String: Int] = [:]
+            for (code, count) in counts {
+                guard let kind = EventKind(rawValue: UInt8(code >> 8)) else { continue }
+                let reason = UInt8(code & 0xFF)
+                named[kind.name, default: 0] += count
+                if reason != 255, let r = RejectReason(rawValue: reason) { named["\(kind.name).\(r.name)", default: 0] += count }
+            }
+            perReporter[reporter] = named
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(CaseFigures(conditions: match.results, reporters: perReporter)), as: UTF8.self)
+    }
+
+    // MARK: Staff
+
+    public func cases(status: EnforcementCase.Status? = nil) throws -> [EnforcementCase] {
+        try database.read { db in
+            if let status {
+                return try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+            }
+            return try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case ORDER BY id")
+        }
+    }
+
+    public func enforcementCase(id: String) throws -> (EnforcementCase, [AuditEntry])? {
+        try database.read { db in
+            guard let item = try EnforcementCase.fetchOne(db, key: id) else { return nil }
+            let audit = try AuditEntry.fetchAll(db, sql: "SELECT * FROM audit WHERE case_id = ? ORDER BY id", arguments: [id])
+            return (item, audit)
+        }
+    }
+
+    /// A staff decision: the case's new status, the registration change it implies, and
+    /// the audit line, in one transaction.
+    @discardableResult
+    public func decide(_ decision: CaseDecision, caseID: String, by actor: String, reason: String, at time: Int64) throws -> EnforcementCase {
+        try database.write { db in
+            guard var item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError(message: "no case \(caseID)") }
+            let from = item.caseStatus
+            let outcome = try decision.outcome(from: from, suspended: item.priorStatus != nil)
+            if let registration = outcome.registration, let ip = IPAddress(item.subject) {
+                switch registration {
+                case .confirmSuspension:
+                    _ = try RegistryStore.recordChange(db, of: ip, to: .suspended, at: time, cause: "approval", source: actor, caseID: item.id, provisional: false)
+                case .restorePrior:
+                    let prior = RegistrationStatus(rawValue: item.priorStatus ?? "active") ?? .active
+                    _ = try RegistryStore.recordChange(
+                        db, of: ip, to: prior, at: time, cause: decision == .dismiss ? "dismissal" : "reinstatement", source: actor, caseID: item.id, provisional: false)
+                }
+            }
+            item.status = outcome.to.rawValue
+            item.updated = time
+            try item.update(db)
+            try Self.audit(db, item.id, time, actor, decision.rawValue, from.rawValue, outcome.to.rawValue, reason)
+            return item
+        }
+    }
+
+    /// Contradictions recorded for a reporter (possible single-reporter frame-ups).
+    public func contradictions(reporter: String) throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT subject || ' ' || rule_id) FROM contradiction WHERE reporter_id = ?", arguments: [reporter]) ?? 0 }
+    }
+}
