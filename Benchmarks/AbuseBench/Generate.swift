@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogParsers
 
 extension AbuseBench {
     struct Generate: ParsableCommand {
@@ -13,7 +14,7 @@ extension AbuseBench {
         func run() throws {
             let writer = try GzipFileWriter(path: output)
             SyntheticPostfixLog(seed: seed, clients: clients, host: host).generate(lines: lines) { writer.write($0) }
-            writer.close()
+            try writer.close()
         }
     }
 }

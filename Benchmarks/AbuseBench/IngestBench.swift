@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogParsers
 import Foundation
 
 extension AbuseBench {
@@ -28,7 +29,7 @@ extension AbuseBench {
                     print("generating \(path)…")
                     let writer = try GzipFileWriter(path: path)
                     SyntheticPostfixLog(seed: 42 + UInt64(k), clients: 200_000, host: "mx\(k + 1)").generate(lines: lines) { writer.write($0) }
-                    writer.close()
+                    try writer.close()
                 }
                 paths.append(path)
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogParsers
 import Foundation
 
 extension AbuseBench {
@@ -26,7 +27,7 @@ extension AbuseBench {
                 print("generating \(path) (\(count) lines)…")
                 let writer = try GzipFileWriter(path: path)
                 SyntheticPostfixLog().generate(lines: count) { writer.write($0) }
-                writer.close()
+                try writer.close()
             }
             let plainBytes = try Self.uncompressedSize(small)
             let zcat = try Measurement.best(of: repeats, ["sh", "-c", "zcat '\(small)' | wc -l"])

@@ -86,6 +86,13 @@ extension EngineStore {
                 changes.append(change(existing, .updated, nil))
                 continue
             }
+            // Staff already judged this evidence: a case of the same subject and rule closed
+            // (dismissed or reinstated) inside the window stands; only later behaviour counts.
+            let judged = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ?)",
+                arguments: [match.subject, match.rule.id, match.windowStart]) ?? false
+            if judged { continue }
             // A subject suspended before gets a higher severity.
             var severity = match.rule.severity
             let suspendedBefore = try Bool.fetchOne(

@@ -167,24 +167,24 @@ struct RuleDecoder {
         if let evidence = f["evidence"], let e = fields(evidence, allowed: ["samples_per_reporter"], what: "evidence") {
             samples = integer(e["samples_per_reporter"], "samples_per_reporter", in: 0...1000) ?? samples
         }
+        if action == .suspend {
+            // Corroboration (FORMATS.md §5): a suspension never rests on one reporter alone.
+            let organisations = conditions.reduce(1) { minimum, c in
+                if case .distinctOrganisations(let n) = c { return max(minimum, n) }
+                return minimum
+            }
+            if subject != .ip { fail(f["subject"], "a suspend rule acts on one address: subject must be ip") }
+            if organisations < 2 {
+                fail(f["action"], "a suspend rule must require reports from at least 2 distinct organisations: add `- distinct_organisations: { at_least: 2 }` to when (not inside any)")
+            }
+            if appliesTo.contains(.unregistered) {
+                fail(f["applies_to"], "a suspend rule cannot apply to unregistered hosts (there is nothing to suspend): use report")
+            }
+        }
         guard let id, let windowValue, let action, errors.isEmpty else { return nil }
         let rule = Rule(
             id: id, description: description, appliesTo: appliesTo, subject: subject, window: windowValue, conditions: conditions, action: action,
             severity: severity, samplesPerReporter: samples, file: file, fileSHA256: sha256)
-        if action == .suspend {
-            if subject != .ip {
-                fail(f["subject"], "a suspend rule acts on one address: subject must be ip")
-                return nil
-            }
-            if rule.minimumOrganisations < 2 {
-                fail(f["action"], "a suspend rule must require reports from at least 2 distinct organisations: add `- distinct_organisations: { at_least: 2 }` to when (not inside any)")
-                return nil
-            }
-            if appliesTo.contains(.unregistered) {
-                fail(f["applies_to"], "a suspend rule cannot apply to unregistered hosts (there is nothing to suspend): use report")
-                return nil
-            }
-        }
         return rule
     }
 

@@ -1,0 +1,150 @@
+import EnforcementEngine
+import Foundation
+import GRDB
+import LogParsers
+import RegistryClient
+import Testing
+
+/// Four ISPs from four organisations, three nights: the dictionary attacker is suspended
+/// (and the registry says so), the server one reporter alone accuses is not, the
+/// unregistered source gets a report case, a second evaluation changes nothing, a
+/// dismissal restores the registration, and every step is in the audit log.
+@Suite(.serialized)
+struct EnforcementScenarioTests {
+    struct World {
+        let folder: URL
+        let store: EngineStore
+        let rules: RuleSet
+
+        init() throws {
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-scenario-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            store = try EngineStore(database: try DatabaseConnection.open(path: folder.appendingPathComponent("abuse-ingest.db").path))
+            let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules")
+            rules = try RuleSet.load(folder: shipped.path)
+            let csv = try RegistryCSV(bytes: Array(DemoScenario.registryCSV.utf8))
+            _ = try store.registry.importRows(csv.rows, file: "registry.csv", sha256: "demo", now: 0)
+            let scenario = DemoScenario()
+            let ingestor = Ingestor(store: store, index: try store.registry.loadIndex(), options: .init(dataFolder: folder))
+            for reporter in DemoScenario.reporters {
+                try store.addReporter(Reporter(id: reporter.id, name: reporter.name, organisation: reporter.organisation, createdAt: 0))
+                var files: [String] = []
+                for night in DemoScenario.nights {
+                    let path = folder.appendingPathComponent("\(reporter.id)-\(night).log").path
+                    try scenario.log(for: reporter, night: night).write(toFile: path, atomically: true, encoding: .utf8)
+                    try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(DemoScenario.evaluationTime / 1000))], ofItemAtPath: path)
+                    files.append(path)
+                }
+                let outcomes = try ingestor.ingest(files: files, reporter: try store.reporter(id: reporter.id)!, now: DemoScenario.evaluationTime)
+                #expect(outcomes.allSatisfy { $0.status == .ingested }, "\(reporter.id): \(outcomes.map(\.error))")
+            }
+        }
+
+        func evaluate(dryRun: Bool = false) throws -> [CaseChange] {
+            let asOf = DemoScenario.evaluationTime
+            let evaluator = RuleEvaluator(rules: rules, organisations: try store.organisations(), registry: try store.registry.loadIndex())
+            let (matches, contradictions) = evaluator.evaluateWithContradictions(try store.activity(from: asOf - 86_400_000, to: asOf), asOf: asOf)
+            return try store.apply(matches, contradictions: contradictions, asOf: asOf, dryRun: dryRun)
+        }
+
+        func status(_ ip: String) throws -> RegistrationState {
+            try store.registry.state(of: IPAddress(ip)!, at: DemoScenario.evaluationTime + 1)
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    @Test func suspendsTheCorroboratedAttackerAndOnlyHim() throws {
+        let world = try World()
+        defer { world.remove() }
+        let changes = try world.evaluate()
+        let bySubject = Dictionary(grouping: changes, by: \.subject)
+        let attack = try #require(bySubject[DemoScenario.dictionaryAttacker]?.first)
+        #expect(attack.rule == "registered-dictionary-attack")
+        #expect(attack.status == "suspended")
+        let state = try world.status(DemoScenario.dictionaryAttacker)
+        #expect(state.status == .suspended)
+        #expect(state.caseID == attack.caseID, "the registry (and so DNS TXT) names the case")
+        #expect(bySubject[DemoScenario.falselyAccused] == nil, "one reporter's word opens no case")
+        #expect(try world.status(DemoScenario.falselyAccused).status == .active)
+        #expect(try world.store.contradictions(reporter: "isp-west") == 1, "the lone accuser is flagged")
+        #expect(bySubject[DemoScenario.unregisteredSpammer]?.first?.action == "report")
+        #expect(bySubject[DemoScenario.blockListed]?.first?.status == "open")
+        #expect(bySubject[DemoScenario.goodServer] == nil)
+    }
+
+    @Test func evaluatingTwiceChangesNothing() throws {
+        let world = try World()
+        defer { world.remove() }
+        let first = try world.evaluate()
+        let audit = try world.store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") }
+        let second = try world.evaluate()
+        #expect(second.map(\.caseID) == first.map(\.caseID))
+        #expect(second.allSatisfy { $0.change == .unchanged })
+        #expect(try world.store.cases().count == first.count)
+        #expect(try world.store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") } == audit)
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let world = try World()
+        defer { world.remove() }
+        let changes = try world.evaluate(dryRun: true)
+        #expect(!changes.isEmpty)
+        #expect(try world.store.cases().isEmpty)
+        #expect(try world.status(DemoScenario.dictionaryAttacker).status == .active)
+    }
+
+    @Test func dismissalRestoresTheRegistrationAndEverythingIsAudited() throws {
+        let world = try World()
+        defer { world.remove() }
+        let changes = try world.evaluate()
+        let caseID = try #require(changes.first { $0.subject == DemoScenario.dictionaryAttacker }?.caseID)
+        let later = DemoScenario.evaluationTime + 3_600_000
+        try world.store.decide(.dismiss, caseID: caseID, by: "alice", reason: "the sender proved double opt-in", at: later)
+        #expect(try world.store.registry.state(of: IPAddress(DemoScenario.dictionaryAttacker)!, at: later + 1).status == .active)
+        // A dismissed case cannot be approved afterwards.
+        #expect(throws: CaseDecision.Refusal.self) { try world.store.decide(.approve, caseID: caseID, by: "bob", reason: "late", at: later + 1) }
+        let (item, audit) = try #require(try world.store.enforcementCase(id: caseID))
+        #expect(item.status == "dismissed")
+        #expect(audit.map(\.action) == ["opened", "suspended (provisional)", "dismiss"])
+        #expect(audit.map(\.actor) == ["engine", "engine", "alice"])
+        // The audit log is append-only in the schema itself.
+        #expect(throws: DatabaseError.self) { try world.store.database.write { try $0.execute(sql: "UPDATE audit SET actor = 'mallory'") } }
+        #expect(throws: DatabaseError.self) { try world.store.database.write { try $0.execute(sql: "DELETE FROM audit") } }
+        // The registration history shows every step.
+        let history = try world.store.registry.history(of: IPAddress(DemoScenario.dictionaryAttacker)!)
+        #expect(history.map(\.cause).suffix(2) == ["suspension", "dismissal"])
+    }
+
+    @Test func approvalMakesTheSuspensionFinalAndAReoffenderGetsAHigherSeverity() throws {
+        let world = try World()
+        defer { world.remove() }
+        let changes = try world.evaluate()
+        let caseID = try #require(changes.first { $0.subject == DemoScenario.dictionaryAttacker }?.caseID)
+        try world.store.decide(.approve, caseID: caseID, by: "alice", reason: "confirmed", at: DemoScenario.evaluationTime + 1000)
+        let last = try #require(try world.store.registry.history(of: IPAddress(DemoScenario.dictionaryAttacker)!).last)
+        #expect(last.status == "suspended" && !last.provisional && last.cause == "approval")
+        try world.store.decide(.reinstate, caseID: caseID, by: "alice", reason: "cleaned up", at: DemoScenario.evaluationTime + 2000)
+        #expect(try world.store.registry.state(of: IPAddress(DemoScenario.dictionaryAttacker)!, at: DemoScenario.evaluationTime + 3000).status == .active)
+        // The evidence staff reviewed opens no new case.
+        #expect(try world.evaluate().allSatisfy { $0.subject != DemoScenario.dictionaryAttacker || $0.change != .opened })
+        // The same behaviour the next night, after the decision: a new case, one severity up.
+        let night = "2026-11-29"
+        let reporters = DemoScenario.reporters
+        let ingestor = Ingestor(store: world.store, index: try world.store.registry.loadIndex(), options: .init(dataFolder: world.folder))
+        for reporter in reporters {
+            let path = world.folder.appendingPathComponent("\(reporter.id)-\(night).log").path
+            try DemoScenario().log(for: reporter, night: night).write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(DemoScenario.evaluationTime / 1000 + 86_400))], ofItemAtPath: path)
+            _ = try ingestor.ingest(files: [path], reporter: try world.store.reporter(id: reporter.id)!, now: DemoScenario.evaluationTime + 86_400_000)
+        }
+        let asOf = DemoScenario.evaluationTime + 86_400_000 + 3000
+        let evaluator = RuleEvaluator(rules: world.rules, organisations: try world.store.organisations(), registry: try world.store.registry.loadIndex())
+        let (matches, _) = evaluator.evaluateWithContradictions(try world.store.activity(from: asOf - 86_400_000, to: asOf), asOf: asOf)
+        let again = try world.store.apply(matches, asOf: asOf, dryRun: false)
+        let next = try #require(again.first { $0.subject == DemoScenario.dictionaryAttacker && $0.change == .opened })
+        #expect(next.caseID != caseID)
+        #expect(next.severity == "critical", "high, raised once for the earlier suspension")
+        #expect(next.status == "suspended")
+    }
+}

@@ -1,0 +1,97 @@
+import EnforcementEngine
+import LogParsers
+import Foundation
+import Testing
+
+struct RuleSetTests {
+    static func folder(_ files: [String: String]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        return url
+    }
+
+    static let good = """
+        id: rbl
+        description: listed
+        applies_to: [active]
+        window: 24h
+        when:
+          - count: rejected.rbl
+            at_least: 50
+          - distinct_reporters: { at_least: 2 }
+        action: open_case
+        severity: medium
+
+        """
+
+    @Test func loadsTheShippedRules() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules")
+        let set = try RuleSet.load(folder: shipped.path)
+        #expect(set.rules.map(\.id) == [
+            "registered-dictionary-attack", "registered-rbl-listed", "registered-sasl-bruteforce", "registered-spam-content", "suspended-still-sending",
+            "unregistered-sender",
+        ])
+        let suspend = try #require(set.rules.first { $0.action == .suspend })
+        #expect(suspend.minimumOrganisations >= 2)
+        #expect(set.rules.allSatisfy { $0.fileSHA256.count == 64 })
+    }
+
+    @Test func oneBadFileLoadsNothingAndSaysWhere() throws {
+        let bad = """
+            id: bad
+            description: broken
+            applies_to: [active, sleeping]
+            window: 24h
+            when:
+              - count: rejected.unknwn
+                at_least: 10
+            action: open_case
+            severty: high
+
+            """
+        let url = try Self.folder(["good.yaml": Self.good, "bad.yaml": bad])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            try RuleSet.load(folder: url.path)
+        } throws: { error in
+            let errors = (error as! RuleLoadFailure).errors
+            let places = Set(errors.map { "\($0.line):\($0.column)" })
+            return errors.allSatisfy { $0.file.hasSuffix("bad.yaml") } && places == ["3:22", "6:12", "9:1"]
+        }
+    }
+
+    @Test func refusesASuspendRuleThatOneOrganisationCouldTrigger() throws {
+        let rule = Self.good.replacingOccurrences(of: "action: open_case", with: "action: suspend")
+        let url = try Self.folder(["suspend.yaml": rule])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            try RuleSet.load(folder: url.path)
+        } throws: { error in
+            (error as! RuleLoadFailure).errors.contains { $0.message.contains("at least 2 distinct organisations") && $0.line == 9 }
+        }
+    }
+
+    @Test func reportsYAMLSyntaxErrorsWithTheirPlace() throws {
+        let url = try Self.folder(["broken.yaml": "id: x\nwhen: [\n  - count: a\n"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            try RuleSet.load(folder: url.path)
+        } throws: { error in
+            let first = (error as! RuleLoadFailure).errors[0]
+            return first.message.contains("YAML") && first.line >= 2
+        }
+    }
+
+    @Test func readsTheAllowlist() throws {
+        let url = try Self.folder(["allowlist.yaml": "- network: 192.0.2.0/24\n  reason: registry probes\n", "rbl.yaml": Self.good])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let set = try RuleSet.load(folder: url.path)
+        #expect(set.allowlist.map(\.network.description) == ["192.0.2.0/24"])
+        #expect(set.allowed(IPAddressHelper.ip("192.0.2.9")) != nil)
+    }
+}
+
+enum IPAddressHelper {
+    static func ip(_ text: String) -> IPAddress { IPAddress(text)! }
+}
