@@ -54,7 +54,8 @@ let package = Package(
         .executableTarget(
             name: "AbuseBench",
             dependencies: [
-                "LogParsers", "CZlib", "RegistryClient",
+                "LogParsers", "CZlib", "RegistryClient", "EnforcementEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AbuseBench"

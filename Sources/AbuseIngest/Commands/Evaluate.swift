@@ -29,9 +29,14 @@ extension AbuseIngestCommand {
             let store = try global.engineStore()
             let time = asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis()
             let longest = set.rules.map(\.window).max() ?? 0
-            let activity = try store.activity(from: time - longest, to: time)
             let evaluator = RuleEvaluator(rules: set, organisations: try store.organisations(), registry: try store.registry.loadIndex())
-            let (matches, contradictions) = evaluator.evaluateWithContradictions(activity, asOf: time)
+            var session = RuleEvaluator.Session(evaluator: evaluator, asOf: time)
+            var clients = 0
+            try store.forEachClient(from: time - longest, to: time) { client in
+                clients += 1
+                session.add(client)
+            }
+            let (matches, contradictions) = session.finish()
             let changes = try store.apply(matches, contradictions: contradictions, asOf: time, dryRun: dryRun)
             if json {
                 print(try JSONText.encode(changes))
@@ -43,7 +48,7 @@ extension AbuseIngestCommand {
             for c in contradictions {
                 print("contradiction: \(c.reporter) alone accuses \(c.subject) under \(c.ruleID); \(c.witnesses.count) other reporter(s) saw it behave well — no case")
             }
-            Terminal.error("abuse-ingest: \(set.rules.count) rules over \(activity.count) clients as of \(ISOTime.format(millis: time, fraction: false)): \(changes.filter { $0.change == .opened }.count) opened, \(changes.filter { $0.change == .updated }.count) updated\(dryRun ? " (dry run: nothing written)" : "")")
+            Terminal.error("abuse-ingest: \(set.rules.count) rules over \(clients) clients as of \(ISOTime.format(millis: time, fraction: false)): \(changes.filter { $0.change == .opened }.count) opened, \(changes.filter { $0.change == .updated }.count) updated\(dryRun ? " (dry run: nothing written)" : "")")
         }
     }
 }

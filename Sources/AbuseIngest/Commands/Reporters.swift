@@ -78,7 +78,7 @@ extension AbuseIngestCommand {
                     let shipments = try store.shipments(reporter: reporter.id, limit: last)
                     let lastIngested = shipments.first { $0.status == "ingested" }?.receivedAt
                     let missed = lastIngested.map { Int((now - $0) / 86_400_000) } ?? nil
-                    report.append(ReporterReport(reporter: reporter, shipments: shipments, missedNights: missed))
+                    report.append(ReporterReport(reporter: reporter, shipments: shipments, missedNights: missed, contradicted: try store.contradictions(reporter: reporter.id)))
                 }
                 if json {
                     print(try JSONText.encode(report))
@@ -88,6 +88,7 @@ extension AbuseIngestCommand {
                     var flag = ""
                     if let missed = r.missedNights, missed >= 1 { flag = "  MISSED \(missed) night(s)" }
                     if r.shipments.isEmpty { flag = "  NO SHIPMENT YET" }
+                    if r.contradicted > 0 { flag += "  FLAGGED: alone accused \(r.contradicted) subject(s) that other reporters saw behave well" }
                     print("\(r.reporter.id) (\(r.reporter.organisation))\(flag)")
                     for s in r.shipments {
                         let range = [s.firstEvent, s.lastEvent].compactMap { $0.map { ISOTime.format(millis: $0, fraction: false) } }.joined(separator: " to ")
@@ -106,9 +107,12 @@ struct ReporterReport: Encodable {
     var shipments: [Shipment]
     /// Whole days since the last ingested shipment (nil: never shipped).
     var missedNights: Int?
+    /// Accusations of this reporter alone that other reporters contradicted.
+    var contradicted: Int
 
     enum CodingKeys: String, CodingKey {
         case reporter, shipments
         case missedNights = "missed_nights"
+        case contradicted
     }
 }

@@ -20,28 +20,35 @@ extension EngineStore {
 
     /// The stored activity of every client with events between `from` and `to` (UTC ms).
     public func activity(from: Int64, to: Int64) throws -> [ClientActivity] {
+        var clients: [ClientActivity] = []
+        try forEachClient(from: from, to: to) { clients.append($0) }
+        return clients
+    }
+
+    /// Streams the clients with events between `from` and `to`, one at a time in address order.
+    public func forEachClient(from: Int64, to: Int64, _ body: (ClientActivity) throws -> Void) throws {
         try database.read { db in
-            var clients: [ClientActivity] = []
             let firstDay = from / 86_400_000
             let lastDay = to / 86_400_000
-            let cursor = try Row.fetchCursor(db, sql: "SELECT ip, reporter_id, day, counts FROM event_day WHERE day BETWEEN ? AND ? ORDER BY ip, reporter_id, day", arguments: [firstDay, lastDay])
-            var current: (key: Data, activity: ClientActivity)?
+            let cursor = try Row.fetchCursor(db, sql: "SELECT ip, reporter_id, day, counts FROM event_day WHERE day BETWEEN ? AND ? ORDER BY ip", arguments: [firstDay, lastDay])
+            var currentKey: Data?
+            var current: ClientActivity?
             while let row = try cursor.next() {
                 let key: Data = row[0]
-                if current?.key != key {
-                    if let done = current { clients.append(done.activity) }
-                    guard let ip = IPKey.address(key) else { continue }
-                    current = (key, ClientActivity(ip: ip, rows: []))
+                if currentKey != key {
+                    if let done = current { try body(done) }
+                    currentKey = key
+                    current = IPKey.address(key).map { ClientActivity(ip: $0, rows: []) }
                 }
+                guard current != nil else { continue }
                 let reporter: String = row[1]
                 let day: Int64 = row[2]
                 for entry in try DayCounts.decode(row[3]) {
-                    current!.activity.rows.append(
+                    current!.rows.append(
                         .init(reporter: reporter, hour: day * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
                 }
             }
-            if let done = current { clients.append(done.activity) }
-            return clients
+            if let done = current { try body(done) }
         }
     }
 
@@ -65,9 +72,11 @@ extension EngineStore {
 
     private static func apply(_ db: Database, _ matches: [RuleMatch], asOf: Int64) throws -> [CaseChange] {
         var changes: [CaseChange] = []
+        let v4Lengths = try RegistryStore.prefixLengths(db, family: .v4)
+        let v6Lengths = try RegistryStore.prefixLengths(db, family: .v6)
         for match in matches where match.fired {
             let figures = try figuresJSON(match)
-            let reporters = String(decoding: try JSONEncoder().encode(match.reporters), as: UTF8.self)
+            let reporters = stringsJSON(match.reporters)
             if var existing = try EnforcementCase.fetchOne(
                 db, sql: "SELECT * FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')",
                 arguments: [match.subject, match.rule.id])
@@ -96,11 +105,14 @@ extension EngineStore {
             // A subject suspended before gets a higher severity.
             var severity = match.rule.severity
             let suspendedBefore = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM audit a JOIN enforcement_case c ON c.id = a.case_id WHERE c.subject = ? AND a.to_status = 'suspended')",
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended'))",
                 arguments: [match.subject]) ?? false
             if suspendedBefore { severity = severity.raised }
             var record: RegistrationRecord?
-            if match.subjectKind == .ip, let ip = IPAddress(match.subject) { record = try RegistryStore.record(db, ip, asOf) }
+            if match.subjectKind == .ip, let ip = IPAddress(match.subject) {
+                record = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? v4Lengths : v6Lengths)
+            }
             let registration = try record.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
             var item = EnforcementCase(
                 id: try nextID(db, asOf), subject: match.subject, subjectKind: match.subjectKind.rawValue, registrant: match.registrant ?? record?.registrant,
@@ -145,7 +157,9 @@ extension EngineStore {
     /// `C-YYYY-NNNNNN`, numbered per year of `asOf`.
     private static func nextID(_ db: Database, _ asOf: Int64) throws -> String {
         let year = String(ISOTime.format(millis: asOf, fraction: false).prefix(4))
-        let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE id LIKE ?", arguments: ["C-\(year)-%"]) ?? 0
+        // The highest id of the year, by the primary key (ids sort as text: fixed width).
+        let last = try String.fetchOne(db, sql: "SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?", arguments: ["C-\(year)-", "C-\(year)."])
+        let count = last.flatMap { Int($0.dropFirst(7)) } ?? 0
         let number = String(count + 1)
         return "C-\(year)-" + String(repeating: "0", count: max(0, 6 - number.count)) + number
     }
@@ -158,21 +172,62 @@ extension EngineStore {
         }.joined(separator: ", ")
     }
 
+    /// The case's figures as JSON (`CaseFigures`), keys sorted, written by hand: an
+    /// evaluation may open tens of thousands of cases and Foundation's encoder is slow.
     static func figuresJSON(_ match: RuleMatch) throws -> String {
-        var perReporter: [String: [String: Int]] = [:]
-        for (reporter, counts) in match.figures.perReporter {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        JSONBytes.appendLiteral("{\"conditions\":[", to: &out)
+        for (i, r) in match.results.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONBytes.appendLiteral("{\"holds\":", to: &out)
+            out += Array((r.holds ? "true" : "false").utf8)
+            JSONBytes.appendLiteral(",\"label\":", to: &out)
+            JSONBytes.appendString(r.label, to: &out)
+            JSONBytes.appendLiteral(",\"threshold\":", to: &out)
+            out += Array(number(r.threshold).utf8)
+            JSONBytes.appendLiteral(",\"value\":", to: &out)
+            out += Array(number(r.value).utf8)
+            out.append(UInt8(ascii: "}"))
+        }
+        JSONBytes.appendLiteral("],\"reporters\":{", to: &out)
+        for (i, reporter) in match.figures.perReporter.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONBytes.appendString(reporter, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: "{"))
             var named: [String: Int] = [:]
-            for (code, count) in counts {
+            for (code, count) in match.figures.perReporter[reporter] ?? [:] {
                 guard let kind = EventKind(rawValue: UInt8(code >> 8)) else { continue }
                 let reason = UInt8(code & 0xFF)
                 named[kind.name, default: 0] += count
                 if reason != 255, let r = RejectReason(rawValue: reason) { named["\(kind.name).\(r.name)", default: 0] += count }
             }
-            perReporter[reporter] = named
+            for (j, key) in named.keys.sorted().enumerated() {
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                JSONBytes.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONBytes.appendInteger(named[key]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(CaseFigures(conditions: match.results, reporters: perReporter)), as: UTF8.self)
+        JSONBytes.appendLiteral("}}", to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON array of strings.
+    static func stringsJSON(_ list: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (i, item) in list.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONBytes.appendString(item, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     // MARK: Staff

@@ -36,54 +36,96 @@ public struct RuleEvaluator: Sendable {
     }
 
     public func evaluateWithContradictions(_ activity: [ClientActivity], asOf: Int64, explainAll: Bool = false) -> (matches: [RuleMatch], contradictions: [Contradiction]) {
-        var matches: [RuleMatch] = []
-        var contradictions: [Contradiction] = []
-        for rule in rules.rules {
-            let start = asOf - rule.window
-            let firstHour = start / 3_600_000
-            let lastHour = (asOf - 1) / 3_600_000
-            let statusCodes = Set(rule.appliesTo.map { StatusCode.code($0) })
-            var perSubject: [String: (figures: SubjectFigures, addresses: [IPAddress], registrant: String?)] = [:]
-            for client in activity {
-                if rules.allowed(client.ip) != nil { continue }
+        var session = Session(evaluator: self, asOf: asOf, explainAll: explainAll)
+        for client in activity { session.add(client) }
+        return session.finish()
+    }
+
+    /// Streaming evaluation: clients are added one at a time (memory holds one client and
+    /// the registrant subjects), results come out sorted by rule and subject.
+    public struct Session {
+        struct Prepared {
+            var rule: Rule
+            var firstHour: Int64
+            var lastHour: Int64
+            /// Bit per `StatusCode`.
+            var statusMask: UInt8
+            var accusing: [EventSelector]
+        }
+
+        let evaluator: RuleEvaluator
+        let asOf: Int64
+        let explainAll: Bool
+        private let prepared: [Prepared]
+        private var registrants: [[String: (figures: SubjectFigures, addresses: [IPAddress])]]
+        private var matches: [RuleMatch] = []
+        private var contradictions: [Contradiction] = []
+
+        public init(evaluator: RuleEvaluator, asOf: Int64, explainAll: Bool = false) {
+            self.evaluator = evaluator
+            self.asOf = asOf
+            self.explainAll = explainAll
+            prepared = evaluator.rules.rules.map { rule in
+                Prepared(
+                    rule: rule, firstHour: (asOf - rule.window) / 3_600_000, lastHour: (asOf - 1) / 3_600_000,
+                    statusMask: rule.appliesTo.reduce(0) { $0 | 1 << StatusCode.code($1) }, accusing: rule.accusingSelectors)
+            }
+            registrants = Array(repeating: [:], count: prepared.count)
+        }
+
+        public mutating func add(_ client: ClientActivity) {
+            if evaluator.rules.allowed(client.ip) != nil { return }
+            var state: RegistrationState?
+            for (index, p) in prepared.enumerated() {
                 var figures = SubjectFigures()
-                for row in client.rows where row.hour >= firstHour && row.hour <= lastHour && statusCodes.contains(row.status) {
-                    figures.add(reporter: row.reporter, organisation: organisations[row.reporter] ?? row.reporter, kind: row.kind, reason: row.reason, count: row.count)
+                for row in client.rows where row.hour >= p.firstHour && row.hour <= p.lastHour && p.statusMask & (1 << row.status) != 0 {
+                    figures.add(reporter: row.reporter, organisation: evaluator.organisations[row.reporter] ?? row.reporter, kind: row.kind, reason: row.reason, count: row.count)
                 }
                 if figures.perReporter.isEmpty { continue }
                 // Witnesses: reporters that saw the client at all in the window.
-                for row in client.rows where row.hour >= firstHour && row.hour <= lastHour && figures.perReporter[row.reporter] == nil {
+                for row in client.rows where row.hour >= p.firstHour && row.hour <= p.lastHour && figures.perReporter[row.reporter] == nil {
                     figures.perReporter[row.reporter] = [:]
-                    figures.organisations[row.reporter] = organisations[row.reporter] ?? row.reporter
+                    figures.organisations[row.reporter] = evaluator.organisations[row.reporter] ?? row.reporter
                 }
-                let state = registry.state(of: client.ip, at: asOf)
-                switch rule.subject {
+                if state == nil { state = evaluator.registry.state(of: client.ip, at: asOf) }
+                switch p.rule.subject {
                 case .ip:
-                    perSubject[client.ip.description] = (figures, [client.ip], state.registrant)
+                    conclude(p, subject: client.ip.description, figures: figures, addresses: [client.ip], registrant: state?.registrant)
                 case .registrant:
-                    guard let registrant = state.registrant else { continue }
-                    var entry = perSubject[registrant] ?? (SubjectFigures(), [], registrant)
-                    entry.figures.merge(figures)
-                    entry.addresses.append(client.ip)
-                    perSubject[registrant] = entry
+                    guard let registrant = state?.registrant else { continue }
+                    registrants[index][registrant, default: (SubjectFigures(), [])].figures.merge(figures)
+                    registrants[index][registrant, default: (SubjectFigures(), [])].addresses.append(client.ip)
                 }
-            }
-            let accusing = rule.accusingSelectors
-            for (subject, entry) in perSubject.sorted(by: { $0.key < $1.key }) {
-                let results = rule.conditions.map { $0.evaluate(entry.figures, accusing: accusing) }
-                let accusers = entry.figures.reporters(accusing: accusing)
-                let witnesses = entry.figures.perReporter.keys.filter { !accusers.contains($0) }.sorted()
-                if results.allSatisfy(\.holds), accusers.count == 1, witnesses.count >= Self.contradictingWitnesses {
-                    contradictions.append(Contradiction(reporter: accusers[0], subject: subject, ruleID: rule.id, witnesses: witnesses))
-                    if !explainAll { continue }
-                }
-                guard explainAll || results.allSatisfy(\.holds) else { continue }
-                matches.append(
-                    RuleMatch(
-                        rule: rule, subject: subject, subjectKind: rule.subject, registrant: entry.registrant, addresses: entry.addresses.sorted(),
-                        figures: entry.figures, results: results, windowStart: start, windowEnd: asOf, reporters: entry.figures.reporters(accusing: accusing)))
             }
         }
-        return (matches, contradictions)
+
+        private mutating func conclude(_ p: Prepared, subject: String, figures: SubjectFigures, addresses: [IPAddress], registrant: String?) {
+            let results = p.rule.conditions.map { $0.evaluate(figures, accusing: p.accusing) }
+            let fired = results.allSatisfy(\.holds)
+            guard fired || explainAll else { return }
+            let accusers = figures.reporters(accusing: p.accusing)
+            let witnesses = figures.perReporter.keys.filter { !accusers.contains($0) }.sorted()
+            if fired, accusers.count == 1, witnesses.count >= RuleEvaluator.contradictingWitnesses {
+                contradictions.append(Contradiction(reporter: accusers[0], subject: subject, ruleID: p.rule.id, witnesses: witnesses))
+                if !explainAll { return }
+            }
+            matches.append(
+                RuleMatch(
+                    rule: p.rule, subject: subject, subjectKind: p.rule.subject, registrant: registrant, addresses: addresses.sorted(),
+                    figures: figures, results: results, windowStart: asOf - p.rule.window, windowEnd: asOf, reporters: accusers))
+        }
+
+        /// The matches and contradictions, sorted by rule and subject.
+        public mutating func finish() -> (matches: [RuleMatch], contradictions: [Contradiction]) {
+            for (index, p) in prepared.enumerated() {
+                for (registrant, entry) in registrants[index].sorted(by: { $0.key < $1.key }) {
+                    conclude(p, subject: registrant, figures: entry.figures, addresses: entry.addresses, registrant: registrant)
+                }
+                registrants[index] = [:]
+            }
+            let sortedMatches = matches.sorted { ($0.rule.id, $0.subject) < ($1.rule.id, $1.subject) }
+            let sortedContradictions = contradictions.sorted { ($0.ruleID, $0.subject) < ($1.ruleID, $1.subject) }
+            return (sortedMatches, sortedContradictions)
+        }
     }
 }

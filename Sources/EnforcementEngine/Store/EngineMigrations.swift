@@ -76,6 +76,7 @@ enum EngineMigrations {
                         prior_status TEXT
                     );
                     CREATE UNIQUE INDEX case_one_open ON enforcement_case (subject, rule_id) WHERE status IN ('open', 'suspended');
+                    CREATE INDEX case_subject ON enforcement_case (subject, rule_id, status);
                     CREATE TABLE audit (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         case_id TEXT NOT NULL REFERENCES enforcement_case(id),
@@ -86,6 +87,7 @@ enum EngineMigrations {
                         to_status TEXT,
                         reason TEXT NOT NULL
                     );
+                    CREATE INDEX audit_case ON audit (case_id, to_status);
                     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     CREATE TABLE contradiction (

@@ -100,17 +100,28 @@ public final class RegistryStore: Sendable {
         try database.read { db in try Self.record(db, ip, time) }
     }
 
-    public static func record(_ db: Database, _ ip: IPAddress, _ time: Int64) throws -> RegistrationRecord? {
-        var (condition, arguments) = containing(ip)
-        arguments += [time]
-        return try RegistrationRecord.fetchOne(
-            db,
+    public static func record(_ db: Database, _ ip: IPAddress, _ time: Int64, prefixLengths: [Int]? = nil) throws -> RegistrationRecord? {
+        // One indexed point query per prefix length in use, longest first: the first
+        // network that existed at `time` wins.
+        let statement = try db.cachedStatement(
             sql: """
                 SELECT * FROM registration
-                WHERE \(condition) AND valid_from <= ?
-                ORDER BY prefix_length DESC, valid_from DESC, id DESC LIMIT 1
-                """,
-            arguments: arguments)
+                WHERE family = ? AND net_high = ? AND net_low = ? AND prefix_length = ? AND valid_from <= ?
+                ORDER BY valid_from DESC, id DESC LIMIT 1
+                """)
+        let lengths = try prefixLengths ?? Self.prefixLengths(db, family: ip.family)
+        for length in lengths {
+            let key = RegistrationRecord.key(IPNetwork(uncheckedAddress: ip, prefixLength: length))
+            if let found = try RegistrationRecord.fetchOne(statement, arguments: [key.family, key.high, key.low, key.prefix, time]) {
+                return found
+            }
+        }
+        return nil
+    }
+
+    /// The prefix lengths registered for a family, longest first (a handful in practice).
+    public static func prefixLengths(_ db: Database, family: IPAddress.Family) throws -> [Int] {
+        try Int.fetchAll(db, sql: "SELECT DISTINCT prefix_length FROM registration WHERE family = ? ORDER BY prefix_length DESC", arguments: [family == .v4 ? 4 : 6])
     }
 
     /// The state of `ip` at `time`, read from the database.
