@@ -31,11 +31,12 @@ extension AbuseIngestCommand {
                 let registration = activity.registration.map {
                     RegistrationJSON(network: $0.network, registrant: $0.registrant, status: $0.status, abuseContact: $0.abuseContact, since: ISOTime.format(millis: $0.validFrom, fraction: false), cause: $0.cause, caseID: $0.caseID, provisional: $0.provisional)
                 }
+                let cases = try store.cases(subject: ip.description)
                 if json {
                     let document = IPShowJSON(
                         ip: ip.description, registration: registration, reporters: activity.reporters,
                         firstSeen: activity.firstSeen.map { ISOTime.format(millis: $0, fraction: false) },
-                        lastSeen: activity.lastSeen.map { ISOTime.format(millis: $0, fraction: false) }, cases: [])
+                        lastSeen: activity.lastSeen.map { ISOTime.format(millis: $0, fraction: false) }, cases: cases.map(CaseJSON.init))
                     print(try JSONText.encode(document))
                     return
                 }
@@ -54,7 +55,8 @@ extension AbuseIngestCommand {
                         print("  \(day): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                     }
                 }
-                print("cases: none")
+                if cases.isEmpty { print("cases: none") }
+                for c in cases { print("case \(c.id): \(c.status), \(c.ruleID) → \(c.action), severity \(c.severity)") }
             }
         }
     }
@@ -85,7 +87,7 @@ struct IPShowJSON: Encodable {
     var reporters: [String: [String: [String: Int]]]
     var firstSeen: String?
     var lastSeen: String?
-    var cases: [String]
+    var cases: [CaseJSON]
 
     enum CodingKeys: String, CodingKey {
         case ip, registration, reporters

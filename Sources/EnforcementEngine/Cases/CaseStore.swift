@@ -241,6 +241,13 @@ extension EngineStore {
         }
     }
 
+    /// The cases about one subject (an address or a registrant), oldest first.
+    public func cases(subject: String) throws -> [EnforcementCase] {
+        try database.read { db in
+            try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case WHERE subject = ? ORDER BY id", arguments: [subject])
+        }
+    }
+
     public func enforcementCase(id: String) throws -> (EnforcementCase, [AuditEntry])? {
         try database.read { db in
             guard let item = try EnforcementCase.fetchOne(db, key: id) else { return nil }
