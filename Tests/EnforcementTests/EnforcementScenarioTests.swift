@@ -148,3 +148,24 @@ struct EnforcementScenarioTests {
         #expect(next.status == "suspended")
     }
 }
+
+extension EnforcementScenarioTests {
+    @Test func casesShowSampleLinesReadBackFromTheArchive() throws {
+        let world = try World()
+        defer { world.remove() }
+        _ = try world.evaluate()
+        let samples = try world.store.samples(ip: IPAddress(DemoScenario.dictionaryAttacker)!, perReporter: 5, dataFolder: world.folder)
+        #expect(Set(samples.map(\.reporter)) == ["isp-east", "isp-north", "isp-south"])
+        #expect(samples.count == 15)
+        for sample in samples {
+            let text = try #require(sample.text, "\(sample.file):\(sample.line) is in the archive")
+            #expect(text.contains(DemoScenario.dictionaryAttacker))
+            // Byte for byte the shipped line at that number and offset.
+            let shipped = try String(contentsOf: world.folder.appendingPathComponent(sample.file), encoding: .utf8)
+            let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(String(lines[sample.line - 1]) == text)
+            #expect(shipped.utf8.prefix(Int(sample.offset)).count == Int(sample.offset))
+            #expect(String(decoding: Array(shipped.utf8)[Int(sample.offset)...].prefix(text.utf8.count), as: UTF8.self) == text)
+        }
+    }
+}

@@ -41,15 +41,21 @@ extension AbuseIngestCommand {
             @Argument(help: "Case id (C-YYYY-NNNNNN).") var id: String
 
             func run() throws {
-                guard let (item, audit) = try global.engineStore().enforcementCase(id: id) else {
+                let store = try global.engineStore()
+                guard let (item, audit) = try store.enforcementCase(id: id) else {
                     Terminal.reportError("no case \(id)")
                     throw ExitStatus.usage
+                }
+                var samples: [EngineStore.CaseSample] = []
+                if let ip = IPAddress(item.subject) {
+                    samples = try store.samples(ip: ip, perReporter: 5, dataFolder: global.dataFolder)
                 }
                 if json {
                     var document = CaseJSON(item)
                     document.figures = try? JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
                     document.history = audit.map(AuditJSON.init)
                     document.registrationRecord = try item.registration.map { try JSONDecoder().decode(RegistrationRecord.self, from: Data($0.utf8)) }
+                    document.samples = samples
                     print(try JSONText.encode(document))
                     return
                 }
@@ -58,6 +64,12 @@ extension AbuseIngestCommand {
                 print("rule: \(item.ruleID) (file sha256 \(item.ruleSHA256)) → \(item.action)")
                 print("window: \(ISOTime.format(millis: item.windowStart, fraction: false)) to \(ISOTime.format(millis: item.windowEnd, fraction: false))")
                 print("figures: \(item.figures)")
+                if !samples.isEmpty { print("samples:") }
+                for sample in samples {
+                    // Log text is the client's: control characters are shown escaped.
+                    let text = (sample.text ?? "(not in the archive)").unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+                    print("  \(sample.reporter) \(sample.file):\(sample.line) (byte \(sample.offset), \(sample.selector)): \(text)")
+                }
                 print("history:")
                 for entry in audit {
                     print("  \(ISOTime.format(millis: entry.time, fraction: false)) \(entry.actor): \(entry.action) \(entry.fromStatus ?? "-") → \(entry.toStatus ?? "-"): \(entry.reason)")
@@ -120,6 +132,7 @@ struct CaseJSON: Encodable {
     var figures: CaseFigures?
     var history: [AuditJSON]?
     var registrationRecord: RegistrationRecord?
+    var samples: [EngineStore.CaseSample]?
 
     init(_ c: EnforcementCase) {
         id = c.id
@@ -143,6 +156,7 @@ struct CaseJSON: Encodable {
         case ruleSHA256 = "rule_sha256"
         case action, severity, status, opened, updated, reporters, figures, history
         case registrationRecord = "registration"
+        case samples
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -162,6 +176,7 @@ struct CaseJSON: Encodable {
         if let figures { try c.encode(figures, forKey: .figures) }
         if let history { try c.encode(history, forKey: .history) }
         if let registrationRecord { try c.encode(registrationRecord, forKey: .registrationRecord) }
+        if let samples { try c.encode(samples, forKey: .samples) }
     }
 }
 
