@@ -31,21 +31,30 @@ extension EngineStore {
             let firstDay = from / 86_400_000
             let lastDay = to / 86_400_000
             let cursor = try Row.fetchCursor(db, sql: "SELECT ip, reporter_id, day, counts FROM event_day WHERE day BETWEEN ? AND ? ORDER BY ip", arguments: [firstDay, lastDay])
-            var currentKey: Data?
             var current: ClientActivity?
+            var reporters: [String] = []  // interned: one String per reporter, not per row
             while let row = try cursor.next() {
-                let key: Data = row[0]
-                if currentKey != key {
+                // Columns are read in place (no copy of the blobs).
+                let ip = try row.withUnsafeData(atIndex: 0) { data in data.flatMap(IPKey.address) }
+                guard let ip else { continue }
+                if current?.ip != ip {
                     if let done = current { try body(done) }
-                    currentKey = key
-                    current = IPKey.address(key).map { ClientActivity(ip: $0, rows: []) }
+                    current = ClientActivity(ip: ip, rows: [])
                 }
-                guard current != nil else { continue }
-                let reporter: String = row[1]
+                let name: String = row[1]
+                let reporter = reporters.first { $0 == name } ?? {
+                    reporters.append(name)
+                    return name
+                }()
                 let day: Int64 = row[2]
-                for entry in try DayCounts.decode(row[3]) {
-                    current!.rows.append(
-                        .init(reporter: reporter, hour: day * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
+                try row.withUnsafeData(atIndex: 3) { data in
+                    guard let data else { return }
+                    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                        try DayCounts.forEachEntry(raw) { entry in
+                            current!.rows.append(
+                                .init(reporter: reporter, hour: day * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
+                        }
+                    }
                 }
             }
             if let done = current { try body(done) }

@@ -100,9 +100,15 @@ public struct RuleEvaluator: Sendable {
         }
 
         private mutating func conclude(_ p: Prepared, subject: String, figures: SubjectFigures, addresses: [IPAddress], registrant: String?) {
-            let results = p.rule.conditions.map { $0.evaluate(figures, accusing: p.accusing) }
+            // Conditions in order, stopping at the first that fails (unless explaining all).
+            var results: [ConditionResult] = []
+            results.reserveCapacity(p.rule.conditions.count)
+            for condition in p.rule.conditions {
+                let result = condition.evaluate(figures, accusing: p.accusing)
+                if !result.holds && !explainAll { return }
+                results.append(result)
+            }
             let fired = results.allSatisfy(\.holds)
-            guard fired || explainAll else { return }
             let accusers = figures.reporters(accusing: p.accusing)
             let witnesses = figures.perReporter.keys.filter { !accusers.contains($0) }.sorted()
             if fired, accusers.count == 1, witnesses.count >= RuleEvaluator.contradictingWitnesses {

@@ -54,6 +54,29 @@ public enum DayCounts {
         return data
     }
 
+    /// Calls `body` for each packed entry, reading the bytes in place (no allocation).
+    @inline(__always)
+    public static func forEachEntry(_ bytes: UnsafeRawBufferPointer, _ body: (Entry) -> Void) throws(DecodingError) {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            guard i + 5 <= n else { throw .malformed }
+            var count: UInt64 = 0
+            var shift: UInt64 = 0
+            var k = i + 4
+            while true {
+                guard k < n, shift < 63 else { throw .malformed }
+                let byte = bytes[k]
+                count |= UInt64(byte & 0x7F) << shift
+                k += 1
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            body(Entry(hourOfDay: bytes[i], kind: bytes[i + 1], reason: bytes[i + 2], status: bytes[i + 3], count: Int(count)))
+            i = k
+        }
+    }
+
     public static func decode(_ data: Data) throws(DecodingError) -> [Entry] {
         var entries: [Entry] = []
         let bytes = [UInt8](data)
