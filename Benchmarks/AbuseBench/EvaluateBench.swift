@@ -59,6 +59,8 @@ extension AbuseBench {
                     }
                 }
             }
+            // A store at rest: the write-ahead log folded into the database, as after ingest.
+            try store.database.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             print("\(rows) client-day rows; evaluating as of \(ISOTime.format(millis: asOf, fraction: false))")
             let run = try Measurement.best(of: 1, [binary, "evaluate", "--db", db, "--rules", rules, "--as-of", ISOTime.format(millis: asOf, fraction: false)])
             print(String(format: "evaluate: %.2f s, peak RSS %.0f MB", run.seconds, Double(run.peakRSS) / 1e6))
