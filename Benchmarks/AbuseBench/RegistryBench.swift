@@ -1,3 +1,4 @@
+import EnforcementEngine
 import ArgumentParser
 import Foundation
 import Glibc

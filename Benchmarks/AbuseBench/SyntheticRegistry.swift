@@ -1,3 +1,4 @@
+import EnforcementEngine
 import LogParsers
 
 /// A deterministic registry of many networks in the shared address space 100.64.0.0/10:

@@ -47,7 +47,7 @@ public struct DemoScenario: Sendable {
 
     /// The log lines of one reporter for one night (UTC times in the stamps).
     public func log(for reporter: Reporter, night: String) -> String {
-        var rng = DemoRandom(seed: UInt64(abs(reporter.id.hashValueStable &+ night.hashValueStable)))
+        var rng = SplitMix64(seed: UInt64(abs(reporter.id.hashValueStable &+ night.hashValueStable)))
         var lines: [(Int, String)] = []
         let month = "Nov"
         let day = Int(night.suffix(2))!
@@ -157,11 +157,14 @@ public struct DemoScenario: Sendable {
     }
 }
 
-/// SplitMix64 for the scenario (deterministic, no global state).
-struct DemoRandom {
+/// A small deterministic random generator (SplitMix64): the same seed gives the same data.
+/// Used by the demo scenario and the benchmarks' synthetic logs.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
