@@ -65,7 +65,10 @@ let package = Package(
             dependencies: ["LogParsers"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "EnforcementTests", dependencies: ["EnforcementEngine"]),
+        .testTarget(
+            name: "EnforcementTests",
+            dependencies: ["EnforcementEngine", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest", "TestSupport"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -9,7 +9,7 @@ struct AbuseIngestCommand: ParsableCommand {
             Exit codes: 0 success, 2 usage or configuration error, 3 done but some input was \
             rejected (incomplete or quarantined files), 1 anything else.
             """,
-        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self]
+        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self, Evidence.self, Keys.self]
     )
 
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as

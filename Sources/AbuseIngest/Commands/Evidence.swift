@@ -1,0 +1,82 @@
+import ArgumentParser
+import EnforcementEngine
+import Foundation
+
+extension AbuseIngestCommand {
+    struct Evidence: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A case's signed evidence bundle, and its independent check.",
+            subcommands: [Export.self, Verify.self]
+        )
+
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write the bundle of a case into a folder (manifest.json, excerpts/, timeline.csv, signature).",
+                discussion: "Exporting the same case twice gives byte-identical files: the bundle carries no export time."
+            )
+            @OptionGroup var global: GlobalOptions
+            @Option(help: "The folder to write.") var out: String
+            @Option(name: .customLong("samples-per-reporter"), help: "Excerpt lines per reporter.") var samples = 20
+            @Argument(help: "Case id.") var id: String
+
+            func run() throws {
+                let store = try global.engineStore()
+                let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
+                let exporter = EvidenceExporter(store: store, dataFolder: global.dataFolder, key: key)
+                do {
+                    let bundle = try exporter.bundle(caseID: id, samplesPerReporter: samples)
+                    try bundle.write(to: URL(fileURLWithPath: out))
+                    print("\(out): \(bundle.files.count + 2) files, signed by \(key.publicKeyBase64)")
+                } catch let error as EvidenceExporter.ExportError {
+                    Terminal.reportError(error.description)
+                    throw ExitStatus.failure
+                }
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Check every hash and the signature of a bundle (and, with --archive, every excerpt); exit 0 only when all holds.")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .customLong("public-key"), help: "The registry's public key (base64, as `keys show` prints it); default: this data folder's key.")
+            var publicKey: String?
+            @Option(help: "A data folder whose archive/ holds the shipped files: check each excerpt against them.") var archive: String?
+            @Argument(help: "The bundle folder.") var path: String
+
+            func run() throws {
+                let key: String
+                if let publicKey {
+                    key = publicKey
+                } else {
+                    key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder).publicKeyBase64
+                }
+                guard let parsed = RegistryKey.publicKey(base64: key) else {
+                    Terminal.reportError("--public-key is not a base64 Ed25519 public key")
+                    throw ExitStatus.usage
+                }
+                let problems = EvidenceVerifier(publicKey: parsed, archiveFolder: archive.map { URL(fileURLWithPath: $0) }).verify(URL(fileURLWithPath: path))
+                if problems.isEmpty {
+                    print("\(path): every hash, the signature\(archive == nil ? "" : " and every excerpt") verified")
+                    return
+                }
+                for problem in problems { Terminal.reportError("\(problem) (\(path))") }
+                throw ExitStatus.failure
+            }
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The registry's signing key.", subcommands: [Show.self])
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Print the registry's Ed25519 public key (base64, last line); created on first use.")
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
+                print("registry Ed25519 public key (\(global.dataFolder.appendingPathComponent("keys").path)):")
+                print(key.publicKeyBase64)
+            }
+        }
+    }
+}

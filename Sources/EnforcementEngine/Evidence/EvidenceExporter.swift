@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import GRDB
+import LogParsers
+import RegistryClient
+
+/// Builds a case's evidence bundle from the store and the archived shipments: excerpts read
+/// back byte for byte by line and offset, their index, an hourly timeline, a manifest
+/// listing every file's SHA-256, and the registry's Ed25519 signature of the manifest.
+public struct EvidenceExporter: Sendable {
+    public let store: EngineStore
+    public let dataFolder: URL
+    public let key: RegistryKey
+
+    public init(store: EngineStore, dataFolder: URL, key: RegistryKey) {
+        self.store = store
+        self.dataFolder = dataFolder
+        self.key = key
+    }
+
+    public struct ExportError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public func bundle(caseID: String, samplesPerReporter: Int = 20) throws -> EvidenceBundle {
+        guard let (item, _) = try store.enforcementCase(id: caseID) else { throw ExportError(description: "no case \(caseID)") }
+        var files: [String: Data] = [:]
+        var index: [String] = []
+        if let ip = IPAddress(item.subject) {
+            let excerpts = try excerpts(ip: ip, perReporter: samplesPerReporter)
+            for (reporter, lines) in excerpts.sorted(by: { $0.key < $1.key }) {
+                let name = "excerpts/\(reporter).log"
+                var data = Data()
+                for (n, excerpt) in lines.enumerated() {
+                    data.append(contentsOf: excerpt.bytes)
+                    data.append(0x0A)
+                    index.append(
+                        Self.jsonObject([
+                            ("excerpt", Self.json(name)), ("excerpt_line", String(n + 1)), ("file", Self.json(excerpt.file)),
+                            ("line", String(excerpt.line)), ("offset", String(excerpt.offset)), ("reporter", Self.json(reporter)),
+                            ("sha256", Self.json(excerpt.sha256)),
+                        ]))
+                }
+                files[name] = data
+            }
+            files["timeline.csv"] = try timeline(ip: ip, from: item.windowStart, to: item.windowEnd)
+        }
+        files["excerpts/index.jsonl"] = Data(index.map { $0 + "\n" }.joined().utf8)
+        let fileHashes = files.keys.sorted().map { ($0, Self.json(EvidenceBundle.sha256(files[$0]!))) }
+        let manifest = Self.jsonObject([
+            ("case", Self.json(item.id)), ("figures", item.figures), ("files", Self.jsonObject(fileHashes)),
+            ("registration", item.registration ?? "null"), ("rule", Self.json(item.ruleID)), ("rule_sha256", Self.json(item.ruleSHA256)),
+            ("severity", Self.json(item.severity)), ("subject", Self.json(item.subject)), ("subject_kind", Self.json(item.subjectKind)),
+            ("version", "1"),
+            ("window", Self.jsonObject([("end", Self.json(ISOTime.format(millis: item.windowEnd, fraction: false))), ("start", Self.json(ISOTime.format(millis: item.windowStart, fraction: false)))])),
+        ]) + "\n"
+        let manifestData = Data(manifest.utf8)
+        let signature = try key.privateKey.signature(for: Data(SHA256.hash(data: manifestData)))
+        return EvidenceBundle(files: files, manifest: manifestData, signature: Data((signature.base64EncodedString() + "\n").utf8))
+    }
+
+    struct Excerpt {
+        var file: String
+        var sha256: String
+        var line: Int
+        var offset: UInt64
+        var bytes: [UInt8]
+    }
+
+    /// Per reporter, up to `perReporter` sample lines, in priority order, read from the archive.
+    func excerpts(ip: IPAddress, perReporter: Int) throws -> [String: [Excerpt]] {
+        let rows = try store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT reporter_id, samples FROM sample_set WHERE ip = ? ORDER BY reporter_id", arguments: [IPKey.bytes(ip)])
+        }
+        var picked: [(String, SampleSet.Entry)] = []
+        for row in rows {
+            let entries = try SampleSet.decode(row[1]).sorted { ($0.priority, $0.shipmentID, $0.line) < ($1.priority, $1.shipmentID, $1.line) }
+            picked += entries.prefix(perReporter).map { (row[0] as String, $0) }
+        }
+        let shipments = try store.database.read { db in
+            try Dictionary(uniqueKeysWithValues: Set(picked.map(\.1.shipmentID)).compactMap { id in try Shipment.fetchOne(db, key: id).map { (id, $0) } })
+        }
+        let archive = LogArchive(dataFolder: dataFolder)
+        var texts: [Int64: [Int: (offset: UInt64, bytes: [UInt8])]] = [:]
+        for (id, shipment) in shipments {
+            guard let file = archive.existing(sha256: shipment.sha256) else { throw ExportError(description: "the archived shipment \(shipment.sha256) (\(shipment.fileName)) is missing") }
+            do {
+                texts[id] = try ArchiveExcerpts.read(file, lines: Set(picked.filter { $0.1.shipmentID == id }.map(\.1.line)))
+            } catch {
+                throw ExportError(description: "cannot read the archived shipment \(file.path): \(error)")
+            }
+        }
+        var result: [String: [Excerpt]] = [:]
+        for (reporter, entry) in picked {
+            guard let shipment = shipments[entry.shipmentID], let text = texts[entry.shipmentID]?[entry.line], text.offset == entry.offset else {
+                throw ExportError(description: "line \(entry.line) of shipment \(entry.shipmentID) is not where the sample says")
+            }
+            result[reporter, default: []].append(Excerpt(file: shipment.fileName, sha256: shipment.sha256, line: entry.line, offset: entry.offset, bytes: text.bytes))
+        }
+        for key in result.keys { result[key]!.sort { ($0.sha256, $0.line) < ($1.sha256, $1.line) } }
+        return result
+    }
+
+    /// `hour,reporter,kind,count` for the window, hour by hour.
+    func timeline(ip: IPAddress, from: Int64, to: Int64) throws -> Data {
+        var rows: [String: Int] = [:]
+        try store.database.read { db in
+            let cursor = try Row.fetchCursor(db, sql: "SELECT reporter_id, day, counts FROM event_day WHERE ip = ? AND day BETWEEN ? AND ?", arguments: [IPKey.bytes(ip), from / 86_400_000, to / 86_400_000])
+            while let row = try cursor.next() {
+                let reporter: String = row[0]
+                let day: Int64 = row[1]
+                for entry in try DayCounts.decode(row[2]) {
+                    let hourStart = (day * 24 + Int64(entry.hourOfDay)) * 3_600_000
+                    guard hourStart >= from / 3_600_000 * 3_600_000, hourStart < to, let kind = EventKind(rawValue: entry.kind) else { continue }
+                    rows["\(ISOTime.format(millis: hourStart, fraction: false)),\(reporter),\(kind.name)", default: 0] += entry.count
+                }
+            }
+        }
+        var text = "hour,reporter,kind,count\n"
+        for key in rows.keys.sorted() { text += "\(key),\(rows[key]!)\n" }
+        return Data(text.utf8)
+    }
+
+    static func json(_ text: String) -> String {
+        var out: [UInt8] = []
+        JSONBytes.appendString(text, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func jsonObject(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { "\(json($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+}
