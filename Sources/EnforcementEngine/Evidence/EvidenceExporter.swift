@@ -12,10 +12,14 @@ public struct EvidenceExporter: Sendable {
     public let dataFolder: URL
     public let key: RegistryKey
 
-    public init(store: EngineStore, dataFolder: URL, key: RegistryKey) {
+    /// The registry's mail domain (From of the abuse reports).
+    public let registryDomain: String
+
+    public init(store: EngineStore, dataFolder: URL, key: RegistryKey, registryDomain: String = "registry.example") {
         self.store = store
         self.dataFolder = dataFolder
         self.key = key
+        self.registryDomain = registryDomain
     }
 
     public struct ExportError: Error, CustomStringConvertible {
@@ -28,6 +32,7 @@ public struct EvidenceExporter: Sendable {
         var index: [String] = []
         if let ip = IPAddress(item.subject) {
             let excerpts = try excerpts(ip: ip, perReporter: samplesPerReporter)
+            if let report = try arf(item, excerpts: excerpts) { files["report.eml"] = report }
             for (reporter, lines) in excerpts.sorted(by: { $0.key < $1.key }) {
                 let name = "excerpts/\(reporter).log"
                 var data = Data()
@@ -57,6 +62,19 @@ public struct EvidenceExporter: Sendable {
         let manifestData = Data(manifest.utf8)
         let signature = try key.privateKey.signature(for: Data(SHA256.hash(data: manifestData)))
         return EvidenceBundle(files: files, manifest: manifestData, signature: Data((signature.base64EncodedString() + "\n").utf8))
+    }
+
+    /// The ARF report to the registration's abuse contact (none for an unregistered subject).
+    func arf(_ item: EnforcementCase, excerpts: [String: [Excerpt]]) throws -> Data? {
+        guard let json = item.registration, let record = try? JSONDecoder().decode(RegistrationRecord.self, from: Data(json.utf8)) else { return nil }
+        let figures = try JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
+        let incidents = figures.conditions.first { $0.label.hasPrefix("count ") }.map { Int($0.value) }
+            ?? figures.reporters.values.reduce(0) { $0 + $1.values.reduce(0, +) }
+        return ARFReport.render(
+            ARFReport.Input(
+                caseID: item.id, subjectIP: item.subject, ruleID: item.ruleID, ruleDescription: "", abuseContact: record.abuseContact,
+                registrant: record.registrant, opened: item.opened, windowStart: item.windowStart, windowEnd: item.windowEnd, incidents: incidents,
+                figures: figures.reporters, excerpts: excerpts.keys.sorted().map { ($0, excerpts[$0]!.map(\.bytes)) }, registryDomain: registryDomain))
     }
 
     struct Excerpt {
