@@ -106,3 +106,24 @@ struct CLITests {
         #expect(try Self.run(["registry", "lookup", "--db", db, "not-an-ip"]).status == 2)
     }
 }
+
+extension CLITests {
+    /// The README's first quick-start command, twice: the second run changes nothing.
+    @Test func demoRunsThePipelineAndIsIdempotent() throws {
+        guard Self.available else { return }
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules").path
+        let first = try Self.run(["demo", "--dir", folder.path, "--rules", rules])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("C-2026-000001 [opened] 198.51.100.20 — registered-dictionary-attack → suspend, now suspended"))
+        #expect(first.stdout.contains("no case: isp-west alone accuses 198.51.100.50"))
+        #expect(first.stdout.components(separatedBy: "verified (hashes, signature, excerpts against the archive)").count == 4, "three bundles verified")
+        let second = try Self.run(["demo", "--dir", folder.path, "--rules", rules])
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("3 duplicate"))
+        #expect(!second.stdout.contains("[opened]"))
+        let lookup = try Self.run(["registry", "lookup", "--db", folder.appendingPathComponent("abuse-ingest.db").path, "--at", "2026-11-29T00:00:01Z", "198.51.100.20"])
+        #expect(lookup.stdout.contains("suspended") && lookup.stdout.contains("case=C-2026-000001"))
+    }
+}

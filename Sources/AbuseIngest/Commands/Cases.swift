@@ -70,6 +70,14 @@ extension AbuseIngestCommand {
                     let text = (sample.text ?? "(not in the archive)").unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
                     print("  \(sample.reporter) \(sample.file):\(sample.line) (byte \(sample.offset), \(sample.selector)): \(text)")
                 }
+                let bundle = EvidenceLocation.folder(dataFolder: global.dataFolder, caseID: item.id)
+                if FileManager.default.fileExists(atPath: bundle.appendingPathComponent("manifest.json").path) {
+                    let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
+                    let problems = EvidenceVerifier(publicKey: key.privateKey.publicKey, archiveFolder: global.dataFolder).verify(bundle)
+                    print("evidence: \(bundle.path) — \(problems.isEmpty ? "verified" : "FAILS: " + problems.joined(separator: "; "))")
+                } else {
+                    print("evidence: not exported (abuse-ingest evidence export \(item.id) --out \(bundle.path))")
+                }
                 print("history:")
                 for entry in audit {
                     print("  \(ISOTime.format(millis: entry.time, fraction: false)) \(entry.actor): \(entry.action) \(entry.fromStatus ?? "-") → \(entry.toStatus ?? "-"): \(entry.reason)")

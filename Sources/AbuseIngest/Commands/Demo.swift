@@ -83,6 +83,16 @@ extension AbuseIngestCommand {
             for c in contradictions {
                 print("  no case: \(c.reporter) alone accuses \(c.subject) (\(c.ruleID)) while \(c.witnesses.joined(separator: " and ")) saw it deliver normally")
             }
+            // 5. Evidence: each case's signed bundle, exported and verified against the archive.
+            let key = try RegistryKey.loadOrCreate(dataFolder: folder)
+            let exporter = EvidenceExporter(store: store, dataFolder: folder, key: key)
+            print("\nevidence (signed by \(key.publicKeyBase64)):")
+            for change in changes {
+                let bundleFolder = EvidenceLocation.folder(dataFolder: folder, caseID: change.caseID)
+                try exporter.bundle(caseID: change.caseID).write(to: bundleFolder)
+                let problems = EvidenceVerifier(publicKey: key.privateKey.publicKey, archiveFolder: folder).verify(bundleFolder)
+                print("  \(change.caseID): \(bundleFolder.path) — \(problems.isEmpty ? "verified (hashes, signature, excerpts against the archive)" : problems.joined(separator: "; "))")
+            }
             let attacker = try store.registry.state(of: IPAddress(DemoScenario.dictionaryAttacker)!, at: asOf + 1)
             print("\nregistry now says \(DemoScenario.dictionaryAttacker) is \(attacker.status.rawValue)\(attacker.caseID.map { " (case \($0))" } ?? "") — over DNS: 127.0.0.\(attacker.status == .suspended ? 3 : 2)")
             let first = changes.first { $0.action == "suspend" }?.caseID ?? changes.first?.caseID ?? "C-2026-000001"
@@ -92,6 +102,7 @@ extension AbuseIngestCommand {
                 next, try:
                   abuse-ingest cases list --db \(db)
                   abuse-ingest cases show \(first) --db \(db)
+                  abuse-ingest evidence verify \(EvidenceLocation.folder(dataFolder: folder, caseID: first).path) --db \(db) --archive \(folder.path)
                   abuse-ingest ip show \(DemoScenario.dictionaryAttacker) --db \(db)
                   abuse-ingest cases approve \(first) --by alice --reason "list washing confirmed" --db \(db)
                   abuse-ingest registry serve-dns --db \(db) --listen 127.0.0.1:5353 --zone reg.example.org
