@@ -175,12 +175,5 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 extension String {
     /// FNV-1a of the UTF-8 bytes: stable across runs (unlike `hashValue`).
-    var hashValueStable: Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return Int(truncatingIfNeeded: hash >> 1)
-    }
+    var hashValueStable: Int { Int(truncatingIfNeeded: FNV1a.hash(utf8) >> 1) }
 }

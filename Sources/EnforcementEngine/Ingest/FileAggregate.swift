@@ -63,12 +63,7 @@ public struct FileAggregate: Sendable {
     public init(fileSHA256: String, receivedAt: Int64, samplesPerKey: Int = 10) {
         self.samplesPerKey = samplesPerKey
         self.receivedAt = receivedAt
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in fileSHA256.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        fileKey = hash
+        fileKey = FNV1a.hash(fileSHA256.utf8)
     }
 
     /// Adds one event judged by `status` (the registration status at the event's time).

@@ -14,14 +14,7 @@ struct QueueIDTable<Value> {
         values.reserveCapacity(capacity)
     }
 
-    static func key(_ id: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return hash
-    }
+    static func key(_ id: UnsafeRawBufferPointer) -> UInt64 { FNV1a.hash(id) }
 
     mutating func insert(_ id: UnsafeRawBufferPointer, _ value: Value) {
         let key = Self.key(id)
