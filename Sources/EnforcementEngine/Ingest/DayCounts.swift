@@ -43,13 +43,7 @@ public enum DayCounts {
         var data = Data(capacity: sorted.count * 6)
         for e in sorted {
             data.append(contentsOf: [e.hourOfDay, e.kind, e.reason, e.status])
-            var v = UInt64(e.count)
-            repeat {
-                var byte = UInt8(v & 0x7F)
-                v >>= 7
-                if v != 0 { byte |= 0x80 }
-                data.append(byte)
-            } while v != 0
+            LEB128.append(UInt64(e.count), to: &data)
         }
         return data
     }
@@ -58,20 +52,10 @@ public enum DayCounts {
     @inline(__always)
     public static func forEachEntry(_ bytes: UnsafeRawBufferPointer, _ body: (Entry) -> Void) throws(DecodingError) {
         var i = 0
-        let n = bytes.count
-        while i < n {
-            guard i + 5 <= n else { throw .malformed }
-            var count: UInt64 = 0
-            var shift: UInt64 = 0
+        while i < bytes.count {
+            guard i + 5 <= bytes.count else { throw .malformed }
             var k = i + 4
-            while true {
-                guard k < n, shift < 63 else { throw .malformed }
-                let byte = bytes[k]
-                count |= UInt64(byte & 0x7F) << shift
-                k += 1
-                if byte & 0x80 == 0 { break }
-                shift += 7
-            }
+            guard let count = LEB128.read(bytes, &k, maxShift: 62) else { throw .malformed }
             body(Entry(hourOfDay: bytes[i], kind: bytes[i + 1], reason: bytes[i + 2], status: bytes[i + 3], count: Int(count)))
             i = k
         }
@@ -79,23 +63,15 @@ public enum DayCounts {
 
     public static func decode(_ data: Data) throws(DecodingError) -> [Entry] {
         var entries: [Entry] = []
-        let bytes = [UInt8](data)
-        var i = 0
-        while i < bytes.count {
-            guard i + 5 <= bytes.count else { throw .malformed }
-            var count: UInt64 = 0
-            var shift: UInt64 = 0
-            var k = i + 4
-            while true {
-                guard k < bytes.count, shift < 63 else { throw .malformed }
-                count |= UInt64(bytes[k] & 0x7F) << shift
-                k += 1
-                if bytes[k - 1] & 0x80 == 0 { break }
-                shift += 7
+        let result: Result<Void, DecodingError> = data.withUnsafeBytes { raw in
+            do throws(DecodingError) {
+                try forEachEntry(raw) { entries.append($0) }
+                return .success(())
+            } catch {
+                return .failure(error)
             }
-            entries.append(Entry(hourOfDay: bytes[i], kind: bytes[i + 1], reason: bytes[i + 2], status: bytes[i + 3], count: Int(count)))
-            i = k
         }
+        try result.get()
         return entries
     }
 

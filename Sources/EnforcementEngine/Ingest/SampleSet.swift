@@ -50,47 +50,28 @@ public enum SampleSet {
             kept += 1
             data.append(e.kind)
             data.append(e.reason)
-            for value in [e.priority, UInt64(e.shipmentID), UInt64(e.line), e.offset] { appendVarint(value, &data) }
+            for value in [e.priority, UInt64(e.shipmentID), UInt64(e.line), e.offset] { LEB128.append(value, to: &data) }
         }
         return data
     }
 
     public static func decode(_ data: Data) throws(DecodingError) -> [Entry] {
-        let bytes = [UInt8](data)
-        var entries: [Entry] = []
-        var i = 0
-        func varint() throws(DecodingError) -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard i < bytes.count, shift <= 63 else { throw .malformed }
-                value |= UInt64(bytes[i] & 0x7F) << shift
-                i += 1
-                if bytes[i - 1] & 0x80 == 0 { return value }
-                shift += 7
+        let entries: [Entry]? = data.withUnsafeBytes { bytes in
+            var entries: [Entry] = []
+            var i = 0
+            while i < bytes.count {
+                guard i + 2 <= bytes.count else { return nil }
+                let kind = bytes[i]
+                let reason = bytes[i + 1]
+                i += 2
+                guard let priority = LEB128.read(bytes, &i, maxShift: 63), let shipment = LEB128.read(bytes, &i, maxShift: 63),
+                    let line = LEB128.read(bytes, &i, maxShift: 63), let offset = LEB128.read(bytes, &i, maxShift: 63)
+                else { return nil }
+                entries.append(Entry(kind: kind, reason: reason, priority: priority, shipmentID: Int64(bitPattern: shipment), line: Int(truncatingIfNeeded: line), offset: offset))
             }
+            return entries
         }
-        while i < bytes.count {
-            guard i + 2 <= bytes.count else { throw .malformed }
-            let kind = bytes[i]
-            let reason = bytes[i + 1]
-            i += 2
-            let priority = try varint()
-            let shipment = try varint()
-            let line = try varint()
-            let offset = try varint()
-            entries.append(Entry(kind: kind, reason: reason, priority: priority, shipmentID: Int64(shipment), line: Int(line), offset: offset))
-        }
+        guard let entries else { throw .malformed }
         return entries
-    }
-
-    private static func appendVarint(_ value: UInt64, _ data: inout Data) {
-        var v = value
-        repeat {
-            var byte = UInt8(v & 0x7F)
-            v >>= 7
-            if v != 0 { byte |= 0x80 }
-            data.append(byte)
-        } while v != 0
     }
 }
