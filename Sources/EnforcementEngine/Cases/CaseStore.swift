@@ -265,33 +265,13 @@ extension EngineStore {
     /// Up to `perReporter` sample lines per reporter for an IP subject, read back from the
     /// archived shipments (`dataFolder/archive`).
     public func samples(ip: IPAddress, perReporter: Int, dataFolder: URL) throws -> [CaseSample] {
-        let rows = try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT reporter_id, samples FROM sample_set WHERE ip = ? ORDER BY reporter_id", arguments: [IPKey.bytes(ip)])
-        }
-        var shipments: [Int64: Shipment] = [:]
-        var picked: [(String, SampleSet.Entry)] = []
-        for row in rows {
-            let reporter: String = row[0]
-            let entries = try SampleSet.decode(row[1]).sorted { ($0.priority, $0.line) < ($1.priority, $1.line) }
-            picked += entries.prefix(perReporter).map { (reporter, $0) }
-        }
-        try database.read { db in
-            for id in Set(picked.map(\.1.shipmentID)) { shipments[id] = try Shipment.fetchOne(db, key: id) }
-        }
-        let archive = LogArchive(dataFolder: dataFolder)
-        var texts: [Int64: [Int: (offset: UInt64, bytes: [UInt8])]] = [:]
-        for (id, shipment) in shipments {
-            let wanted = Set(picked.filter { $0.1.shipmentID == id }.map(\.1.line))
-            if let file = archive.existing(sha256: shipment.sha256) { texts[id] = try? ArchiveExcerpts.read(file, lines: wanted) }
-        }
-        return picked.map { reporter, e in
+        try sampleLines(ip: ip, perReporter: perReporter, dataFolder: dataFolder).map { sample in
+            let e = sample.entry
             let kind = EventKind(rawValue: e.kind)?.name ?? "?"
             let selector = e.reason == 255 ? kind : "\(kind).\(RejectReason(rawValue: e.reason)?.name ?? "?")"
-            let shipment = shipments[e.shipmentID]
-            let line = texts[e.shipmentID]?[e.line]
             return CaseSample(
-                reporter: reporter, selector: selector, file: shipment?.fileName ?? "?", sha256: shipment?.sha256 ?? "", line: e.line, offset: e.offset,
-                text: line.map { String(decoding: $0.bytes, as: UTF8.self) })
+                reporter: sample.reporter, selector: selector, file: sample.shipment?.fileName ?? "?", sha256: sample.shipment?.sha256 ?? "", line: e.line,
+                offset: e.offset, text: sample.archived.map { String(decoding: $0.bytes, as: UTF8.self) })
         }.sorted { ($0.reporter, $0.file, $0.line) < ($1.reporter, $1.file, $1.line) }
     }
 

@@ -85,35 +85,19 @@ public struct EvidenceExporter: Sendable {
         var bytes: [UInt8]
     }
 
-    /// Per reporter, up to `perReporter` sample lines, in priority order, read from the archive.
+    /// Per reporter, up to `perReporter` sample lines read from the archive; any line that
+    /// is not where its reference says stops the export.
     func excerpts(ip: IPAddress, perReporter: Int) throws -> [String: [Excerpt]] {
-        let rows = try store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT reporter_id, samples FROM sample_set WHERE ip = ? ORDER BY reporter_id", arguments: [IPKey.bytes(ip)])
-        }
-        var picked: [(String, SampleSet.Entry)] = []
-        for row in rows {
-            let entries = try SampleSet.decode(row[1]).sorted { ($0.priority, $0.shipmentID, $0.line) < ($1.priority, $1.shipmentID, $1.line) }
-            picked += entries.prefix(perReporter).map { (row[0] as String, $0) }
-        }
-        let shipments = try store.database.read { db in
-            try Dictionary(uniqueKeysWithValues: Set(picked.map(\.1.shipmentID)).compactMap { id in try Shipment.fetchOne(db, key: id).map { (id, $0) } })
-        }
-        let archive = LogArchive(dataFolder: dataFolder)
-        var texts: [Int64: [Int: (offset: UInt64, bytes: [UInt8])]] = [:]
-        for (id, shipment) in shipments {
-            guard let file = archive.existing(sha256: shipment.sha256) else { throw ExportError(description: "the archived shipment \(shipment.sha256) (\(shipment.fileName)) is missing") }
-            do {
-                texts[id] = try ArchiveExcerpts.read(file, lines: Set(picked.filter { $0.1.shipmentID == id }.map(\.1.line)))
-            } catch {
-                throw ExportError(description: "cannot read the archived shipment \(file.path): \(error)")
-            }
-        }
         var result: [String: [Excerpt]] = [:]
-        for (reporter, entry) in picked {
-            guard let shipment = shipments[entry.shipmentID], let text = texts[entry.shipmentID]?[entry.line], text.offset == entry.offset else {
+        for sample in try store.sampleLines(ip: ip, perReporter: perReporter, dataFolder: dataFolder) {
+            let entry = sample.entry
+            guard let shipment = sample.shipment else { throw ExportError(description: "shipment \(entry.shipmentID) of a sample is not recorded") }
+            guard let archived = sample.archived else { throw ExportError(description: sample.problem ?? "line \(entry.line) is not in the archive") }
+            guard archived.offset == entry.offset else {
                 throw ExportError(description: "line \(entry.line) of shipment \(entry.shipmentID) is not where the sample says")
             }
-            result[reporter, default: []].append(Excerpt(file: shipment.fileName, sha256: shipment.sha256, line: entry.line, offset: entry.offset, bytes: text.bytes))
+            result[sample.reporter, default: []].append(
+                Excerpt(file: shipment.fileName, sha256: shipment.sha256, line: entry.line, offset: entry.offset, bytes: archived.bytes))
         }
         for key in result.keys { result[key]!.sort { ($0.sha256, $0.line) < ($1.sha256, $1.line) } }
         return result
