@@ -75,7 +75,7 @@ extension AbuseIngestCommand {
                 let figures = try? JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
                 print("  \(item.id) [\(change.change.rawValue)] \(item.subject) — \(item.ruleID) → \(item.action), now \(item.status), severity \(item.severity)")
                 if let figures {
-                    print("      " + figures.conditions.map { "\($0.label) \(Rules.Test.number($0.value)) (≥ \(Rules.Test.number($0.threshold)))" }.joined(separator: "; "))
+                    print("      " + figures.conditions.map { "\($0.label) \(ConditionResult.display($0.value)) (≥ \(ConditionResult.display($0.threshold)))" }.joined(separator: "; "))
                     print("      reported by " + figures.reporters.keys.sorted().joined(separator: ", "))
                 }
                 if let note = change.note { print("      \(note)") }

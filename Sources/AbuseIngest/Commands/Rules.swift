@@ -77,7 +77,7 @@ extension AbuseIngestCommand {
                     if match.fired { fired += 1 }
                     print("\(match.rule.id) \(match.subject): \(match.fired ? "FIRES → \(match.rule.action.rawValue)" : "does not fire")")
                     for r in match.results {
-                        print("  \(r.holds ? "✔" : "✘") \(r.label): \(Self.number(r.value)) (needs ≥ \(Self.number(r.threshold)))")
+                        print("  \(r.holds ? "✔" : "✘") \(r.label): \(ConditionResult.display(r.value)) (needs ≥ \(ConditionResult.display(r.threshold)))")
                     }
                 }
                 for c in contradictions {
@@ -86,9 +86,6 @@ extension AbuseIngestCommand {
                 print("\(fired) rule firing(s)")
             }
 
-            static func number(_ value: Double) -> String {
-                value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
-            }
         }
     }
 }

@@ -174,11 +174,7 @@ extension EngineStore {
     }
 
     static func summary(_ match: RuleMatch) -> String {
-        match.results.map { r in
-            let value = r.value == r.value.rounded() ? String(Int(r.value)) : String(format: "%.2f", r.value)
-            let threshold = r.threshold == r.threshold.rounded() ? String(Int(r.threshold)) : String(format: "%.2f", r.threshold)
-            return "\(r.label) \(value) ≥ \(threshold)"
-        }.joined(separator: ", ")
+        match.results.map { "\($0.label) \(ConditionResult.display($0.value)) ≥ \(ConditionResult.display($0.threshold))" }.joined(separator: ", ")
     }
 
     /// The case's figures as JSON (`CaseFigures`), keys sorted, written by hand: an

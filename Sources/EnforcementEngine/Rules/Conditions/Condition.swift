@@ -1,3 +1,5 @@
+import Foundation
+
 /// One condition of a rule's `when:` list.
 public indirect enum Condition: Sendable, Equatable {
     /// At least `atLeast` events matching the selector in the window (all reporters).
@@ -43,4 +45,9 @@ public struct ConditionResult: Sendable, Equatable, Codable {
     public var value: Double
     public var threshold: Double
     public var holds: Bool
+
+    /// A figure for people: whole numbers as such, others with two decimals.
+    public static func display(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
 }
