@@ -263,8 +263,7 @@ extension EngineStore {
     public func samples(ip: IPAddress, perReporter: Int, dataFolder: URL) throws -> [CaseSample] {
         try sampleLines(ip: ip, perReporter: perReporter, dataFolder: dataFolder).map { sample in
             let e = sample.entry
-            let kind = EventKind(rawValue: e.kind)?.name ?? "?"
-            let selector = e.reason == 255 ? kind : "\(kind).\(RejectReason(rawValue: e.reason)?.name ?? "?")"
+            let selector = EventKind(rawValue: e.kind).map { EventSelector(kind: $0, reason: RejectReason(rawValue: e.reason)).description } ?? "?"
             return CaseSample(
                 reporter: sample.reporter, selector: selector, file: sample.shipment?.fileName ?? "?", sha256: sample.shipment?.sha256 ?? "", line: e.line,
                 offset: e.offset, text: sample.archived.map { String(decoding: $0.bytes, as: UTF8.self) })

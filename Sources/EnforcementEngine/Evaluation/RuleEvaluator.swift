@@ -29,12 +29,8 @@ public struct RuleEvaluator: Sendable {
     /// The fewest clean witnesses that outweigh a lone accuser.
     public static let contradictingWitnesses = 2
 
-    /// Every rule's matches at `asOf` (UTC ms), and every subject's explanation when
-    /// `explainAll` (for `rules test`).
-    public func evaluate(_ activity: [ClientActivity], asOf: Int64, explainAll: Bool = false) -> [RuleMatch] {
-        evaluateWithContradictions(activity, asOf: asOf, explainAll: explainAll).matches
-    }
-
+    /// Every rule's matches at `asOf` (UTC ms) and the contradictions met; with
+    /// `explainAll`, every subject's explanation too (for `rules test`).
     public func evaluateWithContradictions(_ activity: [ClientActivity], asOf: Int64, explainAll: Bool = false) -> (matches: [RuleMatch], contradictions: [Contradiction]) {
         var session = Session(evaluator: self, asOf: asOf, explainAll: explainAll)
         for client in activity { session.add(client) }

@@ -25,12 +25,6 @@ public struct FileAggregate: Sendable {
         public var ip: IPAddress
         public var kind: UInt8
         public var reason: UInt8
-
-        public var selector: String {
-            let kindName = EventKind(rawValue: kind)!.name
-            guard reason != 255, let reason = RejectReason(rawValue: reason) else { return kindName }
-            return "\(kindName).\(reason.name)"
-        }
     }
 
     /// A line reference; `priority` orders samples (the smallest are kept).
@@ -49,9 +43,6 @@ public struct FileAggregate: Sendable {
     public var hoursWithEvents: Set<Int32> = []
     public var futureEvents = 0
     public var distantEvents = 0
-    /// Events without a time, which cannot be placed in an hour (not counted).
-    public var untimedEvents = 0
-
     private let fileKey: UInt64
     private let receivedAt: Int64
 
@@ -69,10 +60,8 @@ public struct FileAggregate: Sendable {
     /// Adds one event judged by `status` (the registration status at the event's time).
     public mutating func add(_ event: ParsedEvent, status: RegistrationStatus) {
         guard let ip = event.clientIP else { return }
-        guard event.hasTime else {
-            untimedEvents += 1
-            return
-        }
+        // Events without a time cannot be placed in an hour.
+        guard event.hasTime else { return }
         let time = event.time
         let hour = Int32(truncatingIfNeeded: time >= 0 ? time / 3_600_000 : (time - 3_599_999) / 3_600_000)
         let reason = event.reason?.rawValue ?? 255
