@@ -17,10 +17,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LogParsers", dependencies: ["CZlib"]),
+        .systemLibrary(name: "SystemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "LogParsers", dependencies: ["SystemZlib"]),
         .target(
             name: "RegistryClient",
             dependencies: [
@@ -38,6 +39,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         .executableTarget(
@@ -54,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "AbuseBench",
             dependencies: [
-                "LogParsers", "CZlib", "RegistryClient", "EnforcementEngine",
+                "LogParsers", "SystemZlib", "RegistryClient", "EnforcementEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -118,12 +118,24 @@ extension CLITests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("C-2026-000001 [opened] 198.51.100.20 — registered-dictionary-attack → suspend, now suspended"))
         #expect(first.stdout.contains("no case: isp-west alone accuses 198.51.100.50"))
-        #expect(first.stdout.components(separatedBy: "verified (hashes, signature, excerpts against the archive)").count == 4, "three bundles verified")
+        #expect(first.stdout.components(separatedBy: "verified (hashes, signature, excerpts against the archive)").count == 5, "four bundles verified")
         let second = try Self.run(["demo", "--dir", folder.path, "--rules", rules])
         #expect(second.status == 0)
         #expect(second.stdout.contains("3 duplicate"))
         #expect(!second.stdout.contains("[opened]"))
         let lookup = try Self.run(["registry", "lookup", "--db", folder.appendingPathComponent("abuse-ingest.db").path, "--at", "2026-11-29T00:00:01Z", "198.51.100.20"])
         #expect(lookup.stdout.contains("suspended") && lookup.stdout.contains("case=C-2026-000001"))
+        // An unredacted export is an admin's named, audited choice.
+        let db = folder.appendingPathComponent("abuse-ingest.db").path
+        let zip = folder.appendingPathComponent("C-2026-000001.zip").path
+        let anonymous = try Self.run(["evidence", "export", "C-2026-000001", "--db", db, "--out", zip, "--unredacted"])
+        #expect(anonymous.status == 2 && anonymous.stderr.contains("--by"), "\(anonymous.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: zip))
+        let named = try Self.run(["evidence", "export", "C-2026-000001", "--db", db, "--out", zip, "--unredacted", "--by", "alice", "--reason", "regulator request R-17"])
+        #expect(named.status == 0, "\(named.stderr)")
+        let verified = try Self.run(["evidence", "verify", zip, "--db", db, "--archive", folder.path])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let show = try Self.run(["cases", "show", "C-2026-000001", "--db", db])
+        #expect(show.stdout.contains("alice: evidence exported unredacted") && show.stdout.contains("regulator request R-17"), "\(show.stdout)")
     }
 }

@@ -33,7 +33,7 @@ struct ARFReportTests {
         """
 
     @Test func isAValidFeedbackReportThatNoLogTextCanBreak() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+        guard PythonCheck.available else {
             print("SKIPPED ARFReportTests: python3 is not installed")
             return
         }
@@ -50,18 +50,8 @@ struct ARFReportTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("report.eml")
         try data.write(to: file)
-        let script = folder.appendingPathComponent("check.py")
-        try Self.checker.write(to: script, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "python email check: \(output)")
+        let (status, output) = try PythonCheck.run(script: Self.checker, arguments: [file.path])
+        #expect(status == 0, "python email check: \(output)")
         #expect(output.contains("ok"))
     }
 }

@@ -122,3 +122,188 @@ enum EvidenceBundleTestsSupport {
             .map { String($0.standardizedFileURL.path.dropFirst(base.count + 1)) }.sorted()
     }
 }
+
+/// The zip form, the X-ARF reports and the recipient pseudonyms.
+@Suite(.serialized)
+struct EvidenceReportTests {
+    typealias Exported = EvidenceBundleTests.Exported
+
+    @Test func zipExportIsDeterministicStoredAndVerifies() throws {
+        let exported = try Exported()
+        defer { exported.remove() }
+        let first = exported.world.folder.appendingPathComponent("first.zip")
+        let second = exported.world.folder.appendingPathComponent("second.zip")
+        try exported.export(to: first)
+        try exported.export(to: second)
+        let bytes = try Data(contentsOf: first)
+        #expect(bytes == (try Data(contentsOf: second)), "two zip exports are byte-identical")
+        #expect(exported.verify(first) == [])
+        #expect(exported.verify(first, archive: true) == [])
+        let zipped = try EvidenceBundle.readFiles(at: first)
+        let names = EvidenceBundleTestsSupport.files(exported.folder)
+        #expect(zipped.keys.sorted() == names)
+        for name in names { #expect(zipped[name] == (try Data(contentsOf: exported.folder.appendingPathComponent(name))), "\(name) differs from the folder's") }
+        if PythonCheck.available {
+            let script = """
+                import sys, zipfile
+                z = zipfile.ZipFile(sys.argv[1])
+                assert z.testzip() is None
+                assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist()), 'every entry stored'
+                print(sorted({i.date_time for i in z.infolist()}))
+                """
+            let (status, output) = try PythonCheck.run(script: script, arguments: [first.path])
+            #expect(status == 0, "\(output)")
+            let opened = try #require(try exported.world.store.enforcementCase(id: exported.caseID)?.0.opened)
+            let stamp = ISOTime.format(millis: opened, fraction: false)
+            let parts = stamp.split(whereSeparator: { "-T:Z".contains($0) }).map { String(Int($0)!) }
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "[(\(parts[0]), \(parts[1]), \(parts[2]), \(parts[3]), \(parts[4]), \(Int(parts[5])! / 2 * 2))]", "one fixed date, the case's: \(output)")
+        }
+        // A flipped byte inside an entry is named.
+        let timeline = try #require(zipped["timeline.csv"])
+        let at = try #require(bytes.range(of: timeline)).lowerBound + timeline.count / 2
+        var damaged = bytes
+        damaged[at] ^= 0x01
+        let broken = exported.world.folder.appendingPathComponent("broken.zip")
+        try damaged.write(to: broken)
+        let problems = exported.verify(broken)
+        #expect(problems.contains { $0.hasPrefix("timeline.csv") }, "\(problems)")
+    }
+
+    @Test func xarfReportsOfEveryCaseKindValidateAgainstTheOfficialSchemas() throws {
+        guard PythonCheck.available, let validator = PythonCheck.xarfValidator else {
+            print("SKIPPED xarfReportsOfEveryCaseKindValidateAgainstTheOfficialSchemas: python3 or ../shared/xarf/validate.py is absent")
+            return
+        }
+        let world = try EnforcementScenarioTests.World()
+        defer { world.remove() }
+        _ = try world.evaluate()
+        let key = try RegistryKey.loadOrCreate(dataFolder: world.folder)
+        let exporter = EvidenceExporter(store: world.store, dataFolder: world.folder, key: key)
+        var reports: [String] = []
+        var kinds: Set<String> = []
+        for item in try world.store.cases() {
+            let bundle = try exporter.bundle(caseID: item.id)
+            let report = try #require(bundle.files["report.xarf.json"], "\(item.id) has an X-ARF report")
+            let json = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+            kinds.insert("\(json["category"]!)/\(json["type"]!)")
+            #expect(json["source_identifier"] as? String == item.subject)
+            // Every evidence item is a bundle file, with its SHA-256.
+            for evidence in try #require(json["evidence"] as? [[String: Any]]) {
+                let text = try #require(evidence["payload"] as? String)
+                let payload = try #require(Data(base64Encoded: text))
+                #expect(evidence["hash"] as? String == "sha256:" + Digest.hex(SHA256.hash(data: payload)))
+                #expect(bundle.files.values.contains(payload), "an evidence item of \(item.id) is not a bundle file")
+            }
+            let url = world.folder.appendingPathComponent("\(item.id).xarf.json")
+            try report.write(to: url)
+            reports.append(url.path)
+        }
+        #expect(kinds == ["messaging/spam", "connection/login_attack"], "\(kinds)")
+        let (status, output) = try PythonCheck.run(path: validator, arguments: reports)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\(reports.count) valid, 0 invalid"), "\(output)")
+        // The validator does reject a report without what SMTP spam needs.
+        let spam = try #require(reports.first { (try? String(contentsOfFile: $0, encoding: .utf8))?.contains("\"smtp_from\"") == true })
+        var broken = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: spam))) as? [String: Any])
+        broken["smtp_from"] = nil
+        let brokenURL = world.folder.appendingPathComponent("broken.xarf.json")
+        try JSONSerialization.data(withJSONObject: broken).write(to: brokenURL)
+        #expect(try PythonCheck.run(path: validator, arguments: [brokenURL.path]).status == 1)
+    }
+
+    @Test func recipientsArePseudonymisedConsistentlyAndOnlyByAnAuditedChoice() throws {
+        let exported = try Exported()
+        defer { exported.remove() }
+        let exporter = EvidenceExporter(store: exported.world.store, dataFolder: exported.world.folder, key: exported.key)
+        let redacted = try exporter.bundle(caseID: exported.caseID)
+        let plain = try exporter.bundle(caseID: exported.caseID, redacted: false)
+        let address = try NSRegularExpression(pattern: "user[0-9]+@isp-[a-z]+\\.example")
+        let pseudonym = try NSRegularExpression(pattern: "r-[0-9a-f]{16}@isp-[a-z]+\\.example")
+        func matches(_ regex: NSRegularExpression, _ text: String) -> [String] {
+            regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) }
+        }
+        var mapping: [String: String] = [:]
+        var seen = 0
+        for name in plain.files.keys where name.hasPrefix("excerpts/") && name.hasSuffix(".log") {
+            let originalLines = String(decoding: plain.files[name]!, as: UTF8.self).split(separator: "\n").map(String.init)
+            let shownLines = String(decoding: try #require(redacted.files[name]), as: UTF8.self).split(separator: "\n").map(String.init)
+            #expect(originalLines.count == shownLines.count)
+            for (original, shown) in zip(originalLines, shownLines) {
+                let addresses = matches(address, original)
+                let pseudonyms = matches(pseudonym, shown)
+                #expect(matches(address, shown).isEmpty, "a recipient is disclosed: \(shown)")
+                #expect(addresses.count == pseudonyms.count, "\(original) → \(shown)")
+                for (a, p) in zip(addresses, pseudonyms) {
+                    #expect(mapping[a, default: p] == p, "one mailbox, one pseudonym")
+                    mapping[a] = p
+                    seen += 1
+                }
+                #expect(original.replacingOccurrences(of: "user[0-9]+@", with: "@", options: .regularExpression)
+                    == shown.replacingOccurrences(of: "r-[0-9a-f]{16}@", with: "@", options: .regularExpression), "only local parts change")
+            }
+        }
+        #expect(seen > 20)
+        #expect(Set(mapping.values).count == mapping.count, "different mailboxes, different pseudonyms")
+        // Nothing else in the bundle discloses them either (the ARF excerpts are base64).
+        for (name, data) in redacted.files {
+            let text = String(decoding: data, as: UTF8.self)
+            var decoded = text
+            if name == "report.eml" {
+                let body = text.components(separatedBy: "\r\n\r\n").last ?? ""
+                decoded = String(decoding: Data(base64Encoded: body.components(separatedBy: "--=_").first!.replacingOccurrences(of: "\r\n", with: "")) ?? Data(), as: UTF8.self)
+                #expect(!decoded.isEmpty)
+            }
+            #expect(matches(address, decoded).isEmpty, "\(name) discloses a recipient")
+        }
+        #expect(String(decoding: redacted.manifest, as: UTF8.self).contains("\"redacted\":true"))
+        #expect(String(decoding: plain.manifest, as: UTF8.self).contains("\"redacted\":false"))
+        let plainFolder = exported.world.folder.appendingPathComponent("plain")
+        try plain.write(to: plainFolder)
+        #expect(exported.verify(plainFolder, archive: true) == [])
+    }
+
+    /// A pseudonym may stand only for a local part: an index that claims more is refused
+    /// against the archive, even when hashes and signature were redone.
+    @Test func aRedactionBeyondALocalPartFailsWithTheArchive() throws {
+        let exported = try Exported()
+        defer { exported.remove() }
+        let indexURL = exported.folder.appendingPathComponent("excerpts/index.jsonl")
+        let index = try String(contentsOf: indexURL, encoding: .utf8)
+        let first = try #require(index.range(of: "\"length\":"))
+        let digits = index[first.upperBound...].prefix { $0.isNumber }
+        let altered = index.replacingCharacters(in: first.upperBound..<index.index(first.upperBound, offsetBy: digits.count), with: String(Int(digits)! + 3))
+        try altered.write(to: indexURL, atomically: true, encoding: .utf8)
+        let manifestURL = exported.folder.appendingPathComponent("manifest.json")
+        let manifest = try String(contentsOf: manifestURL, encoding: .utf8)
+            .replacingOccurrences(of: Digest.hex(SHA256.hash(data: Data(index.utf8))), with: Digest.hex(SHA256.hash(data: Data(altered.utf8))))
+        try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
+        let signature = try exported.key.privateKey.signature(for: Data(SHA256.hash(data: Data(manifest.utf8))))
+        try (signature.base64EncodedString() + "\n").write(to: exported.folder.appendingPathComponent("signature"), atomically: true, encoding: .utf8)
+        #expect(exported.verify() == [])
+        let problems = exported.verify(archive: true)
+        #expect(problems.count == 1 && problems[0].contains("redactions are not recipient local parts"), "\(problems)")
+    }
+
+    @Test func timelineChartHasABarForEveryCSVRow() throws {
+        guard PythonCheck.available else {
+            print("SKIPPED timelineChartHasABarForEveryCSVRow: python3 is not installed")
+            return
+        }
+        let exported = try Exported()
+        defer { exported.remove() }
+        let script = """
+            import csv, sys, xml.etree.ElementTree as ET
+            svg = ET.parse(sys.argv[1]).getroot()
+            ns = '{http://www.w3.org/2000/svg}'
+            assert svg.tag == ns + 'svg' and not svg.findall('.//' + ns + 'script')
+            bars = sorted(r.find(ns + 'title').text for r in svg.iter(ns + 'rect') if r.find(ns + 'title') is not None)
+            rows = sorted(f"{r['hour']} {r['reporter']} {r['kind']}: {r['count']}" for r in csv.DictReader(open(sys.argv[2])))
+            assert bars == rows, (len(bars), len(rows))
+            print(len(rows))
+            """
+        let (status, output) = try PythonCheck.run(
+            script: script, arguments: [exported.folder.appendingPathComponent("timeline.svg").path, exported.folder.appendingPathComponent("timeline.csv").path])
+        #expect(status == 0, "\(output)")
+        #expect((Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 24, "\(output)")
+    }
+}

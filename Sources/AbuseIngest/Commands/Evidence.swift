@@ -11,22 +11,42 @@ extension AbuseIngestCommand {
 
         struct Export: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write the bundle of a case into a folder (manifest.json, excerpts/, timeline.csv, signature).",
-                discussion: "Exporting the same case twice gives byte-identical files: the bundle carries no export time."
+                abstract: "Write the signed evidence bundle of a case into a folder, or a .zip when --out ends in .zip.",
+                discussion: """
+                    The bundle holds manifest.json, excerpts/ (lines read back from the archive, with \
+                    index.jsonl), timeline.csv and timeline.svg, report.eml (ARF) and report.xarf.json \
+                    (X-ARF v4), and signature. Exporting the same case twice gives byte-identical output: \
+                    the bundle carries no export time. Recipient local parts are replaced by keyed \
+                    pseudonyms unless --unredacted is given, which needs --by and is written to the \
+                    case's audit log. Exit 0 written, 1 the case or its evidence cannot be read, 2 usage.
+                    """
             )
             @OptionGroup var global: GlobalOptions
-            @Option(help: "The folder to write.") var out: String
-            @Option(name: .customLong("samples-per-reporter"), help: "Excerpt lines per reporter.") var samples = 20
+            @Option(help: "The folder to write, or a file ending in .zip.") var out: String
+            @Option(name: .customLong("samples-per-reporter"), help: "Excerpt lines per reporter (1–1000).") var samples = 20
+            @Flag(help: "Keep recipient addresses as logged (an admin's choice, audited).") var unredacted = false
+            @Option(help: "Who exports unredacted (name in the audit log); required with --unredacted.") var by: String?
+            @Option(help: "Why the unredacted export is needed (audit log).") var reason = "unredacted evidence export"
             @Argument(help: "Case id.") var id: String
+
+            func validate() throws {
+                guard (1...1000).contains(samples) else { throw ValidationError("--samples-per-reporter must be between 1 and 1000") }
+                if unredacted {
+                    guard let by, !by.trimmingCharacters(in: .whitespaces).isEmpty, by.count <= 100, by != "engine" else {
+                        throw ValidationError("--unredacted needs --by naming a person (1–100 characters, not 'engine'): it is written to the audit log")
+                    }
+                }
+            }
 
             func run() throws {
                 let store = try global.engineStore()
                 let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
                 let exporter = EvidenceExporter(store: store, dataFolder: global.dataFolder, key: key)
                 do {
-                    let bundle = try exporter.bundle(caseID: id, samplesPerReporter: samples)
+                    let bundle = try exporter.bundle(caseID: id, samplesPerReporter: samples, redacted: !unredacted)
+                    if unredacted, let by { try store.recordUnredactedExport(caseID: id, by: by, reason: reason, at: Clock.nowMillis()) }
                     try bundle.write(to: URL(fileURLWithPath: out))
-                    print("\(out): \(bundle.files.count + 2) files, signed by \(key.publicKeyBase64)")
+                    print("\(out): \(bundle.files.count + 2) files\(unredacted ? " (unredacted, audited)" : ""), signed by \(key.publicKeyBase64)")
                 } catch let error as EvidenceExporter.ExportError {
                     Terminal.reportError(error.description)
                     throw ExitStatus.failure
@@ -41,7 +61,7 @@ extension AbuseIngestCommand {
             @Option(name: .customLong("public-key"), help: "The registry's public key (base64, as `keys show` prints it); default: this data folder's key.")
             var publicKey: String?
             @Option(help: "A data folder whose archive/ holds the shipped files: check each excerpt against them.") var archive: String?
-            @Argument(help: "The bundle folder.") var path: String
+            @Argument(help: "The bundle: a folder or a .zip.") var path: String
 
             func run() throws {
                 let key: String

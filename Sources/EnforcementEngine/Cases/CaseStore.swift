@@ -311,6 +311,15 @@ extension EngineStore {
         }
     }
 
+    /// Writes to the audit log that `actor` exported a case's evidence without
+    /// pseudonymising recipients (an admin's choice that discloses mailboxes).
+    public func recordUnredactedExport(caseID: String, by actor: String, reason: String, at time: Int64) throws {
+        try database.write { db in
+            guard let item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError(message: "no case \(caseID)") }
+            try Self.audit(db, item.id, time, actor, "evidence exported unredacted", item.status, item.status, reason)
+        }
+    }
+
     /// Contradictions recorded for a reporter (possible single-reporter frame-ups).
     public func contradictions(reporter: String) throws -> Int {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT subject || ' ' || rule_id) FROM contradiction WHERE reporter_id = ?", arguments: [reporter]) ?? 0 }

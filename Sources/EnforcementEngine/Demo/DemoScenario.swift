@@ -4,7 +4,8 @@ import LogParsers
 /// A small world for `demo` and the engine's tests: a registry, four ISPs (Postfix, Exim,
 /// Sendmail) from four organisations, and three nights of their logs with a dictionary
 /// attacker among the registered servers, a block-listed one, an unregistered spam source,
-/// a clean server that one ISP alone accuses, and ordinary traffic. Deterministic.
+/// a compromised registered server trying passwords (SASL brute force), a clean server that
+/// one ISP alone accuses, and ordinary traffic. Deterministic.
 public struct DemoScenario: Sendable {
     public struct Reporter: Sendable {
         public var id: String
@@ -19,6 +20,7 @@ public struct DemoScenario: Sendable {
     public static let dictionaryAttacker = "198.51.100.20"
     public static let blockListed = "198.51.100.40"
     public static let falselyAccused = "198.51.100.50"
+    public static let passwordGuesser = "198.51.100.70"
     public static let unregisteredSpammer = "203.0.113.66"
 
     public static let registryCSV = """
@@ -27,6 +29,7 @@ public struct DemoScenario: Sendable {
         198.51.100.16/28,R-000124,active,abuse@bulk-sender.example,2026-03-01T00:00:00Z
         198.51.100.32/28,R-000125,active,noc@listed-host.example,2026-02-10T00:00:00Z
         198.51.100.48/28,R-000126,active,postmaster@clean-host.example,2026-04-20T00:00:00Z
+        198.51.100.64/28,R-000127,active,abuse@hosted-mail.example,2026-05-05T00:00:00Z
         192.0.2.25/32,R-000200,suspended,abuse@bad.example,2026-11-01T00:00:00Z
 
         """
@@ -115,6 +118,19 @@ public struct DemoScenario: Sendable {
                 add(t, "postfix/smtpd[\(7000 + i)]: \(queueID(0x7E0_0000 + queue + i)): milter-reject: END-OF-MESSAGE from mail.clean-host.example[\(ip)]: 5.7.1 Spam message rejected; from=<news@clean-host.example> to=<c@\(reporter.id).example> proto=ESMTP helo=<mail.clean-host.example>")
             }
         }
+        func passwordGuessing(_ ip: String, _ n: Int) {
+            for i in 0..<n {
+                let t = at()
+                switch reporter.mta {
+                case .postfix:
+                    add(t, "postfix/smtpd[\(9000 + i)]: warning: unknown[\(ip)]: SASL LOGIN authentication failed: UGFzc3dvcmQ6")
+                case .exim:
+                    add(t, "dovecot_login authenticator failed for (hosted-mail.example) [\(ip)]:\(52000 + i): 535 Incorrect authentication data")
+                default:
+                    break
+                }
+            }
+        }
         // Ordinary traffic everywhere.
         accepted(Self.goodServer, "mail.good-mail.example", 30 + Int(rng.next() % 10))
         for k in 0..<40 {
@@ -132,10 +148,12 @@ public struct DemoScenario: Sendable {
             rbl(Self.blockListed, 40)
             accepted(Self.unregisteredSpammer, "unknown", 12)
             accepted(Self.falselyAccused, "mail.clean-host.example", 20)
+            passwordGuessing(Self.passwordGuesser, 70)
         case "isp-south":
             unknownRecipients(Self.dictionaryAttacker, "bulk.bulk-sender.example", 150)
             rbl(Self.blockListed, 30)
             accepted(Self.falselyAccused, "mail.clean-host.example", 15)
+            passwordGuessing(Self.passwordGuesser, 60)
         case "isp-east":
             unknownRecipients(Self.dictionaryAttacker, "bulk.bulk-sender.example", 100)
             unknownRecipients(Self.unregisteredSpammer, "unknown", 25)

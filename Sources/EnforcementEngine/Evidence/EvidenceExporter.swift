@@ -26,34 +26,66 @@ public struct EvidenceExporter: Sendable {
         public var description: String
     }
 
-    public func bundle(caseID: String, samplesPerReporter: Int = 20) throws -> EvidenceBundle {
+    /// The bundle of a case. With `redacted` (the default) recipient local parts in the
+    /// excerpts and reports are pseudonymised; an unredacted export is an admin's choice the
+    /// caller records in the audit log (`CaseStore.recordUnredactedExport`).
+    public func bundle(caseID: String, samplesPerReporter: Int = 20, redacted: Bool = true) throws -> EvidenceBundle {
         guard let (item, _) = try store.enforcementCase(id: caseID) else { throw ExportError(description: "no case \(caseID)") }
+        let figures = try JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
         var files: [String: Data] = [:]
         var index: [String] = []
         if let ip = IPAddress(item.subject) {
-            let excerpts = try excerpts(ip: ip, perReporter: samplesPerReporter)
-            if let report = try arf(item, excerpts: excerpts) { files["report.eml"] = report }
-            for (reporter, lines) in excerpts.sorted(by: { $0.key < $1.key }) {
+            let pseudonymiser = redacted ? RecipientPseudonymiser(key: key.pseudonymKey, caseID: item.id) : nil
+            var excerpts = try excerpts(ip: ip, perReporter: samplesPerReporter)
+            var facts: [ExcerptFacts] = []
+            for reporter in excerpts.keys.sorted() {
+                let zone = try store.reporter(id: reporter).flatMap { TimeZone(identifier: $0.timezone) }
                 let name = "excerpts/\(reporter).log"
                 var data = Data()
-                for (n, excerpt) in lines.enumerated() {
-                    data.append(contentsOf: excerpt.bytes)
+                for n in excerpts[reporter]!.indices {
+                    let excerpt = excerpts[reporter]![n]
+                    let fact = ExcerptFacts.read(excerpt.bytes, timeZone: zone, reference: item.windowEnd)
+                    facts.append(fact)
+                    var shown = excerpt.bytes
+                    var redactions: [RecipientPseudonymiser.Redaction] = []
+                    if let pseudonymiser { (shown, redactions) = pseudonymiser.redact(excerpt.bytes, parsedRecipient: fact.recipient) }
+                    excerpts[reporter]![n].bytes = shown
+                    data.append(contentsOf: shown)
                     data.append(0x0A)
+                    let redactionJSON = redactions.map {
+                        Self.jsonObject([("length", String($0.length)), ("offset", String($0.offset)), ("pseudonym", Self.json($0.pseudonym))])
+                    }
                     index.append(
                         Self.jsonObject([
                             ("excerpt", Self.json(name)), ("excerpt_line", String(n + 1)), ("file", Self.json(excerpt.file)),
-                            ("line", String(excerpt.line)), ("offset", String(excerpt.offset)), ("reporter", Self.json(reporter)),
-                            ("sha256", Self.json(excerpt.sha256)),
+                            ("line", String(excerpt.line)), ("offset", String(excerpt.offset)), ("redactions", "[" + redactionJSON.joined(separator: ",") + "]"),
+                            ("reporter", Self.json(reporter)), ("sha256", Self.json(excerpt.sha256)),
                         ]))
                 }
                 files[name] = data
             }
-            files["timeline.csv"] = try timeline(ip: ip, from: item.windowStart, to: item.windowEnd)
+            let timeline = try timeline(ip: ip, from: item.windowStart, to: item.windowEnd)
+            files["timeline.csv"] = timeline.csv()
+            files["timeline.svg"] = timeline.svg(caseID: item.id, subject: item.subject)
+            let incidents = Self.incidents(figures)
+            if let report = try arf(item, figures: figures, incidents: incidents, excerpts: excerpts) { files["report.eml"] = report }
+            var evidence = excerpts.keys.sorted().map { reporter in
+                XARFReport.EvidenceItem(
+                    contentType: "text/plain", description: "Log lines shipped by \(reporter), as archived (excerpts/\(reporter).log)",
+                    data: files["excerpts/\(reporter).log"]!)
+            }
+            evidence.append(XARFReport.EvidenceItem(contentType: "text/csv", description: "Hourly events per reporter and kind (timeline.csv)", data: files["timeline.csv"]!))
+            let seen = Self.seen(timeline: timeline, excerptTimes: facts.compactMap(\.time), window: (item.windowStart, item.windowEnd))
+            files["report.xarf.json"] = XARFReport.render(
+                XARFReport.Input(
+                    caseID: item.id, subject: item.subject, ruleID: item.ruleID, kind: XARFReport.Kind.of(figures), firstSeen: seen.first, lastSeen: seen.last,
+                    senders: facts.compactMap(\.sender), ports: facts.compactMap(\.clientPort), events: incidents, reporters: figures.reporters.count,
+                    evidence: evidence, registryDomain: registryDomain))
         }
         files["excerpts/index.jsonl"] = Data(index.map { $0 + "\n" }.joined().utf8)
         let fileHashes = files.keys.sorted().map { ($0, Self.json(EvidenceBundle.sha256(files[$0]!))) }
         let manifest = Self.jsonObject([
-            ("case", Self.json(item.id)), ("figures", item.figures), ("files", Self.jsonObject(fileHashes)),
+            ("case", Self.json(item.id)), ("figures", item.figures), ("files", Self.jsonObject(fileHashes)), ("redacted", redacted ? "true" : "false"),
             ("registration", item.registration ?? "null"), ("rule", Self.json(item.ruleID)), ("rule_sha256", Self.json(item.ruleSHA256)),
             ("severity", Self.json(item.severity)), ("subject", Self.json(item.subject)), ("subject_kind", Self.json(item.subjectKind)),
             ("version", "1"),
@@ -61,15 +93,28 @@ public struct EvidenceExporter: Sendable {
         ]) + "\n"
         let manifestData = Data(manifest.utf8)
         let signature = try key.privateKey.signature(for: Data(SHA256.hash(data: manifestData)))
-        return EvidenceBundle(files: files, manifest: manifestData, signature: Data((signature.base64EncodedString() + "\n").utf8))
+        return EvidenceBundle(files: files, manifest: manifestData, signature: Data((signature.base64EncodedString() + "\n").utf8), date: item.opened)
+    }
+
+    /// The events the case counts: its rule's first count, or every event of the figures.
+    static func incidents(_ figures: CaseFigures) -> Int {
+        figures.conditions.first { $0.label.hasPrefix("count ") }.map { Int($0.value) }
+            ?? figures.reporters.values.reduce(0) { $0 + $1.filter { !$0.key.contains(".") }.values.reduce(0, +) }
+    }
+
+    /// First and last activity in the window: an excerpt's exact time when it falls in the
+    /// first (last) hour with events, else that hour's bound; the window when there is none.
+    static func seen(timeline: Timeline, excerptTimes: [Int64], window: (Int64, Int64)) -> (first: Int64, last: Int64) {
+        let hours = timeline.counts.keys.map(\.hour)
+        guard let firstHour = hours.min(), let lastHour = hours.max() else { return (window.0, window.1) }
+        let inFirst = excerptTimes.filter { $0 >= firstHour && $0 < firstHour + 3_600_000 }.min()
+        let inLast = excerptTimes.filter { $0 >= lastHour && $0 < lastHour + 3_600_000 }.max()
+        return (inFirst ?? max(firstHour, window.0), inLast ?? min(lastHour + 3_599_000, window.1))
     }
 
     /// The ARF report to the registration's abuse contact (none for an unregistered subject).
-    func arf(_ item: EnforcementCase, excerpts: [String: [Excerpt]]) throws -> Data? {
+    func arf(_ item: EnforcementCase, figures: CaseFigures, incidents: Int, excerpts: [String: [Excerpt]]) throws -> Data? {
         guard let json = item.registration, let record = try? JSONDecoder().decode(RegistrationRecord.self, from: Data(json.utf8)) else { return nil }
-        let figures = try JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
-        let incidents = figures.conditions.first { $0.label.hasPrefix("count ") }.map { Int($0.value) }
-            ?? figures.reporters.values.reduce(0) { $0 + $1.values.reduce(0, +) }
         return ARFReport.render(
             ARFReport.Input(
                 caseID: item.id, subjectIP: item.subject, ruleID: item.ruleID, ruleDescription: "", abuseContact: record.abuseContact,
@@ -103,24 +148,21 @@ public struct EvidenceExporter: Sendable {
         return result
     }
 
-    /// `hour,reporter,kind,count` for the window, hour by hour.
-    func timeline(ip: IPAddress, from: Int64, to: Int64) throws -> Data {
-        var rows: [String: Int] = [:]
+    /// Hourly counts per reporter and kind over the window, from the stored aggregates.
+    func timeline(ip: IPAddress, from: Int64, to: Int64) throws -> Timeline {
+        var timeline = Timeline(windowStart: from, windowEnd: to)
         try store.database.read { db in
             let cursor = try Row.fetchCursor(db, sql: "SELECT reporter_id, day, counts FROM event_day WHERE ip = ? AND day BETWEEN ? AND ?", arguments: [IPKey.bytes(ip), from / 86_400_000, to / 86_400_000])
             while let row = try cursor.next() {
                 let reporter: String = row[0]
                 let day: Int64 = row[1]
                 for entry in try DayCounts.decode(row[2]) {
-                    let hourStart = (day * 24 + Int64(entry.hourOfDay)) * 3_600_000
-                    guard hourStart >= from / 3_600_000 * 3_600_000, hourStart < to, let kind = EventKind(rawValue: entry.kind) else { continue }
-                    rows["\(ISOTime.format(millis: hourStart, fraction: false)),\(reporter),\(kind.name)", default: 0] += entry.count
+                    guard let kind = EventKind(rawValue: entry.kind) else { continue }
+                    timeline.add(hour: (day * 24 + Int64(entry.hourOfDay)) * 3_600_000, reporter: reporter, kind: kind, count: entry.count)
                 }
             }
         }
-        var text = "hour,reporter,kind,count\n"
-        for key in rows.keys.sorted() { text += "\(key),\(rows[key]!)\n" }
-        return Data(text.utf8)
+        return timeline
     }
 
     static func json(_ text: String) -> String {

@@ -1,35 +1,59 @@
 import Crypto
 import Foundation
 
-/// The registry's Ed25519 signing key, kept in the data folder (`keys/registry.ed25519`,
-/// folder mode 0700, file mode 0600) and generated on first use.
+/// The registry's secrets, kept in the data folder's `keys/` (folder mode 0700, files mode
+/// 0600) and generated on first use: the Ed25519 key that signs evidence bundles
+/// (`registry.ed25519`) and the HMAC key that pseudonymises recipients in excerpts
+/// (`registry.hmac`).
 public struct RegistryKey: Sendable {
     public let privateKey: Curve25519.Signing.PrivateKey
+    /// HMAC-SHA-256 key of recipient pseudonyms; never leaves the data folder.
+    public let pseudonymKey: SymmetricKey
 
     public var publicKeyBase64: String { privateKey.publicKey.rawRepresentation.base64EncodedString() }
+
+    public init(privateKey: Curve25519.Signing.PrivateKey, pseudonymKey: SymmetricKey) {
+        self.privateKey = privateKey
+        self.pseudonymKey = pseudonymKey
+    }
 
     public struct KeyError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// Loads the key, or creates it when the data folder has none.
+    /// Loads the keys, creating each one the data folder does not have yet.
     public static func loadOrCreate(dataFolder: URL) throws -> RegistryKey {
         let folder = dataFolder.appendingPathComponent("keys")
-        let file = folder.appendingPathComponent("registry.ed25519")
+        let signing = try secret(folder.appendingPathComponent("registry.ed25519"), what: "an Ed25519 private key") {
+            Curve25519.Signing.PrivateKey().rawRepresentation
+        }
+        guard let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: signing) else {
+            throw KeyError(description: "the registry key \(folder.path)/registry.ed25519 is not a base64 Ed25519 private key")
+        }
+        let hmac = try secret(folder.appendingPathComponent("registry.hmac"), what: "a 32-byte HMAC key") {
+            SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        }
+        guard hmac.count == 32 else { throw KeyError(description: "the pseudonym key \(folder.path)/registry.hmac is not 32 bytes of base64") }
+        return RegistryKey(privateKey: privateKey, pseudonymKey: SymmetricKey(data: hmac))
+    }
+
+    /// The base64 secret in `file`, or a new one from `generate` written there with mode 0600.
+    private static func secret(_ file: URL, what: String, generate: () -> Data) throws -> Data {
         let fm = FileManager.default
         if let data = fm.contents(atPath: file.path) {
-            guard let raw = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            else { throw KeyError(description: "the registry key \(file.path) is not a base64 Ed25519 private key") }
-            return RegistryKey(privateKey: key)
+            guard let raw = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw KeyError(description: "\(file.path) is not \(what) in base64")
+            }
+            return raw
         }
+        let folder = file.deletingLastPathComponent()
         try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder.path)
-        let key = Curve25519.Signing.PrivateKey()
-        guard fm.createFile(atPath: file.path, contents: Data((key.rawRepresentation.base64EncodedString() + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw KeyError(description: "cannot write the registry key \(file.path)")
+        let raw = generate()
+        guard fm.createFile(atPath: file.path, contents: Data((raw.base64EncodedString() + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw KeyError(description: "cannot write \(file.path)")
         }
-        return RegistryKey(privateKey: key)
+        return raw
     }
 
     /// Parses a public key given as base64 (as `keys show` prints it).

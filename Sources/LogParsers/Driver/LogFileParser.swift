@@ -38,9 +38,24 @@ public final class LogFileParser {
         }
         summary.compressed = opened.compressed
         let reference = options.referenceMillis ?? Self.modificationMillis(path) ?? Self.nowMillis()
+        return run(opened.source, summary: summary, reference: reference, progress: progress, onEvent: onEvent)
+    }
+
+    /// Parses plain log text already in memory (lines read back from an archive, for
+    /// instance), with the same parsers as `parse(path:)`. Times are resolved against the
+    /// options' reference time, or now.
+    public func parse(bytes: [UInt8], name: String, onEvent: (ParsedEvent) -> Void) -> FileSummary {
+        run(MemoryByteSource(bytes), summary: FileSummary(file: name), reference: options.referenceMillis ?? Self.nowMillis(), progress: nil, onEvent: onEvent)
+    }
+
+    private func run(
+        _ source: ByteSource, summary: FileSummary, reference: Int64, progress: ((Int, UInt64) -> Void)?, onEvent: (ParsedEvent) -> Void
+    ) -> FileSummary {
+        var summary = summary
+        let displayName = summary.file
         let resolver = TimeResolver(referenceMillis: reference, timeZone: options.timeZone)
         var run = FileRun(resolver: resolver, forced: options.format)
-        let reader = LineReader(source: opened.source, maxLineLength: options.maxLineLength)
+        let reader = LineReader(source: source, maxLineLength: options.maxLineLength)
         var firstEvent = Int64.max
         var lastEvent = Int64.min
         var firstFraction = false

@@ -26,6 +26,9 @@ public struct ConnectionEvent: Sendable, Codable, Equatable {
     public var kind: EventKind
     public var reason: RejectReason?
     public var clientIP: String?
+    /// The client's TCP port, when the MTA logs it (Postfix `smtpd_client_port_logging`,
+    /// Exim `incoming_port`).
+    public var clientPort: Int?
     public var clientName: String?
     public var helo: String?
     public var sender: String?
@@ -39,6 +42,7 @@ public struct ConnectionEvent: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case time, mta, host, process, pid, kind, reason
         case clientIP = "client_ip"
+        case clientPort = "client_port"
         case clientName = "client_name"
         case helo, sender, recipient
         case smtpCode = "smtp_code"

@@ -11,6 +11,8 @@ public struct ParsedEvent {
     public var kind: EventKind
     public var reason: RejectReason?
     public var clientIP: IPAddress?
+    /// The client's TCP port when the MTA logged it, else 0.
+    public var clientPort: UInt16 = 0
     public var clientName: ByteField?
     public var helo: ByteField?
     public var sender: ByteField?
@@ -44,6 +46,7 @@ public struct ParsedEvent {
             kind: kind,
             reason: reason,
             clientIP: clientIP?.description,
+            clientPort: clientPort == 0 ? nil : Int(clientPort),
             clientName: clientName?.text,
             helo: helo?.text,
             sender: sender?.text,

@@ -162,6 +162,7 @@ final class EximParser: MTAParser {
 
     private func fill(_ event: inout ParsedEvent, _ c: LineContext, _ peer: PeerScanner.Peer, _ queueID: Range<Int>?) {
         event.clientIP = peer.ip
+        event.clientPort = peer.port
         if let name = peer.name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
         // `(helo)` between the name and the address.
@@ -293,6 +294,7 @@ final class EximParser: MTAParser {
         guard let hostAt = line.findLast("(host=", from: m), let peer = PeerScanner.exim(line, at: hostAt + 6) else { return nil }
         var event = c.event(.exim, line.matches("temporarily", at: m) ? .deferred : .rejected)
         event.clientIP = peer.ip
+        event.clientPort = peer.port
         if let name = peer.name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
         event.reason = .spamContent

@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 
 /// Inflates a gzip stream read from `upstream`, member after member (`cat a.gz b.gz` is read
 /// whole), and checks every member's CRC and length.

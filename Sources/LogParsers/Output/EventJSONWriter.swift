@@ -46,6 +46,8 @@ public struct EventJSONWriter {
         } else {
             JSONBytes.appendLiteral("null", to: &out)
         }
+        JSONBytes.appendLiteral(",\"client_port\":", to: &out)
+        if e.clientPort != 0 { JSONBytes.appendInteger(e.clientPort, to: &out) } else { JSONBytes.appendLiteral("null", to: &out) }
         JSONBytes.appendLiteral(",\"client_name\":", to: &out)
         field(e.clientName, &out)
         JSONBytes.appendLiteral(",\"helo\":", to: &out)

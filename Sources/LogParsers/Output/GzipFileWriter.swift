@@ -1,4 +1,4 @@
-import CZlib
+import SystemZlib
 
 /// Writes a gzip file through zlib's `gzwrite`, in blocks (sample logs, benchmarks).
 public final class GzipFileWriter {

@@ -9,6 +9,7 @@ final class PostfixParser: MTAParser {
 
     struct PeerRecord {
         var ip: IPAddress
+        var port: UInt16
     }
 
     func parse(_ c: LineContext, emit: (inout ParsedEvent) -> Void) -> LineOutcome {
@@ -72,7 +73,7 @@ final class PostfixParser: MTAParser {
             }
             if line.matches("client=", at: m) {
                 guard let peer = PeerScanner.postfix(line, at: m + 7) else { return nil }
-                if let queueID { clients.insert(line.slice(queueID.lowerBound, queueID.upperBound), PeerRecord(ip: peer.ip)) }
+                if let queueID { clients.insert(line.slice(queueID.lowerBound, queueID.upperBound), PeerRecord(ip: peer.ip, port: peer.port)) }
                 var event = c.event(.postfix, .messageAccepted, process: process)
                 fill(&event, c, peer, queueID)
                 emit(&event)
@@ -162,6 +163,7 @@ final class PostfixParser: MTAParser {
 
     func fill(_ event: inout ParsedEvent, _ c: LineContext, _ peer: PeerScanner.Peer, _ queueID: Range<Int>?) {
         event.clientIP = peer.ip
+        event.clientPort = peer.port
         if let name = peer.name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
     }
@@ -286,13 +288,16 @@ final class PostfixParser: MTAParser {
         if line.matches("discard: ", at: m) { return .skipped }
         guard let trailerStart = line.findLast("; from=<", from: m) else { return nil }
         var ip: IPAddress?
+        var port: UInt16 = 0
         var name: Range<Int>?
         if let queueID, let record = clients.lookup(line.slice(queueID.lowerBound, queueID.upperBound)) {
             ip = record.ip
+            port = record.port
         } else if let open = line.lastIndex(of: UInt8(ascii: "["), from: m, to: trailerStart),
-            let (found, end) = PeerScanner.bracketed(line, open: open), end == trailerStart
+            let found = PeerScanner.bracketed(line, open: open), found.end == trailerStart
         {
-            ip = found
+            ip = found.ip
+            port = found.port
             var s = open
             while s > m, line[s - 1] != 0x20 { s -= 1 }
             if s < open { name = s..<open }
@@ -308,6 +313,7 @@ final class PostfixParser: MTAParser {
         if verdict.reason == .other || verdict.reason == .policy { verdict.reason = .spamContent }
         var event = c.event(.postfix, .rejected, process: process)
         event.clientIP = ip
+        event.clientPort = port
         if let name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
         event.reason = verdict.reason

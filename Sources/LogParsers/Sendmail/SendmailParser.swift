@@ -135,6 +135,7 @@ final class SendmailParser: MTAParser {
 
     private func fill(_ event: inout ParsedEvent, _ c: LineContext, _ peer: PeerScanner.Peer, _ queueID: Range<Int>?) {
         event.clientIP = peer.ip
+        event.clientPort = peer.port
         if let name = peer.name { event.clientName = c.field(name) }
         if let queueID { event.queueID = c.field(queueID) }
     }
