@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "EnforcementEngine",
             dependencies: [
-                "LogParsers", "RegistryClient",
+                "LogParsers", "RegistryClient", "SystemZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

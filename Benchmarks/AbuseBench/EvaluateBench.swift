@@ -34,33 +34,53 @@ extension AbuseBench {
             let firstDay = ISOTime.parse("2026-11-22T00:00:00Z")! / 86_400_000
             let asOf = (firstDay + Int64(days)) * 86_400_000
             print("generating aggregates of \(clients) clients, \(reporters) reporters, \(days) days…")
-            var rng = SplitMix64(seed: 11)
+            // Each client shows up at 2 reporters on 2 days each (drawn by a hash of the client
+            // and the slot); one segment per reporter and day, as nightly shipments give.
+            func mix(_ k: Int, _ salt: UInt64) -> UInt64 {
+                var rng = SplitMix64(seed: UInt64(k) &* 0x9E37_79B9_7F4A_7C15 ^ salt)
+                return rng.next()
+            }
+            var buckets = [[(client: UInt32, slot: UInt8)]](repeating: [], count: reporters * days)
+            for k in 0..<clients {
+                for slot in 0..<4 {
+                    let reporter = Int(mix(k, UInt64(slot / 2) &+ 1) % UInt64(reporters))
+                    let day = Int(mix(k, UInt64(slot) &+ 101) % UInt64(days))
+                    let b = reporter * days + day
+                    if buckets[b].last?.client != UInt32(k) { buckets[b].append((UInt32(k), UInt8(slot))) }
+                }
+            }
             var rows = 0
-            try store.database.write { db in
-                let statement = try db.makeStatement(sql: "INSERT OR IGNORE INTO event_day (ip, reporter_id, day, counts, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)")
-                for k in 0..<clients {
-                    let ip = IPAddress(v4: 0x6440_0000 + UInt32(k) * 4)
-                    let key = IPKey.bytes(ip)
-                    let heavy = k % 997 == 0  // a few attackers that cross the thresholds
-                    for _ in 0..<2 {
-                        let reporter = Int(rng.next() % UInt64(reporters))
-                        for _ in 0..<2 {
-                            let day = firstDay + Int64(rng.next() % UInt64(days))
-                            var entries: [DayCounts.Entry] = []
-                            let hour = UInt8(rng.next() % 24)
-                            let status: UInt8 = k < 400_000 ? 0 : 3
-                            entries.append(.init(hourOfDay: hour, kind: EventKind.connect.rawValue, reason: 255, status: status, count: 1 + Int(rng.next() % 20)))
-                            entries.append(.init(hourOfDay: hour, kind: EventKind.rejected.rawValue, reason: RejectReason.unknownRecipient.rawValue, status: status, count: heavy ? 300 : Int(rng.next() % 5)))
-                            entries.append(.init(hourOfDay: hour, kind: EventKind.messageAccepted.rawValue, reason: 255, status: status, count: Int(rng.next() % 8)))
-                            let first = day * 86_400_000 + Int64(hour) * 3_600_000
-                            try statement.execute(arguments: [key, "isp-\(reporter)", day, DayCounts.encode(entries.filter { $0.count > 0 }), first, first + 60_000])
-                            rows += 1
-                        }
+            for reporter in 0..<reporters {
+                for d in 0..<days {
+                    let day = firstDay + Int64(d)
+                    var records: [SegmentRecord] = []
+                    for (k, slot) in buckets[reporter * days + d] {
+                        let ip = IPAddress(v4: 0x6440_0000 + k * 4)
+                        let heavy = k % 997 == 0  // a few attackers that cross the thresholds
+                        let r = mix(Int(k), 1_000 + UInt64(slot))
+                        let hour = UInt8(r % 24)
+                        let status: UInt8 = k < 400_000 ? 0 : 3
+                        let entries: [DayCounts.Entry] = [
+                            .init(hourOfDay: hour, kind: EventKind.connect.rawValue, reason: 255, status: status, count: 1 + Int((r >> 8) % 20)),
+                            .init(hourOfDay: hour, kind: EventKind.rejected.rawValue, reason: RejectReason.unknownRecipient.rawValue, status: status, count: heavy ? 300 : Int((r >> 16) % 5)),
+                            .init(hourOfDay: hour, kind: EventKind.messageAccepted.rawValue, reason: 255, status: status, count: Int((r >> 24) % 8)),
+                        ].filter { $0.count > 0 }.sorted()
+                        let first = day * 86_400_000 + Int64(hour) * 3_600_000
+                        records.append(SegmentRecord(key: Array(IPKey.bytes(ip)), day: Int32(day), first: first, last: first + 60_000, counts: entries, samples: []))
                     }
+                    rows += records.count
+                    let name = "isp-\(reporter)-\(ISOTime.format(millis: day * 86_400_000, fraction: false).prefix(10)).log.gz"
+                    // A stand-in file identity (no file exists): the name's bytes as 64 hex digits.
+                    let sha = Digest.hex(Array(name.utf8.prefix(32)) + Array(repeating: 0, count: 32 - min(32, name.utf8.count)))
+                    let shipment = Shipment(
+                        reporterID: "isp-\(reporter)", sha256: sha, fileName: name, status: "ingested",
+                        receivedAt: (day + 1) * 86_400_000, bytes: 0, lines: records.count, events: records.count, skipped: 0, unparsed: 0,
+                        firstEvent: day * 86_400_000, lastEvent: (day + 1) * 86_400_000 - 1, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+                    try store.commit(shipment, segment: try EncodedSegment(records: records))
                 }
             }
             // A store at rest: the write-ahead log folded into the database, as after ingest.
-            try store.database.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            _ = try store.database.writeWithoutTransaction { try $0.checkpoint(.truncate) }
             print("\(rows) client-day rows; evaluating as of \(ISOTime.format(millis: asOf, fraction: false))")
             let run = try Measurement.best(of: 1, [binary, "evaluate", "--db", db, "--rules", rules, "--as-of", ISOTime.format(millis: asOf, fraction: false)])
             print(String(format: "evaluate: %.2f s, peak RSS %.0f MB", run.seconds, Double(run.peakRSS) / 1e6))

@@ -43,37 +43,33 @@ struct IngestFixture {
         return url.path
     }
 
-    /// Every aggregate row, in a stable order, as text (to compare two stores).
+    /// Every stored record and ingested shipment, in a stable order, as text (to compare
+    /// two stores). Records name shipments by digest, not by id (ids follow commit order).
     func snapshot() throws -> [String] {
-        try store.database.read { db in
-            let counts = try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, day, hex(counts), first_seen, last_seen FROM event_day ORDER BY 1, 2, 3")
-            // Samples name shipments by id: compare them by the shipment's digest instead.
-            let digests = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, sha256 FROM shipment").map { ($0[0] as Int64, $0[1] as String) })
-            var samples: [String] = []
-            for row in try Row.fetchAll(db, sql: "SELECT hex(ip), reporter_id, samples FROM sample_set ORDER BY 1, 2") {
-                for e in try SampleSet.decode(row[2]) {
-                    samples.append("\(row[0] as String) \(row[1] as String) \(e.kind).\(e.reason) \(e.priority) \(digests[e.shipmentID] ?? "?") \(e.line) \(e.offset)")
-                }
-            }
-            let shipments = try Row.fetchAll(db, sql: "SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1")
-            return (counts + shipments).map { $0.description } + samples.sorted()
+        var records: [String] = []
+        try store.forEachRecord { item in
+            let r = item.record
+            let counts = r.counts.map { "\($0.hourOfDay)/\($0.kind)/\($0.reason)/\($0.status)=\($0.count)" }.joined(separator: ",")
+            let samples = r.samples.map { "\($0.kind).\($0.reason)@\($0.line):\($0.offset)" }.joined(separator: ",")
+            records.append("\(item.shipmentSHA256) \(item.reporter) \(r.ip?.description ?? "?") \(r.day) \(r.first) \(r.last) [\(counts)] [\(samples)]")
         }
+        let shipments = try store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1").map(\.description)
+        }
+        return records.sorted() + shipments
     }
 
     func count(_ sql: String) throws -> Int { try store.database.read { try Int.fetchOne($0, sql: sql) ?? 0 } }
 
-    /// Every stored count as (client hex, UTC hour, status, count), decoded from the day rows.
+    /// Every stored count as (client key in hex, UTC hour, status, count), in key and hour order.
     func counts() throws -> [(ip: String, hour: Int64, status: RegistrationStatus, count: Int)] {
-        try store.database.read { db in
-            var result: [(String, Int64, RegistrationStatus, Int)] = []
-            for row in try Row.fetchAll(db, sql: "SELECT hex(ip), day, counts FROM event_day ORDER BY 1, 2") {
-                let day: Int64 = row[1]
-                for entry in try DayCounts.decode(row[2]) {
-                    result.append((row[0], day * 24 + Int64(entry.hourOfDay), StatusCode.status(Int(entry.status)), entry.count))
-                }
+        var result: [(ip: String, hour: Int64, status: RegistrationStatus, count: Int)] = []
+        try store.forEachRecord { item in
+            for entry in item.record.counts {
+                result.append((item.record.key.map { String(format: "%02X", $0) }.joined(), Int64(item.record.day) * 24 + Int64(entry.hourOfDay), StatusCode.status(Int(entry.status)), entry.count))
             }
-            return result
         }
+        return result.sorted { ($0.ip, $0.hour) < ($1.ip, $1.hour) }
     }
 
     func remove() { try? FileManager.default.removeItem(at: folder) }

@@ -56,7 +56,7 @@ struct IngestorTests {
         let outcomes = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
         #expect(outcomes[0].status == .quarantined)
         #expect(outcomes[0].error?.contains("format drift") == true, "\(outcomes[0].error ?? "")")
-        #expect(try fixture.count("SELECT COUNT(*) FROM event_day") == 0, "a drifting file is not half-used")
+        #expect(try fixture.count("SELECT COUNT(*) FROM segment_block") == 0, "a drifting file is not half-used")
     }
 
     @Test func judgesEachEventByTheStatusInForceAtItsTime() throws {
@@ -93,11 +93,13 @@ struct IngestorTests {
         // Twice the same traffic in another file: still at most 10 per (client, reporter, kind.reason).
         let more = try first.write("mx2.log.gz", try TestLog.gzip(TestLog.postfix(lines: 5000, seed: 77, clients: 20)))
         _ = try first.ingestor().ingest(files: [more], reporter: first.reporter("isp-a"), now: time("2026-11-29T07:00:00Z"))
-        let sets = try first.store.database.read { db in try Data.fetchAll(db, sql: "SELECT samples FROM sample_set") }
+        var clients: Set<String> = []
+        try first.store.forEachRecord { clients.insert($0.record.ip!.description) }
         var most = 0
-        for set in sets {
-            let entries = try SampleSet.decode(set)
-            most = max(most, Dictionary(grouping: entries, by: { "\($0.kind).\($0.reason)" }).values.map(\.count).max() ?? 0)
+        for client in clients {
+            for (_, samples) in try first.store.reservoir(of: IPAddress(client)!) {
+                most = max(most, Dictionary(grouping: samples, by: { "\($0.kind).\($0.reason)" }).values.map(\.count).max() ?? 0)
+            }
         }
         #expect(most == 10, "the reservoir is bounded per (client, reporter, kind.reason)")
     }
@@ -116,7 +118,7 @@ struct IngestorTests {
             (error as? Ingestor.StoreFailure)?.cause.contains("readonly") == true
         }
         #expect(try setup.count("SELECT COUNT(*) FROM shipment") == 0)
-        #expect(try setup.count("SELECT COUNT(*) FROM event_day") == 0)
+        #expect(try setup.count("SELECT COUNT(*) FROM segment_block") == 0)
     }
 
     @Test func failsClearlyWhenTheDiskIsFullAndRollsTheFileBack() throws {
@@ -144,15 +146,56 @@ struct IngestorTests {
 func time(_ text: String) -> Int64 { ISOTime.parse(text)! }
 func ip(_ text: String) -> IPAddress { IPAddress(text)! }
 
-struct DayCountsTests {
-    @Test func packsMergesAndReadsBack() throws {
-        let a = DayCounts.encode([
-            .init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 200),
-            .init(hourOfDay: 1, kind: 0, reason: 255, status: 3, count: 1),
-        ])
-        let b = DayCounts.encode([.init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 100_000)])
-        let merged = try DayCounts.decode(try DayCounts.merge(a, b))
-        #expect(merged == [.init(hourOfDay: 1, kind: 0, reason: 255, status: 3, count: 1), .init(hourOfDay: 3, kind: 3, reason: 1, status: 0, count: 100_200)])
-        #expect(throws: DayCounts.DecodingError.self) { try DayCounts.decode(Data([1, 2, 3])) }
+struct SegmentCodecTests {
+    /// Random records (IPv4 and IPv6, whole-second and millisecond times, several days of
+    /// one client, many counts and samples) come back from a stored segment unchanged.
+    @Test func recordsRoundTripThroughStoredBlocks() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        var rng = SplitMix64(seed: 9)
+        var records: [SegmentRecord] = []
+        for n in 0..<3_000 {
+            let key: [UInt8] = n % 7 == 0 ? (0..<16).map { _ in UInt8(rng.next() & 0xFF) } : [100, 64, UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
+            for d in 0..<Int(1 + rng.next() % 3) {
+                let day = Int32(20_500 + d)
+                let first = Int64(day) * 86_400_000 + Int64(rng.next() % 86_400) * (n % 2 == 0 ? 1000 : 1) + (n % 3 == 0 ? Int64(rng.next() % 1000) : 0)
+                let counts = (0..<Int(rng.next() % 6)).map { k in
+                    DayCounts.Entry(hourOfDay: UInt8(k * 3), kind: UInt8(rng.next() % 8), reason: UInt8(rng.next() % 20), status: UInt8(rng.next() % 5), count: Int(1 + rng.next() % 100_000))
+                }
+                let samples = (0..<Int(rng.next() % 4)).map { _ in
+                    SegmentRecord.Sample(kind: 3, reason: UInt8(rng.next() % 20), line: Int(1 + rng.next() % 5_000_000), offset: rng.next() % (1 << 40))
+                }
+                records.append(SegmentRecord(key: key, day: day, first: first, last: first + Int64(rng.next() % 1_000_000), counts: counts, samples: samples))
+            }
+        }
+        let sha = String(repeating: "ab", count: 32)
+        let shipment = Shipment(
+            reporterID: "isp-a", sha256: sha, fileName: "x.log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0, skipped: 0, unparsed: 0,
+            firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+        try fixture.store.commit(shipment, segment: try EncodedSegment(records: records))
+        var back: [SegmentRecord] = []
+        try fixture.store.forEachRecord { back.append($0.record) }
+        #expect(back == records.sorted(by: SegmentRecord.precedes))
+        #expect(try fixture.count("SELECT COUNT(*) FROM segment_block") > 1, "several blocks")
+        // One client's days are found together, in one block.
+        let probe = try #require(records.first { candidate in candidate.key.count == 4 && records.filter { $0.key == candidate.key }.count == 3 })
+        #expect(try fixture.store.records(of: probe.ip!).map(\.record) == records.filter { $0.key == probe.key })
+        #expect(try fixture.store.records(of: IPAddress("192.0.2.1")!).isEmpty)
+    }
+
+    @Test func refusesAMalformedBlock() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let record = SegmentRecord(key: [192, 0, 2, 1], day: 20_500, first: 20_500 * 86_400_000, last: 20_500 * 86_400_000, counts: [], samples: [])
+        let shipment = Shipment(
+            reporterID: "isp-a", sha256: String(repeating: "cd", count: 32), fileName: "x.log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0,
+            skipped: 0, unparsed: 0, firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+        try fixture.store.commit(shipment, segment: try EncodedSegment(records: [record]))
+        // Blocks are immutable for the schema; damage one the way a broken disk would.
+        try fixture.store.database.write { db in
+            try db.execute(sql: "DROP TRIGGER segment_block_no_update")
+            try db.execute(sql: "UPDATE segment_block SET data = x'0a789c0300000000010100'")
+        }
+        #expect(throws: (any Error).self) { try fixture.store.records(of: IPAddress("192.0.2.1")!) }
     }
 }

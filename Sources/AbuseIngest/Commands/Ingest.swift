@@ -65,7 +65,7 @@ extension AbuseIngestCommand {
             let outcomes: [FileOutcome]
             do {
                 outcomes = try ingestor.ingest(files: files, reporter: reporter, now: Clock.nowMillis(), progress: callback)
-            } catch let error as Ingestor.StoreFailure {
+            } catch {
                 progress?.clear()
                 for outcome in error.outcomes { report(outcome) }
                 Terminal.reportError(error.description)

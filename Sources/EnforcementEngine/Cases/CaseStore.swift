@@ -25,42 +25,6 @@ extension EngineStore {
         return clients
     }
 
-    /// Streams the clients with events between `from` and `to`, one at a time in address order.
-    public func forEachClient(from: Int64, to: Int64, _ body: (ClientActivity) throws -> Void) throws {
-        try database.read { db in
-            let firstDay = from / 86_400_000
-            let lastDay = to / 86_400_000
-            let cursor = try Row.fetchCursor(db, sql: "SELECT ip, reporter_id, day, counts FROM event_day WHERE day BETWEEN ? AND ? ORDER BY ip", arguments: [firstDay, lastDay])
-            var current: ClientActivity?
-            var reporters: [String] = []  // interned: one String per reporter, not per row
-            while let row = try cursor.next() {
-                // Columns are read in place (no copy of the blobs).
-                let ip = try row.withUnsafeData(atIndex: 0) { data in data.flatMap(IPKey.address) }
-                guard let ip else { continue }
-                if current?.ip != ip {
-                    if let done = current { try body(done) }
-                    current = ClientActivity(ip: ip, rows: [])
-                }
-                let name: String = row[1]
-                let reporter = reporters.first { $0 == name } ?? {
-                    reporters.append(name)
-                    return name
-                }()
-                let day: Int64 = row[2]
-                try row.withUnsafeData(atIndex: 3) { data in
-                    guard let data else { return }
-                    try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                        try DayCounts.forEachEntry(raw) { entry in
-                            current!.rows.append(
-                                .init(reporter: reporter, hour: day * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
-                        }
-                    }
-                }
-            }
-            if let done = current { try body(done) }
-        }
-    }
-
     /// Opens or updates the cases of `matches` and takes their actions; records the
     /// contradictions. With `dryRun`, computes the same changes and writes nothing.
     public func apply(_ matches: [RuleMatch], contradictions: [RuleEvaluator.Contradiction] = [], asOf: Int64, dryRun: Bool) throws -> [CaseChange] {

@@ -2,10 +2,26 @@ import Foundation
 import GRDB
 import LogParsers
 
+/// A sampled line of a shipment in a client's reservoir, with its priority (the smallest
+/// are kept, deterministically: the priority mixes the shipment's SHA-256 and the line).
+public struct SampleReference: Sendable, Equatable {
+    public var reporter: String
+    public var kind: UInt8
+    /// `RejectReason.rawValue`, 255 for none.
+    public var reason: UInt8
+    public var priority: UInt64
+    public var shipmentID: Int64
+    public var shipmentSHA256: String
+    public var line: Int
+    public var offset: UInt64
+}
+
 /// A sample line reference of a client's reservoir, with what the archive holds at it.
 struct SampleLine {
+    typealias Entry = SampleReference
+
     var reporter: String
-    var entry: SampleSet.Entry
+    var entry: Entry
     var shipment: Shipment?
     /// The archived line at `entry.line` (its offset and bytes), nil when not readable.
     var archived: (offset: UInt64, bytes: [UInt8])?
@@ -14,16 +30,34 @@ struct SampleLine {
 }
 
 extension EngineStore {
+    /// The reservoir of `ip`: per reporter and kind.reason the `samplesPerKey` line
+    /// references of smallest priority over all shipments; per reporter (in reporter order)
+    /// those kept, by priority.
+    public func reservoir(of ip: IPAddress, samplesPerKey: Int = 10) throws -> [(reporter: String, samples: [SampleReference])] {
+        var perKey: [String: [UInt16: [SampleReference]]] = [:]
+        var fileKeys: [Int64: UInt64] = [:]
+        for item in try records(of: ip) {
+            let fileKey = fileKeys[item.shipmentID] ?? FileAggregate.fileKey(item.shipmentSHA256)
+            fileKeys[item.shipmentID] = fileKey
+            for s in item.record.samples {
+                let entry = SampleReference(
+                    reporter: item.reporter, kind: s.kind, reason: s.reason, priority: FileAggregate.priority(fileKey: fileKey, line: s.line),
+                    shipmentID: item.shipmentID, shipmentSHA256: item.shipmentSHA256, line: s.line, offset: s.offset)
+                perKey[item.reporter, default: [:]][UInt16(s.kind) << 8 | UInt16(s.reason), default: []].append(entry)
+            }
+        }
+        let order: (SampleReference, SampleReference) -> Bool = { ($0.priority, $0.shipmentSHA256, $0.line) < ($1.priority, $1.shipmentSHA256, $1.line) }
+        return perKey.keys.sorted().map { reporter in
+            (reporter, perKey[reporter]!.values.flatMap { $0.sorted(by: order).prefix(samplesPerKey) }.sorted(by: order))
+        }
+    }
+
     /// Up to `perReporter` samples per reporter for `ip` (smallest priorities first), read
     /// back from the archived shipments in one pass per shipment.
-    func sampleLines(ip: IPAddress, perReporter: Int, dataFolder: URL) throws -> [SampleLine] {
-        let rows = try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT reporter_id, samples FROM sample_set WHERE ip = ? ORDER BY reporter_id", arguments: [IPKey.bytes(ip)])
-        }
-        var picked: [(String, SampleSet.Entry)] = []
-        for row in rows {
-            let entries = try SampleSet.decode(row[1]).sorted { ($0.priority, $0.shipmentID, $0.line) < ($1.priority, $1.shipmentID, $1.line) }
-            picked += entries.prefix(perReporter).map { (row[0] as String, $0) }
+    func sampleLines(ip: IPAddress, perReporter: Int, dataFolder: URL, samplesPerKey: Int = 10) throws -> [SampleLine] {
+        var picked: [(String, SampleReference)] = []
+        for (reporter, kept) in try reservoir(of: ip, samplesPerKey: samplesPerKey) {
+            picked += kept.prefix(perReporter).map { (reporter, $0) }
         }
         let shipments = try database.read { db in
             try Dictionary(uniqueKeysWithValues: Set(picked.map(\.1.shipmentID)).compactMap { id in try Shipment.fetchOne(db, key: id).map { (id, $0) } })

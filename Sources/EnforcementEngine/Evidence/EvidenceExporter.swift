@@ -151,15 +151,11 @@ public struct EvidenceExporter: Sendable {
     /// Hourly counts per reporter and kind over the window, from the stored aggregates.
     func timeline(ip: IPAddress, from: Int64, to: Int64) throws -> Timeline {
         var timeline = Timeline(windowStart: from, windowEnd: to)
-        try store.database.read { db in
-            let cursor = try Row.fetchCursor(db, sql: "SELECT reporter_id, day, counts FROM event_day WHERE ip = ? AND day BETWEEN ? AND ?", arguments: [IPKey.bytes(ip), from / 86_400_000, to / 86_400_000])
-            while let row = try cursor.next() {
-                let reporter: String = row[0]
-                let day: Int64 = row[1]
-                for entry in try DayCounts.decode(row[2]) {
-                    guard let kind = EventKind(rawValue: entry.kind) else { continue }
-                    timeline.add(hour: (day * 24 + Int64(entry.hourOfDay)) * 3_600_000, reporter: reporter, kind: kind, count: entry.count)
-                }
+        for item in try store.records(of: ip) {
+            let day = Int64(item.record.day)
+            for entry in item.record.counts {
+                guard let kind = EventKind(rawValue: entry.kind) else { continue }
+                timeline.add(hour: (day * 24 + Int64(entry.hourOfDay)) * 3_600_000, reporter: item.reporter, kind: kind, count: entry.count)
             }
         }
         return timeline

@@ -1,8 +1,7 @@
 import Foundation
 
-/// The counts of one (client, reporter, day), packed: entries of (hour of day, kind, reason,
-/// status) with their count, sorted, each as four bytes and a LEB128 count. One row per
-/// client and day instead of one per hour and kind keeps the store small and writes fast.
+/// The counts of one client's day: entries of (hour of day, kind, reason, status) with
+/// their count, as segments store them (`SegmentCodec`: four bytes and a LEB128 count each).
 public enum DayCounts {
     public struct Entry: Hashable, Sendable, Comparable {
         public var hourOfDay: UInt8
@@ -22,61 +21,11 @@ public enum DayCounts {
 
         var key: UInt32 { UInt32(hourOfDay) << 24 | UInt32(kind) << 16 | UInt32(reason) << 8 | UInt32(status) }
 
+        /// From a packed key (`hour << 24 | kind << 16 | reason << 8 | status`).
+        init(key: UInt32, count: Int) {
+            self.init(hourOfDay: UInt8(key >> 24), kind: UInt8((key >> 16) & 0xFF), reason: UInt8((key >> 8) & 0xFF), status: UInt8(key & 0xFF), count: count)
+        }
+
         public static func < (a: Entry, b: Entry) -> Bool { a.key < b.key }
-    }
-
-    public enum DecodingError: Error { case malformed }
-
-    /// Packs entries (merging equal keys).
-    public static func encode(_ entries: [Entry]) -> Data {
-        var sorted = entries.sorted()
-        var merged: [Entry] = []
-        merged.reserveCapacity(sorted.count)
-        for entry in sorted {
-            if let last = merged.last, last.key == entry.key {
-                merged[merged.count - 1].count += entry.count
-            } else {
-                merged.append(entry)
-            }
-        }
-        sorted = merged
-        var data = Data(capacity: sorted.count * 6)
-        for e in sorted {
-            data.append(contentsOf: [e.hourOfDay, e.kind, e.reason, e.status])
-            LEB128.append(UInt64(e.count), to: &data)
-        }
-        return data
-    }
-
-    /// Calls `body` for each packed entry, reading the bytes in place (no allocation).
-    @inline(__always)
-    public static func forEachEntry(_ bytes: UnsafeRawBufferPointer, _ body: (Entry) -> Void) throws(DecodingError) {
-        var i = 0
-        while i < bytes.count {
-            guard i + 5 <= bytes.count else { throw .malformed }
-            var k = i + 4
-            guard let count = LEB128.read(bytes, &k, maxShift: 62) else { throw .malformed }
-            body(Entry(hourOfDay: bytes[i], kind: bytes[i + 1], reason: bytes[i + 2], status: bytes[i + 3], count: Int(count)))
-            i = k
-        }
-    }
-
-    public static func decode(_ data: Data) throws(DecodingError) -> [Entry] {
-        var entries: [Entry] = []
-        let result: Result<Void, DecodingError> = data.withUnsafeBytes { raw in
-            do throws(DecodingError) {
-                try forEachEntry(raw) { entries.append($0) }
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
-        return entries
-    }
-
-    /// The sum of two packed values.
-    public static func merge(_ a: Data, _ b: Data) throws(DecodingError) -> Data {
-        encode(try decode(a) + decode(b))
     }
 }

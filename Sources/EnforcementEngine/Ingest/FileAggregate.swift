@@ -2,42 +2,35 @@ import LogParsers
 import RegistryClient
 
 /// Everything ingest keeps of one file, built in memory while the file is parsed and
-/// written in one transaction: counts per (client, hour, kind, reason, status), first and
-/// last seen per client, and a bounded, deterministic sample of line references per
-/// (client, kind.reason). Memory grows with distinct clients, not with lines.
+/// written in one transaction as the file's segment: per client and day, counts per (hour,
+/// kind, reason, status), first and last seen, and a bounded, deterministic sample of line
+/// references per kind.reason. One hash lookup per event; memory grows with distinct
+/// clients, not with lines.
 public struct FileAggregate: Sendable {
-    public struct CountKey: Hashable, Sendable {
-        public var ip: IPAddress
-        /// Hours since the epoch (UTC).
-        public var hour: Int32
-        public var kind: UInt8
-        /// `RejectReason.rawValue`, 255 for none.
-        public var reason: UInt8
-        public var status: UInt8
-    }
-
     public struct DayKey: Hashable, Sendable {
         public var ip: IPAddress
         public var day: Int32
     }
 
-    public struct SampleKey: Hashable, Sendable {
-        public var ip: IPAddress
-        public var kind: UInt8
-        public var reason: UInt8
+    /// One client's day in this file.
+    struct ClientDay: Sendable {
+        var first: Int64
+        var last: Int64
+        /// (hour of day, kind, reason, status) packed as `DayCounts.Entry.key`, with counts.
+        var counts: [(key: UInt32, count: Int)] = []
+        var samples: [Sample] = []
     }
 
     /// A line reference; `priority` orders samples (the smallest are kept).
-    public struct Sample: Sendable, Equatable {
-        public var priority: UInt64
-        public var line: Int
-        public var offset: UInt64
+    struct Sample: Sendable {
+        var priority: UInt64
+        var kind: UInt8
+        var reason: UInt8
+        var line: Int
+        var offset: UInt64
     }
 
-    public var counts: [CountKey: Int] = [:]
-    /// First and last event per client and day (days since the epoch).
-    public var seen: [DayKey: (first: Int64, last: Int64)] = [:]
-    public var samples: [SampleKey: [Sample]] = [:]
+    var clients: [DayKey: ClientDay] = [:]
     public var samplesPerKey: Int
     /// Hours (since the epoch) that have at least one event.
     public var hoursWithEvents: Set<Int32> = []
@@ -45,6 +38,7 @@ public struct FileAggregate: Sendable {
     public var distantEvents = 0
     private let fileKey: UInt64
     private let receivedAt: Int64
+    private var lastHour: Int32 = .min
 
     /// Kinds whose lines are kept as evidence samples (connects and disconnects accuse
     /// nobody), as a bit mask over `EventKind.rawValue`.
@@ -54,7 +48,7 @@ public struct FileAggregate: Sendable {
     public init(fileSHA256: String, receivedAt: Int64, samplesPerKey: Int = 10) {
         self.samplesPerKey = samplesPerKey
         self.receivedAt = receivedAt
-        fileKey = FNV1a.hash(fileSHA256.utf8)
+        fileKey = Self.fileKey(fileSHA256)
     }
 
     /// Adds one event judged by `status` (the registration status at the event's time).
@@ -64,47 +58,83 @@ public struct FileAggregate: Sendable {
         guard event.hasTime else { return }
         let time = event.time
         let hour = Int32(truncatingIfNeeded: time >= 0 ? time / 3_600_000 : (time - 3_599_999) / 3_600_000)
+        let day = Int32(hour >= 0 ? hour / 24 : (hour - 23) / 24)
         let reason = event.reason?.rawValue ?? 255
-        counts[CountKey(ip: ip, hour: hour, kind: event.kind.rawValue, reason: reason, status: StatusCode.code(status)), default: 0] += 1
-        let dayKey = DayKey(ip: ip, day: Int32(hour >= 0 ? hour / 24 : (hour - 23) / 24))
-        if let known = seen[dayKey] {
-            seen[dayKey] = (min(known.first, time), max(known.last, time))
-        } else {
-            seen[dayKey] = (time, time)
+        let key = UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(event.kind.rawValue) << 16 | UInt32(reason) << 8 | UInt32(StatusCode.code(status))
+        if hour != lastHour {
+            hoursWithEvents.insert(hour)
+            lastHour = hour
         }
-        hoursWithEvents.insert(hour)
         if time > receivedAt + 300_000 { futureEvents += 1 }
         if time < receivedAt - 8 * 86_400_000 { distantEvents += 1 }
-        guard Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0 else { return }
-        // Deterministic priority from the file and the line: the same input keeps the same samples.
-        var priority = fileKey ^ (UInt64(event.line) &* 0x9E37_79B9_7F4A_7C15)
-        priority = (priority ^ (priority >> 31)) &* 0xBF58_476D_1CE4_E5B9
-        priority ^= priority >> 29
-        let sample = Sample(priority: priority >> 1, line: event.line, offset: event.offset)
-        let key = SampleKey(ip: ip, kind: event.kind.rawValue, reason: reason)
+        let sampled = Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0
+        let sample = sampled ? Sample(priority: Self.priority(fileKey: fileKey, line: event.line), kind: event.kind.rawValue, reason: reason, line: event.line, offset: event.offset) : nil
         let limit = samplesPerKey
-        // Mutated in place (no copy of the list per event).
-        Self.offer(sample, to: &samples[key, default: []], limit: limit)
+        // One lookup, mutated in place.
+        Self.update(&clients[DayKey(ip: ip, day: day), default: ClientDay(first: time, last: time)], time: time, key: key, sample: sample, limit: limit)
     }
 
-    /// Keeps the `limit` samples of smallest priority, sorted.
+    @inline(__always)
+    private static func update(_ entry: inout ClientDay, time: Int64, key: UInt32, sample: Sample?, limit: Int) {
+        if time < entry.first { entry.first = time }
+        if time > entry.last { entry.last = time }
+        if let i = entry.counts.firstIndex(where: { $0.key == key }) {
+            entry.counts[i].count += 1
+        } else {
+            entry.counts.append((key, 1))
+        }
+        guard let sample else { return }
+        offer(sample, to: &entry.samples, limit: limit)
+    }
+
+    /// Keeps, per kind.reason, the `limit` samples of smallest priority.
     @inline(__always)
     private static func offer(_ sample: Sample, to list: inout [Sample], limit: Int) {
-        if list.count < limit {
-            var i = list.count
+        var same = 0
+        var worst = -1
+        for i in list.indices where list[i].kind == sample.kind && list[i].reason == sample.reason {
+            same += 1
+            if worst < 0 || list[i].priority > list[worst].priority { worst = i }
+        }
+        if same < limit {
             list.append(sample)
-            while i > 0, list[i - 1].priority > sample.priority {
-                list[i] = list[i - 1]
-                i -= 1
+        } else if sample.priority < list[worst].priority {
+            list[worst] = sample
+        }
+    }
+
+    /// The deterministic priority of a sampled line: a mix of the file's SHA-256 and the line
+    /// number, so the same input keeps the same samples whatever the order files arrive in.
+    @inline(__always)
+    static func priority(fileKey: UInt64, line: Int) -> UInt64 {
+        var priority = fileKey ^ (UInt64(line) &* 0x9E37_79B9_7F4A_7C15)
+        priority = (priority ^ (priority >> 31)) &* 0xBF58_476D_1CE4_E5B9
+        priority ^= priority >> 29
+        return priority >> 1
+    }
+
+    static func fileKey(_ sha256: String) -> UInt64 { FNV1a.hash(sha256.utf8) }
+
+    /// Calls `body` with the file's records in segment order (address bytes as SQLite
+    /// compares them, then day).
+    func forEachRecord(_ body: (SegmentRecord) throws -> Void) rethrows {
+        // Sort plain keys, not records: no reference counting in the sort.
+        var order: [(high: UInt64, low: UInt64, length: UInt8, day: Int32, key: DayKey)] = []
+        order.reserveCapacity(clients.count)
+        for key in clients.keys {
+            if key.ip.family == .v4 {
+                order.append((UInt64(key.ip.v4Value) << 32, 0, 4, key.day, key))
+            } else {
+                order.append((key.ip.high, key.ip.low, 16, key.day, key))
             }
-            list[i] = sample
-        } else if sample.priority < list[list.count - 1].priority {
-            var i = list.count - 1
-            while i > 0, list[i - 1].priority > sample.priority {
-                list[i] = list[i - 1]
-                i -= 1
-            }
-            list[i] = sample
+        }
+        order.sort { ($0.high, $0.low, $0.length, $0.day) < ($1.high, $1.low, $1.length, $1.day) }
+        for item in order {
+            let day = clients[item.key]!
+            let counts = day.counts.sorted { $0.key < $1.key }.map { DayCounts.Entry(key: $0.key, count: $0.count) }
+            let samples = day.samples.sorted { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
+                .map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) }
+            try body(SegmentRecord(key: Array(IPKey.bytes(item.key.ip)), day: item.day, first: day.first, last: day.last, counts: counts, samples: samples))
         }
     }
 

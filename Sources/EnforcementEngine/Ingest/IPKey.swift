@@ -22,8 +22,10 @@ public enum IPKey {
         return a < b
     }
 
-    public static func address(_ data: Data) -> IPAddress? {
-        let b = [UInt8](data)
+    public static func address(_ data: Data) -> IPAddress? { address(bytes: [UInt8](data)) }
+
+    public static func address<C: Collection>(bytes: C) -> IPAddress? where C.Element == UInt8 {
+        let b = Array(bytes)
         if b.count == 4 { return IPAddress(v4: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])) }
         guard b.count == 16 else { return nil }
         var high: UInt64 = 0

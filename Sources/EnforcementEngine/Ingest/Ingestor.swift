@@ -121,8 +121,9 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(record)
             return outcome
         }
+        let segment = try EncodedSegment(aggregate: aggregate)
         _ = try archive.store(path, sha256: digest.hex, compressed: summary.compressed)
-        let committed = try writer.withLock { _ in try store.commit(record, aggregate: aggregate) }
+        let committed = try writer.withLock { _ in try store.commit(record, segment: segment) }
         outcome.status = committed ? .ingested : .duplicate
         return outcome
     }

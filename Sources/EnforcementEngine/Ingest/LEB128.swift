@@ -1,15 +1,15 @@
 import Foundation
 
-/// Unsigned LEB128 varints, the numbers of the packed aggregates (`DayCounts`, `SampleSet`).
+/// Unsigned LEB128 varints, the numbers of segment blocks (`SegmentCodec`).
 enum LEB128 {
-    static func append(_ value: UInt64, to data: inout Data) {
+    @inline(__always)
+    static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         var v = value
-        repeat {
-            var byte = UInt8(v & 0x7F)
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
             v >>= 7
-            if v != 0 { byte |= 0x80 }
-            data.append(byte)
-        } while v != 0
+        }
+        bytes.append(UInt8(v))
     }
 
     /// Reads a varint at `i` and moves past it; nil when the bytes end first or the value

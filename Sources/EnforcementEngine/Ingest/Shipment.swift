@@ -42,5 +42,28 @@ public struct Shipment: Codable, Sendable, Equatable, FetchableRecord, MutablePe
         case error
     }
 
+    public init(
+        id: Int64? = nil, reporterID: String, sha256: String, fileName: String, status: String, receivedAt: Int64, bytes: Int64, lines: Int, events: Int,
+        skipped: Int, unparsed: Int, firstEvent: Int64?, lastEvent: Int64?, futureEvents: Int, distantEvents: Int, gapHours: Int, error: String?
+    ) {
+        self.id = id
+        self.reporterID = reporterID
+        self.sha256 = sha256
+        self.fileName = fileName
+        self.status = status
+        self.receivedAt = receivedAt
+        self.bytes = bytes
+        self.lines = lines
+        self.events = events
+        self.skipped = skipped
+        self.unparsed = unparsed
+        self.firstEvent = firstEvent
+        self.lastEvent = lastEvent
+        self.futureEvents = futureEvents
+        self.distantEvents = distantEvents
+        self.gapHours = gapHours
+        self.error = error
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -100,5 +100,38 @@ enum EngineMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("engine-v3-segments") { db in
+            // Aggregates move from one row per client and day (updated by every shipment) to
+            // one compressed, immutable segment per shipment. Pre-release databases that hold
+            // rows of the old tables are refused rather than converted without their samples.
+            let legacy = try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM event_day) + (SELECT COUNT(*) FROM sample_set)") ?? 0
+            guard legacy == 0 else {
+                throw DatabaseError(
+                    resultCode: .SQLITE_ERROR,
+                    message: "this database holds aggregates in the pre-release event_day format: create a new database and ingest the shipments of archive/ again")
+            }
+            try db.execute(
+                sql: """
+                    DROP TABLE event_day;
+                    DROP TABLE sample_set;
+                    CREATE TABLE segment (
+                        id INTEGER PRIMARY KEY,
+                        shipment_id INTEGER NOT NULL UNIQUE REFERENCES shipment(id),
+                        reporter_id TEXT NOT NULL REFERENCES reporter(id),
+                        first_day INTEGER NOT NULL,
+                        last_day INTEGER NOT NULL,
+                        records INTEGER NOT NULL
+                    );
+                    CREATE INDEX segment_days ON segment (first_day, last_day);
+                    CREATE TABLE segment_block (
+                        segment_id INTEGER NOT NULL REFERENCES segment(id),
+                        first_key BLOB NOT NULL,
+                        data BLOB NOT NULL,
+                        PRIMARY KEY (segment_id, first_key)
+                    );
+                    CREATE TRIGGER segment_no_update BEFORE UPDATE ON segment BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
+                    CREATE TRIGGER segment_block_no_update BEFORE UPDATE ON segment_block BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
+                    """)
+        }
     }
 }

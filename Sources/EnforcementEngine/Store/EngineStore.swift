@@ -51,10 +51,10 @@ public final class EngineStore: Sendable {
         try database.write { db in try row.insert(db) }
     }
 
-    /// Writes a file's shipment row and aggregates in one transaction. Returns false, and
+    /// Writes a file's shipment row and its segment in one transaction. Returns false, and
     /// writes nothing, when the same bytes were ingested meanwhile (a duplicate).
     @discardableResult
-    public func commit(_ shipment: Shipment, aggregate: FileAggregate) throws -> Bool {
+    public func commit(_ shipment: Shipment, segment: EncodedSegment) throws -> Bool {
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested')", arguments: [shipment.sha256]) == true {
                 return false
@@ -62,70 +62,17 @@ public final class EngineStore: Sendable {
             var row = shipment
             row.status = "ingested"
             try row.insert(db)
-            let shipmentID = row.id!
-            let reporter = shipment.reporterID
-            var ipBytes: [IPAddress: Data] = [:]
-            func key(_ ip: IPAddress) -> Data {
-                if let known = ipBytes[ip] { return known }
-                let bytes = IPKey.bytes(ip)
-                ipBytes[ip] = bytes
-                return bytes
-            }
-            // One packed row per client and day, merged with what earlier files stored.
-            try db.add(function: Self.mergeCounts)
-            let dayStatement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO event_day (ip, reporter_id, day, counts, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (ip, reporter_id, day) DO UPDATE SET counts = merge_counts(counts, excluded.counts),
-                        first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
-                    """)
-            var entries: [FileAggregate.DayKey: [DayCounts.Entry]] = [:]
-            for (k, count) in aggregate.counts {
-                let day = Int32(k.hour >= 0 ? k.hour / 24 : (k.hour - 23) / 24)
-                let entry = DayCounts.Entry(hourOfDay: UInt8(Int(k.hour) - Int(day) * 24), kind: k.kind, reason: k.reason, status: k.status, count: count)
-                entries[FileAggregate.DayKey(ip: k.ip, day: day), default: []].append(entry)
-            }
-            // In primary-key order: the B-tree is filled front to back, not at random.
-            let ordered = entries.sorted { a, b in
-                a.key.ip != b.key.ip ? IPKey.precedes(a.key.ip, b.key.ip) : a.key.day < b.key.day
-            }
-            for (dayKey, list) in ordered {
-                let seen = aggregate.seen[dayKey] ?? (0, 0)
-                try dayStatement.execute(arguments: [key(dayKey.ip), reporter, Int(dayKey.day), DayCounts.encode(list), seen.first, seen.last])
-            }
-            // Samples: one packed set per client and reporter, the reservoir bounded across files.
-            try db.add(function: Self.mergeSamples)
-            let sampleStatement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO sample_set (ip, reporter_id, samples) VALUES (?, ?, ?)
-                    ON CONFLICT (ip, reporter_id) DO UPDATE SET samples = merge_samples(samples, excluded.samples, ?)
-                    """)
-            var perClient: [IPAddress: [SampleSet.Entry]] = [:]
-            for (k, samples) in aggregate.samples {
-                for s in samples {
-                    perClient[k.ip, default: []].append(
-                        SampleSet.Entry(kind: k.kind, reason: k.reason, priority: s.priority, shipmentID: shipmentID, line: s.line, offset: s.offset))
-                }
-            }
-            for (ip, list) in perClient.sorted(by: { IPKey.precedes($0.key, $1.key) }) {
-                try sampleStatement.execute(arguments: [key(ip), reporter, SampleSet.encode(list, limit: aggregate.samplesPerKey), aggregate.samplesPerKey])
+            guard segment.records > 0 else { return true }
+            try db.execute(
+                sql: "INSERT INTO segment (shipment_id, reporter_id, first_day, last_day, records) VALUES (?, ?, ?, ?, ?)",
+                arguments: [row.id!, shipment.reporterID, segment.firstDay, segment.lastDay, segment.records])
+            let segmentID = db.lastInsertedRowID
+            let statement = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data) VALUES (?, ?, ?)")
+            for block in segment.blocks {
+                try statement.execute(arguments: [segmentID, Data(block.firstKey), Data(block.data)])
             }
             return true
         }
-    }
-
-    /// `merge_counts(a, b)`: the sum of two packed `DayCounts` values.
-    static let mergeCounts = DatabaseFunction("merge_counts", argumentCount: 2, pure: true) { values in
-        guard let a = Data.fromDatabaseValue(values[0]), let b = Data.fromDatabaseValue(values[1]) else { return nil }
-        return try DayCounts.merge(a, b)
-    }
-
-    /// `merge_samples(a, b, limit)`: two packed sample sets as one, `limit` per kind.reason.
-    static let mergeSamples = DatabaseFunction("merge_samples", argumentCount: 3, pure: true) { values in
-        guard let a = Data.fromDatabaseValue(values[0]), let b = Data.fromDatabaseValue(values[1]),
-            let limit = Int.fromDatabaseValue(values[2])
-        else { return nil }
-        return SampleSet.encode(try SampleSet.decode(a) + SampleSet.decode(b), limit: limit)
     }
 
     /// The last shipments of a reporter, newest first.

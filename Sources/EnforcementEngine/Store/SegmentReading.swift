@@ -1,0 +1,214 @@
+import Foundation
+import GRDB
+import LogParsers
+
+/// Reading the shipments' segments back: one client's records (one index seek and one
+/// inflate per segment), and every client of a window in address order (a k-way merge of
+/// the segments that cover it, one block of each in memory at a time).
+extension EngineStore {
+    /// A client's record in one shipment's segment.
+    public struct ClientRecord: Sendable {
+        public var reporter: String
+        public var shipmentID: Int64
+        public var shipmentSHA256: String
+        public var record: SegmentRecord
+    }
+
+    /// Every record of `ip`, by segment (shipment order).
+    public func records(of ip: IPAddress) throws -> [ClientRecord] {
+        let key = IPKey.bytes(ip)
+        guard let wanted = SegmentCodec.Key(bytes: [UInt8](key)) else { return [] }
+        return try database.read { db in
+            var result: [ClientRecord] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT s.reporter_id, s.shipment_id, sh.sha256,
+                        (SELECT data FROM segment_block b WHERE b.segment_id = s.id AND b.first_key <= ?1 ORDER BY b.first_key DESC LIMIT 1)
+                    FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY s.shipment_id
+                    """, arguments: [key])
+            while let row = try rows.next() {
+                let reporter: String = row[0]
+                let shipment: Int64 = row[1]
+                let sha: String = row[2]
+                let raw: [UInt8]? = try row.withUnsafeData(atIndex: 3) { data in
+                    try data.map { try $0.withUnsafeBytes { try SegmentCodec.inflate($0) } }
+                }
+                guard let raw else { continue }
+                try raw.withUnsafeBytes { bytes in
+                    try SegmentCodec.forEachRecord(bytes) { view in
+                        guard view.key == wanted else { return }
+                        result.append(ClientRecord(reporter: reporter, shipmentID: shipment, shipmentSHA256: sha, record: SegmentCodec.record(view)))
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Every stored record, segment by segment (shipment order), block by block.
+    public func forEachRecord(_ body: (ClientRecord) throws -> Void) throws {
+        try database.read { db in
+            let segments = try Row.fetchAll(
+                db, sql: "SELECT s.id, s.reporter_id, s.shipment_id, sh.sha256 FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY s.shipment_id")
+            for segment in segments {
+                let blocks = try Row.fetchCursor(db, sql: "SELECT data FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segment[0] as Int64])
+                while let block = try blocks.next() {
+                    let raw = try (block[0] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
+                    try raw.withUnsafeBytes { bytes in
+                        try SegmentCodec.forEachRecord(bytes) { view in
+                            try body(ClientRecord(reporter: segment[1], shipmentID: segment[2], shipmentSHA256: segment[3], record: SegmentCodec.record(view)))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Streams the clients with events on the days of `from`…`to` (UTC ms), one at a time in
+    /// address order, each with all its rows of those days.
+    public func forEachClient(from: Int64, to: Int64, _ body: (ClientActivity) throws -> Void) throws {
+        let firstDay = from / 86_400_000
+        let lastDay = to / 86_400_000
+        try database.read { db in
+            let segments = try Row.fetchAll(
+                db, sql: "SELECT id, reporter_id FROM segment WHERE first_day <= ? AND last_day >= ? ORDER BY id", arguments: [lastDay, firstDay])
+            var streams: [SegmentStream] = []
+            for row in segments {
+                let stream = SegmentStream(segmentID: row[0], reporter: row[1])
+                try stream.advance(db)
+                if stream.current != nil { streams.append(stream) }
+            }
+            var heap = StreamHeap(streams)
+            var current: ClientActivity?
+            var currentKey: SegmentCodec.Key?
+            while let stream = heap.first {
+                let span = stream.current!
+                if span.day >= firstDay, span.day <= lastDay {
+                    if currentKey != span.sortKey {
+                        if let done = current { try body(done) }
+                        currentKey = span.sortKey
+                        current = ClientActivity(ip: span.sortKey.address ?? IPAddress(v4: 0), rows: [])
+                    }
+                    stream.forEachCount(span) { entry in
+                        current!.rows.append(
+                            .init(reporter: stream.reporter, hour: Int64(span.day) * 24 + Int64(entry.hourOfDay), kind: entry.kind, reason: entry.reason, status: entry.status, count: entry.count))
+                    }
+                }
+                try stream.advance(db)
+                heap.replaceFirst(keeping: stream.current != nil)
+            }
+            if let done = current { try body(done) }
+        }
+    }
+}
+
+/// One segment read block by block in key order (a few blocks fetched at a time).
+final class SegmentStream {
+    struct Span {
+        var sortKey: SegmentCodec.Key
+        var day: Int32
+        var counts: Range<Int>
+    }
+
+    let segmentID: Int64
+    let reporter: String
+    private var raw: [UInt8] = []
+    private var spans: [Span] = []
+    private var position = 0
+    private var pending: [Data] = []
+    private var lastKey = Data()
+    private var exhausted = false
+    static let blocksPerFetch = 8
+
+    init(segmentID: Int64, reporter: String) {
+        self.segmentID = segmentID
+        self.reporter = reporter
+    }
+
+    var current: Span? { position < spans.count ? spans[position] : nil }
+
+    /// Moves to the next record, loading the next block when this one is done.
+    func advance(_ db: Database) throws {
+        if position < spans.count { position += 1 }
+        while position >= spans.count {
+            if pending.isEmpty {
+                guard !exhausted else { return }
+                // A cached statement: compiled once for all streams and pages.
+                let statement = try db.cachedStatement(sql: "SELECT first_key, data FROM segment_block WHERE segment_id = ? AND first_key > ? ORDER BY first_key LIMIT ?")
+                let rows = try Row.fetchAll(statement, arguments: [segmentID, lastKey, Self.blocksPerFetch])
+                if rows.count < Self.blocksPerFetch { exhausted = true }
+                guard let last = rows.last else { return }
+                lastKey = last[0]
+                pending = rows.map { $0[1] }
+                pending.reverse()
+            }
+            let stored = pending.removeLast()
+            raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
+            spans.removeAll(keepingCapacity: true)
+            position = 0
+            try raw.withUnsafeBytes { base in
+                let origin = base.baseAddress!
+                try SegmentCodec.forEachRecord(base) { view in
+                    let countsStart = view.counts.baseAddress.map { $0 - origin } ?? 0
+                    spans.append(Span(sortKey: view.key, day: view.day, counts: countsStart..<countsStart + view.counts.count))
+                }
+            }
+        }
+    }
+
+    func forEachCount(_ span: Span, _ body: (DayCounts.Entry) -> Void) {
+        raw.withUnsafeBytes { base in
+            let bytes = UnsafeRawBufferPointer(rebasing: base[span.counts])
+            var i = 0
+            while i + 4 <= bytes.count {
+                let hour = bytes[i], kind = bytes[i + 1], reason = bytes[i + 2], status = bytes[i + 3]
+                i += 4
+                let count = LEB128.read(bytes, &i, maxShift: 62) ?? 0
+                body(DayCounts.Entry(hourOfDay: hour, kind: kind, reason: reason, status: status, count: Int(count)))
+            }
+        }
+    }
+}
+
+/// A binary min-heap of streams by their current record (then segment id, for a fixed order).
+struct StreamHeap {
+    private var items: [SegmentStream]
+
+    init(_ streams: [SegmentStream]) {
+        items = streams
+        for i in stride(from: items.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    var first: SegmentStream? { items.first }
+
+    /// After the first stream advanced: re-place it, or drop it when it is done.
+    mutating func replaceFirst(keeping: Bool) {
+        guard !items.isEmpty else { return }
+        if !keeping {
+            items[0] = items[items.count - 1]
+            items.removeLast()
+        }
+        if !items.isEmpty { siftDown(0) }
+    }
+
+    private func less(_ a: SegmentStream, _ b: SegmentStream) -> Bool {
+        let x = a.current!, y = b.current!
+        if x.sortKey != y.sortKey { return x.sortKey < y.sortKey }
+        if x.day != y.day { return x.day < y.day }
+        return a.segmentID < b.segmentID
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < items.count, less(items[l], items[m]) { m = l }
+            if r < items.count, less(items[r], items[m]) { m = r }
+            if m == i { return }
+            items.swapAt(i, m)
+            i = m
+        }
+    }
+}
