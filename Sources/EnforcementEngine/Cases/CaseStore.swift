@@ -33,9 +33,8 @@ extension EngineStore {
             try db.inTransaction {
                 changes = try Self.apply(db, matches, asOf: asOf)
                 for c in contradictions {
-                    try db.execute(
-                        sql: "INSERT OR IGNORE INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [c.reporter, c.subject, c.ruleID, asOf, c.witnesses.count])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?)")
+                        .execute(arguments: [c.reporter, c.subject, c.ruleID, asOf, c.witnesses.count])
                 }
                 return dryRun ? .rollback : .commit
             }
@@ -50,8 +49,9 @@ extension EngineStore {
         for match in matches where match.fired {
             let figures = try figuresJSON(match)
             let reporters = stringsJSON(match.reporters)
+            // Cached statements: an evaluation may apply tens of thousands of matches.
             if var existing = try EnforcementCase.fetchOne(
-                db, sql: "SELECT * FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')",
+                db.cachedStatement(sql: "SELECT * FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')"),
                 arguments: [match.subject, match.rule.id])
             {
                 guard existing.figures != figures || existing.reporters != reporters else {
@@ -71,15 +71,15 @@ extension EngineStore {
             // Staff already judged this evidence: a case of the same subject and rule closed
             // (dismissed or reinstated) inside the window stands; only later behaviour counts.
             let judged = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ?)",
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ?)"),
                 arguments: [match.subject, match.rule.id, match.windowStart]) ?? false
             if judged { continue }
             // A subject suspended before gets a higher severity.
             var severity = match.rule.severity
             let suspendedBefore = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended'))",
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended'))"),
                 arguments: [match.subject]) ?? false
             if suspendedBefore { severity = severity.raised }
             var record: RegistrationRecord?
@@ -131,7 +131,7 @@ extension EngineStore {
     private static func nextID(_ db: Database, _ asOf: Int64) throws -> String {
         let year = String(ISOTime.format(millis: asOf, fraction: false).prefix(4))
         // The highest id of the year, by the primary key (ids sort as text: fixed width).
-        let last = try String.fetchOne(db, sql: "SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?", arguments: ["C-\(year)-", "C-\(year)."])
+        let last = try String.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?"), arguments: ["C-\(year)-", "C-\(year)."])
         let count = last.flatMap { Int($0.dropFirst(7)) } ?? 0
         let number = String(count + 1)
         return "C-\(year)-" + String(repeating: "0", count: max(0, 6 - number.count)) + number
