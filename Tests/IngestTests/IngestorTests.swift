@@ -183,6 +183,63 @@ struct SegmentCodecTests {
         #expect(try fixture.store.records(of: IPAddress("192.0.2.1")!).isEmpty)
     }
 
+    /// The window scan merges many segments (overlapping clients, IPv4 and IPv6, days in
+    /// and out of the window) into one activity per client, in address order, with every
+    /// count of the window's days: the same as grouping all records by hand.
+    @Test func windowScanMergesSegmentsLikeGroupingByHand() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        var rng = SplitMix64(seed: 21)
+        var pool: [[UInt8]] = []
+        for n in 0..<400 {
+            if n % 9 == 0 {
+                var key: [UInt8] = [0x20, 0x01, 0x0d, 0xb8]
+                for _ in 0..<12 { key.append(UInt8(rng.next() & 0xFF)) }
+                pool.append(key)
+            } else {
+                pool.append([UInt8(1 + n % 223), UInt8(rng.next() & 0xFF), 0, UInt8(n & 0xFF)])
+            }
+        }
+        for s in 0..<12 {
+            var records: [String: SegmentRecord] = [:]
+            for _ in 0..<300 {
+                let key = pool[Int(rng.next() % UInt64(pool.count))]
+                let day = Int32(20_500 + Int(rng.next() % 4))
+                let entry = DayCounts.Entry(hourOfDay: UInt8(rng.next() % 24), kind: UInt8(rng.next() % 8), reason: 255, status: 0, count: Int(1 + rng.next() % 50))
+                let id = "\(key) \(day)"
+                var record = records[id] ?? SegmentRecord(key: key, day: day, first: Int64(day) * 86_400_000, last: Int64(day) * 86_400_000, counts: [], samples: [])
+                let same = { (e: DayCounts.Entry) in (e.hourOfDay, e.kind, e.reason, e.status) == (entry.hourOfDay, entry.kind, entry.reason, entry.status) }
+                if let i = record.counts.firstIndex(where: same) { record.counts[i].count += entry.count } else { record.counts.append(entry) }
+                record.counts.sort()
+                records[id] = record
+            }
+            let shipment = Shipment(
+                reporterID: "isp-a", sha256: String(format: "%064x", s), fileName: "s\(s).log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0,
+                skipped: 0, unparsed: 0, firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+            try fixture.store.commit(shipment, segment: try EncodedSegment(records: Array(records.values)))
+        }
+        // By hand: every record of days 20501…20502, grouped by client.
+        var expected: [String: [String]] = [:]
+        try fixture.store.forEachRecord { item in
+            guard (20_501...20_502).contains(item.record.day) else { return }
+            for e in item.record.counts {
+                expected[item.record.ip!.description, default: []].append("\(Int64(item.record.day) * 24 + Int64(e.hourOfDay)) \(e.kind) \(e.count)")
+            }
+        }
+        var seen: [String: [String]] = [:]
+        var order: [IPAddress] = []
+        try fixture.store.forEachClient(from: 20_501 * 86_400_000, to: 20_502 * 86_400_000 + 1) { client in
+            #expect(seen[client.ip.description] == nil, "one activity per client")
+            order.append(client.ip)
+            seen[client.ip.description] = client.rows.map { "\($0.hour) \($0.kind) \($0.count)" }
+        }
+        #expect(expected.count > 100, "the window holds many clients")
+        #expect(seen.keys.sorted() == expected.keys.sorted())
+        for (client, rows) in expected { #expect(seen[client]?.sorted() == rows.sorted(), "\(client)") }
+        let keys = order.map { Array(IPKey.bytes($0)) }
+        #expect(zip(keys, keys.dropFirst()).allSatisfy { SegmentRecord.compareKeys($0, $1) < 0 }, "address order")
+    }
+
     @Test func refusesAMalformedBlock() throws {
         let fixture = try IngestFixture()
         defer { fixture.remove() }
