@@ -60,11 +60,21 @@ struct RegistrationIndexTests {
             _ = try? registry.store.recordChange(of: network.address, to: .suspended, at: when, cause: "suspension", source: "engine", caseID: "C-1", provisional: true)
         }
         let index = try registry.store.loadIndex()
+        var spansEnding = 0
         for _ in 0..<3000 {
             let address = IPAddress(v4: 0x6440_0000 | UInt32(truncatingIfNeeded: next()) & 0x000F_FFFF)
             let at = time("2026-03-01T00:00:00Z") + Int64(next() % 8_000_000_000)
             let expected = try registry.store.state(of: address, at: at)
             #expect(index.state(of: address, at: at) == expected, "\(address) at \(ISOTime.format(millis: at, fraction: false))")
+            // The span around `at` holds one status: at its edges and anywhere inside.
+            let span = index.statusSpan(of: address, at: at)
+            #expect(span.status == expected.status && span.from <= at && at < span.until)
+            let lower = max(span.from, at - 9_000_000_000), upper = min(span.until - 1, at + 9_000_000_000)
+            for probe in [lower, upper, lower + Int64(next() % UInt64(upper - lower + 1))] {
+                #expect(index.status(of: address, at: probe) == span.status, "\(address) at \(probe) inside [\(span.from), \(span.until))")
+            }
+            if span.until != .max { spansEnding += 1 }
         }
+        #expect(spansEnding > 10, "some spans end at a later change")
     }
 }

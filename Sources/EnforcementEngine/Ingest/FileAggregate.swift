@@ -30,7 +30,7 @@ public struct FileAggregate: Sendable {
         var offset: UInt64
     }
 
-    var clients: [DayKey: ClientDay] = [:]
+    var clients = ClientDayTable()
     public var samplesPerKey: Int
     /// Hours (since the epoch) that have at least one event.
     public var hoursWithEvents: Set<Int32> = []
@@ -71,7 +71,9 @@ public struct FileAggregate: Sendable {
         let sample = sampled ? Sample(priority: Self.priority(fileKey: fileKey, line: event.line), kind: event.kind.rawValue, reason: reason, line: event.line, offset: event.offset) : nil
         let limit = samplesPerKey
         // One lookup, mutated in place.
-        Self.update(&clients[DayKey(ip: ip, day: day), default: ClientDay(first: time, last: time)], time: time, key: key, sample: sample, limit: limit)
+        clients.update(DayKey(ip: ip, day: day), make: { ClientDay(first: time, last: time) }) { entry in
+            Self.update(&entry, time: time, key: key, sample: sample, limit: limit)
+        }
     }
 
     @inline(__always)
@@ -119,22 +121,23 @@ public struct FileAggregate: Sendable {
     /// compares them, then day).
     func forEachRecord(_ body: (SegmentRecord) throws -> Void) rethrows {
         // Sort plain keys, not records: no reference counting in the sort.
-        var order: [(high: UInt64, low: UInt64, length: UInt8, day: Int32, key: DayKey)] = []
+        var order: [(high: UInt64, low: UInt64, length: UInt8, day: Int32, index: Int)] = []
         order.reserveCapacity(clients.count)
-        for key in clients.keys {
+        for (index, key) in clients.keys.enumerated() {
             if key.ip.family == .v4 {
-                order.append((UInt64(key.ip.v4Value) << 32, 0, 4, key.day, key))
+                order.append((UInt64(key.ip.v4Value) << 32, 0, 4, key.day, index))
             } else {
-                order.append((key.ip.high, key.ip.low, 16, key.day, key))
+                order.append((key.ip.high, key.ip.low, 16, key.day, index))
             }
         }
         order.sort { ($0.high, $0.low, $0.length, $0.day) < ($1.high, $1.low, $1.length, $1.day) }
         for item in order {
-            let day = clients[item.key]!
+            let day = clients.entries[item.index]
+            let ip = clients.keys[item.index].ip
             let counts = day.counts.sorted { $0.key < $1.key }.map { DayCounts.Entry(key: $0.key, count: $0.count) }
             let samples = day.samples.sorted { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
                 .map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) }
-            try body(SegmentRecord(key: Array(IPKey.bytes(item.key.ip)), day: item.day, first: day.first, last: day.last, counts: counts, samples: samples))
+            try body(SegmentRecord(key: Array(IPKey.bytes(ip)), day: item.day, first: day.first, last: day.last, counts: counts, samples: samples))
         }
     }
 

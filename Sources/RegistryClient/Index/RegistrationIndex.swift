@@ -96,6 +96,46 @@ public final class RegistrationIndex: Sendable {
         return Self.statusCodes[Int(statuses[row])]
     }
 
+    /// The status of `ip` at `time` and the span `[from, until)` around `time` in which no
+    /// covering network's history changes, so the status holds for every time in it (an
+    /// address no network covers is unregistered forever). Lets a caller judge a run of
+    /// events of one client with one lookup.
+    public func statusSpan(of ip: IPAddress, at time: Int64) -> (status: RegistrationStatus, from: Int64, until: Int64) {
+        var from = Int64.min
+        var until = Int64.max
+        var found = -1
+        func visit(_ historyStart: Int32, _ historyCount: Int32) {
+            let start = Int(historyStart), end = start + Int(historyCount)
+            validFrom.withUnsafeBufferPointer { times in
+                var k = end - 1
+                while k >= start, times[k] > time {
+                    until = min(until, times[k])
+                    k -= 1
+                }
+                if k >= start {
+                    from = max(from, times[k])
+                    if found < 0 { found = k }
+                }
+            }
+        }
+        if ip.family == .v4 {
+            var n = v4.innermost(ip.v4Value)
+            while n >= 0 {
+                let network = v4.networks[Int(n)]
+                visit(network.historyStart, network.historyCount)
+                n = network.parent
+            }
+        } else {
+            var n = v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
+            while n >= 0 {
+                let network = v6.networks[Int(n)]
+                visit(network.historyStart, network.historyCount)
+                n = network.parent
+            }
+        }
+        return (found >= 0 ? Self.statusCodes[Int(statuses[found])] : .unregistered, from, until)
+    }
+
     /// The history row in force, or -1: the lean path of `status(of:at:)`.
     @inline(__always)
     private func rowIndex(_ ip: IPAddress, _ time: Int64) -> Int {
