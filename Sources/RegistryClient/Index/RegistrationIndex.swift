@@ -101,39 +101,45 @@ public final class RegistrationIndex: Sendable {
     /// address no network covers is unregistered forever). Lets a caller judge a run of
     /// events of one client with one lookup.
     public func statusSpan(of ip: IPAddress, at time: Int64) -> (status: RegistrationStatus, from: Int64, until: Int64) {
-        var from = Int64.min
-        var until = Int64.max
-        var found = -1
-        func visit(_ historyStart: Int32, _ historyCount: Int32) {
-            let start = Int(historyStart), end = start + Int(historyCount)
-            validFrom.withUnsafeBufferPointer { times in
-                var k = end - 1
-                while k >= start, times[k] > time {
-                    until = min(until, times[k])
-                    k -= 1
-                }
-                if k >= start {
-                    from = max(from, times[k])
-                    if found < 0 { found = k }
-                }
-            }
-        }
+        var span = Span()
         if ip.family == .v4 {
             var n = v4.innermost(ip.v4Value)
             while n >= 0 {
                 let network = v4.networks[Int(n)]
-                visit(network.historyStart, network.historyCount)
+                narrow(&span, network.historyStart, network.historyCount, time)
                 n = network.parent
             }
         } else {
             var n = v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
             while n >= 0 {
                 let network = v6.networks[Int(n)]
-                visit(network.historyStart, network.historyCount)
+                narrow(&span, network.historyStart, network.historyCount, time)
                 n = network.parent
             }
         }
-        return (found >= 0 ? Self.statusCodes[Int(statuses[found])] : .unregistered, from, until)
+        return (span.row >= 0 ? Self.statusCodes[Int(statuses[span.row])] : .unregistered, span.from, span.until)
+    }
+
+    private struct Span {
+        var from = Int64.min
+        var until = Int64.max
+        /// The row in force (of the innermost network that has one), -1 for none.
+        var row = -1
+    }
+
+    /// Narrows `span` by one covering network's history around `time`.
+    @inline(__always)
+    private func narrow(_ span: inout Span, _ historyStart: Int32, _ historyCount: Int32, _ time: Int64) {
+        let start = Int(historyStart)
+        var k = start + Int(historyCount) - 1
+        while k >= start, validFrom[k] > time {
+            span.until = min(span.until, validFrom[k])
+            k -= 1
+        }
+        if k >= start {
+            span.from = max(span.from, validFrom[k])
+            if span.row < 0 { span.row = k }
+        }
     }
 
     /// The history row in force, or -1: the lean path of `status(of:at:)`.
