@@ -144,6 +144,13 @@ struct IngestorTests {
 }
 
 func time(_ text: String) -> Int64 { ISOTime.parse(text)! }
+
+/// A shipment row of reporter isp-a for segments written directly.
+func testShipment(sha256: String, fileName: String) -> Shipment {
+    Shipment(
+        reporterID: "isp-a", sha256: sha256, fileName: fileName, status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0, skipped: 0, unparsed: 0,
+        firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+}
 func ip(_ text: String) -> IPAddress { IPAddress(text)! }
 
 struct SegmentCodecTests {
@@ -169,9 +176,7 @@ struct SegmentCodecTests {
             }
         }
         let sha = String(repeating: "ab", count: 32)
-        let shipment = Shipment(
-            reporterID: "isp-a", sha256: sha, fileName: "x.log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0, skipped: 0, unparsed: 0,
-            firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+        let shipment = testShipment(sha256: sha, fileName: "x.log")
         try fixture.store.commit(shipment, segment: try EncodedSegment(records: records))
         var back: [SegmentRecord] = []
         try fixture.store.forEachRecord { back.append($0.record) }
@@ -213,9 +218,7 @@ struct SegmentCodecTests {
                 record.counts.sort()
                 records[id] = record
             }
-            let shipment = Shipment(
-                reporterID: "isp-a", sha256: String(format: "%064x", s), fileName: "s\(s).log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0,
-                skipped: 0, unparsed: 0, firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+            let shipment = testShipment(sha256: String(format: "%064x", s), fileName: "s\(s).log")
             try fixture.store.commit(shipment, segment: try EncodedSegment(records: Array(records.values)))
         }
         // By hand: every record of days 20501…20502, grouped by client.
@@ -244,9 +247,7 @@ struct SegmentCodecTests {
         let fixture = try IngestFixture()
         defer { fixture.remove() }
         let record = SegmentRecord(key: [192, 0, 2, 1], day: 20_500, first: 20_500 * 86_400_000, last: 20_500 * 86_400_000, counts: [], samples: [])
-        let shipment = Shipment(
-            reporterID: "isp-a", sha256: String(repeating: "cd", count: 32), fileName: "x.log", status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0,
-            skipped: 0, unparsed: 0, firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
+        let shipment = testShipment(sha256: String(repeating: "cd", count: 32), fileName: "x.log")
         try fixture.store.commit(shipment, segment: try EncodedSegment(records: [record]))
         // Blocks are immutable for the schema; damage one the way a broken disk would.
         try fixture.store.database.write { db in

@@ -121,16 +121,10 @@ public struct FileAggregate: Sendable {
     /// compares them, then day).
     func forEachRecord(_ body: (SegmentRecord) throws -> Void) rethrows {
         // Sort plain keys, not records: no reference counting in the sort.
-        var order: [(high: UInt64, low: UInt64, length: UInt8, day: Int32, index: Int)] = []
+        var order: [(key: SegmentCodec.Key, day: Int32, index: Int)] = []
         order.reserveCapacity(clients.count)
-        for (index, key) in clients.keys.enumerated() {
-            if key.ip.family == .v4 {
-                order.append((UInt64(key.ip.v4Value) << 32, 0, 4, key.day, index))
-            } else {
-                order.append((key.ip.high, key.ip.low, 16, key.day, index))
-            }
-        }
-        order.sort { ($0.high, $0.low, $0.length, $0.day) < ($1.high, $1.low, $1.length, $1.day) }
+        for (index, key) in clients.keys.enumerated() { order.append((SegmentCodec.Key(key.ip), key.day, index)) }
+        order.sort { $0.key != $1.key ? $0.key < $1.key : $0.day < $1.day }
         for item in order {
             let day = clients.entries[item.index]
             let ip = clients.keys[item.index].ip

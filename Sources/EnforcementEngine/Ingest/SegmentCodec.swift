@@ -134,6 +134,15 @@ enum SegmentCodec {
             self.length = length
         }
 
+        /// The key of an address (`IPKey.bytes` as numbers).
+        init(_ ip: IPAddress) {
+            if ip.family == .v4 {
+                self.init(high: UInt64(ip.v4Value) << 32, low: 0, length: 4)
+            } else {
+                self.init(high: ip.high, low: ip.low, length: 16)
+            }
+        }
+
         init?(bytes: [UInt8]) {
             guard bytes.count == 4 || bytes.count == 16 else { return nil }
             var high: UInt64 = 0
@@ -208,9 +217,14 @@ enum SegmentCodec {
     /// Calls `body` with each count entry of a record.
     @inline(__always)
     static func forEachCount(_ view: RecordView, _ body: (DayCounts.Entry) throws -> Void) rethrows {
-        let bytes = view.counts
+        try forEachCount(view.counts, body)
+    }
+
+    /// Calls `body` with each entry of packed counts (validated by `forEachRecord`).
+    @inline(__always)
+    static func forEachCount(_ bytes: UnsafeRawBufferPointer, _ body: (DayCounts.Entry) throws -> Void) rethrows {
         var i = 0
-        while i < bytes.count {
+        while i + 4 <= bytes.count {
             let hour = bytes[i], kind = bytes[i + 1], reason = bytes[i + 2], status = bytes[i + 3]
             i += 4
             let count = LEB128.read(bytes, &i, maxShift: 62) ?? 0

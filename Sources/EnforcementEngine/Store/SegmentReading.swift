@@ -17,7 +17,7 @@ extension EngineStore {
     /// Every record of `ip`, by segment (shipment order).
     public func records(of ip: IPAddress) throws -> [ClientRecord] {
         let key = IPKey.bytes(ip)
-        guard let wanted = SegmentCodec.Key(bytes: [UInt8](key)) else { return [] }
+        let wanted = SegmentCodec.Key(ip)
         return try database.read { db in
             var result: [ClientRecord] = []
             let rows = try Row.fetchCursor(
@@ -158,16 +158,7 @@ final class SegmentStream {
     }
 
     func forEachCount(_ span: Span, _ body: (DayCounts.Entry) -> Void) {
-        raw.withUnsafeBytes { base in
-            let bytes = UnsafeRawBufferPointer(rebasing: base[span.counts])
-            var i = 0
-            while i + 4 <= bytes.count {
-                let hour = bytes[i], kind = bytes[i + 1], reason = bytes[i + 2], status = bytes[i + 3]
-                i += 4
-                let count = LEB128.read(bytes, &i, maxShift: 62) ?? 0
-                body(DayCounts.Entry(hourOfDay: hour, kind: kind, reason: reason, status: status, count: Int(count)))
-            }
-        }
+        raw.withUnsafeBytes { base in SegmentCodec.forEachCount(UnsafeRawBufferPointer(rebasing: base[span.counts]), body) }
     }
 }
 
