@@ -104,6 +104,28 @@ struct EvidenceBundleTests {
         #expect(problems.first?.hasPrefix("excerpts/isp-south.log:") == true && problems.first?.contains("differs from line") == true, "\(problems)")
     }
 
+    /// Re-exporting replaces the bundle whole (a stale file of an earlier export goes), a
+    /// folder of bundles gets one named after the case, and a folder that is no bundle is
+    /// never overwritten.
+    @Test func writingReplacesABundleWholeAndNamesNewOnesAfterTheCase() throws {
+        let exported = try Exported()
+        defer { exported.remove() }
+        let stale = exported.folder.appendingPathComponent("excerpts/stale.log")
+        try Data("old".utf8).write(to: stale)
+        try exported.export(to: EvidenceBundle.destination(for: exported.folder, caseID: exported.caseID))
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(exported.verify() == [])
+        let shelf = exported.world.folder.appendingPathComponent("bundles")
+        try FileManager.default.createDirectory(at: shelf, withIntermediateDirectories: true)
+        let destination = EvidenceBundle.destination(for: shelf, caseID: exported.caseID)
+        #expect(destination.lastPathComponent == exported.caseID)
+        try exported.export(to: destination)
+        #expect(exported.verify(destination) == [])
+        let notes = exported.world.folder.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: notes.appendingPathComponent(exported.caseID), withIntermediateDirectories: true)
+        #expect(throws: EvidenceBundle.BundleError.self) { try exported.export(to: notes.appendingPathComponent(exported.caseID)) }
+    }
+
     @Test func theKeyIsCreatedOncePrivately() throws {
         let exported = try Exported()
         defer { exported.remove() }

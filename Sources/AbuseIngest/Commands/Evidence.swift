@@ -22,7 +22,8 @@ extension AbuseIngestCommand {
                     """
             )
             @OptionGroup var global: GlobalOptions
-            @Option(help: "The folder to write, or a file ending in .zip.") var out: String
+            @Option(help: "The bundle folder or a file ending in .zip; an existing folder that is no bundle gets the bundle in a folder named after the case.")
+            var out: String
             @Option(name: .customLong("samples-per-reporter"), help: "Excerpt lines per reporter (1–1000).") var samples = 20
             @Flag(help: "Keep recipient addresses as logged (an admin's choice, audited).") var unredacted = false
             @Option(help: "Who exports unredacted (name in the audit log); required with --unredacted.") var by: String?
@@ -45,9 +46,13 @@ extension AbuseIngestCommand {
                 do {
                     let bundle = try exporter.bundle(caseID: id, samplesPerReporter: samples, redacted: !unredacted)
                     if unredacted, let by { try store.recordUnredactedExport(caseID: id, by: by, reason: reason, at: Clock.nowMillis()) }
-                    try bundle.write(to: URL(fileURLWithPath: out))
-                    print("\(out): \(bundle.files.count + 2) files\(unredacted ? " (unredacted, audited)" : ""), signed by \(key.publicKeyBase64)")
+                    let destination = EvidenceBundle.destination(for: URL(fileURLWithPath: out), caseID: id)
+                    try bundle.write(to: destination)
+                    print("\(destination.path): \(bundle.files.count + 2) files\(unredacted ? " (unredacted, audited)" : ""), signed by \(key.publicKeyBase64)")
                 } catch let error as EvidenceExporter.ExportError {
+                    Terminal.reportError(error.description)
+                    throw ExitStatus.failure
+                } catch let error as EvidenceBundle.BundleError {
                     Terminal.reportError(error.description)
                     throw ExitStatus.failure
                 }

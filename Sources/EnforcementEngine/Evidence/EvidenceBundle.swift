@@ -31,19 +31,47 @@ public struct EvidenceBundle: Sendable {
     }
 
     /// Writes the bundle to `path`: a zip when it ends in `.zip` (written whole, then moved
-    /// into place), otherwise a folder (created; files of the same names replaced).
+    /// into place), otherwise a folder holding exactly the bundle's files (built beside it,
+    /// then swapped in: a reader never sees half a bundle, and files of an earlier export that
+    /// the bundle no longer has do not linger).
     public func write(to path: URL) throws {
         if Self.isZip(path) {
             try zipData().write(to: path, options: .atomic)
             return
         }
         let fm = FileManager.default
-        try fm.createDirectory(at: path, withIntermediateDirectories: true)
+        let parent = path.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".\(path.lastPathComponent).partial-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: staging) }
         for (name, data) in allFiles {
-            let url = path.appendingPathComponent(name)
+            let url = staging.appendingPathComponent(name)
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url, options: .atomic)
+            try data.write(to: url)
         }
+        if fm.fileExists(atPath: path.path) {
+            guard fm.fileExists(atPath: path.appendingPathComponent(Self.manifestName).path) else {
+                throw BundleError(description: "\(path.path) exists and is not an evidence bundle: not replacing it")
+            }
+            let old = parent.appendingPathComponent(".\(path.lastPathComponent).old-\(UUID().uuidString)")
+            try fm.moveItem(at: path, to: old)
+            defer { try? fm.removeItem(at: old) }
+            try fm.moveItem(at: staging, to: path)
+        } else {
+            try fm.moveItem(at: staging, to: path)
+        }
+    }
+
+    /// Where `evidence export CASE --out PATH` writes: PATH itself when it ends in `.zip`, is
+    /// new, or is this bundle's folder already; PATH/CASE when PATH is another folder (a
+    /// folder of bundles, named after their cases).
+    public static func destination(for path: URL, caseID: String) -> URL {
+        var isFolder: ObjCBool = false
+        let fm = FileManager.default
+        guard !isZip(path), fm.fileExists(atPath: path.path, isDirectory: &isFolder), isFolder.boolValue,
+            !fm.fileExists(atPath: path.appendingPathComponent(manifestName).path)
+        else { return path }
+        return path.appendingPathComponent(caseID)
     }
 
     /// The zip: entries in name order, stored, mode 0644, dated at the case's opening.
