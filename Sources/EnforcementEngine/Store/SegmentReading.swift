@@ -88,7 +88,8 @@ extension EngineStore {
                     if currentKey != span.sortKey {
                         if let done = current { try body(done) }
                         currentKey = span.sortKey
-                        current = ClientActivity(ip: span.sortKey.address ?? IPAddress(v4: 0), rows: [])
+                        guard let ip = span.sortKey.address else { throw SegmentCodec.MalformedBlock() }
+                        current = ClientActivity(ip: ip, rows: [])
                     }
                     stream.forEachCount(span) { entry in
                         current!.rows.append(
