@@ -15,13 +15,6 @@ public enum IPKey {
         return data
     }
 
-    /// The order of the stored bytes (IPv4 before IPv6, then numeric): the tables' key order.
-    @inline(__always)
-    public static func precedes(_ a: IPAddress, _ b: IPAddress) -> Bool {
-        if a.family != b.family { return a.family == .v4 }
-        return a < b
-    }
-
     public static func address(_ data: Data) -> IPAddress? { address(bytes: [UInt8](data)) }
 
     public static func address<C: Collection>(bytes: C) -> IPAddress? where C.Element == UInt8 {

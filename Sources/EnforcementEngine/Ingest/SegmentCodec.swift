@@ -106,7 +106,7 @@ enum SegmentCodec {
         return try BlockCompression.decompress(UnsafeRawBufferPointer(rebasing: stored[i...]), size: Int(size))
     }
 
-    /// A record read in place from a raw block: the key and the packed counts are views.
+    /// A record read in place from a raw block: the packed counts and samples are views.
     struct RecordView {
         var key: Key
         var day: Int32
@@ -116,7 +116,6 @@ enum SegmentCodec {
         var counts: UnsafeRawBufferPointer
         var countEntries: Int
         var samples: UnsafeRawBufferPointer
-        var sampleEntries: Int
     }
 
     /// A client's key as numbers, ordered as SQLite orders the key BLOBs (bytes, then
@@ -210,7 +209,7 @@ enum SegmentCodec {
             try body(
                 RecordView(
                     key: key, day: dayValue, first: firstSeen, last: firstSeen + Int64(span), counts: counts, countEntries: Int(countEntries),
-                    samples: UnsafeRawBufferPointer(rebasing: raw[samplesStart..<i]), sampleEntries: Int(sampleEntries)))
+                    samples: UnsafeRawBufferPointer(rebasing: raw[samplesStart..<i])))
         }
     }
 
