@@ -21,7 +21,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "SystemZlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "LogParsers", dependencies: ["SystemZlib"]),
+        .systemLibrary(name: "SystemIsal", providers: [.apt(["libisal-dev"])]),
+        .target(name: "LogParsers", dependencies: ["SystemZlib", "SystemIsal"]),
         .target(
             name: "RegistryClient",
             dependencies: [
@@ -35,7 +36,7 @@ let package = Package(
         .target(
             name: "EnforcementEngine",
             dependencies: [
-                "LogParsers", "RegistryClient", "SystemZlib",
+                "LogParsers", "RegistryClient", "SystemZlib", "SystemIsal",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

@@ -33,6 +33,31 @@ struct BadInputTests {
         #expect(events.count == 500)
     }
 
+    @Test func rejectsAWrongLengthInTheTrailer() throws {
+        let plain = Gzip.connectLines(500)
+        var compressed = try Gzip.compress(plain)
+        compressed[compressed.count - 4] ^= 0x01  // ISIZE, the length modulo 2^32
+        let (events, summary) = try EventCollector.parse(bytes: compressed)
+        #expect(!summary.complete)
+        #expect(summary.error?.contains("corrupt gzip stream") == true, "error: \(summary.error ?? "none")")
+        #expect(events.count == 500)
+    }
+
+    @Test func readsMembersWithExtraNameAndCommentFields() throws {
+        // FLG = FEXTRA | FNAME | FCOMMENT, as `gzip -N` and other tools write them.
+        func decorated(_ member: [UInt8], name: String) -> [UInt8] {
+            var header = Array(member[0..<10])
+            header[3] = 0x04 | 0x08 | 0x10
+            let extra: [UInt8] = [0x41, 0x42, 0x02, 0x00, 0x07, 0x09]
+            return header + [UInt8(extra.count), 0] + extra + Array(name.utf8) + [0] + Array("a comment".utf8) + [0] + member[10...]
+        }
+        let first = decorated(try Gzip.compress(Gzip.connectLines(300)), name: "mx1.log")
+        let second = decorated(try Gzip.compress(Gzip.connectLines(200)), name: "mx2.log")
+        let (events, summary) = try EventCollector.parse(bytes: first + second)
+        #expect(summary.complete, "error: \(summary.error ?? "none")")
+        #expect(events.count == 500)
+    }
+
     @Test func rejectsCorruptDeflateData() throws {
         var compressed = try Gzip.compress(Gzip.connectLines(2000))
         for i in stride(from: compressed.count / 2, to: compressed.count / 2 + 16, by: 1) { compressed[i] = 0xFF }

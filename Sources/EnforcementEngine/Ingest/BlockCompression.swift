@@ -1,7 +1,11 @@
 import Foundation
+import SystemIsal
 import SystemZlib
 
-/// zlib (RFC 1950) compression of segment blocks, through the system library.
+/// zlib-format (RFC 1950) compression of segment blocks. Blocks are deflated by ISA-L at
+/// its level 3 (about ten times faster than zlib's default level for a few per cent more
+/// bytes, measured on ingest's blocks) and inflated by zlib: the stream is standard either
+/// way.
 enum BlockCompression {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -10,15 +14,56 @@ enum BlockCompression {
     /// Largest block inflated (a hostile or damaged database cannot ask for more).
     static let maxBlock = 16 << 20
 
-    static func compress(_ bytes: [UInt8], level: Int32 = 6) throws -> [UInt8] {
-        var length = compressBound(uLong(bytes.count))
-        var out = [UInt8](repeating: 0, count: Int(length))
-        let status = out.withUnsafeMutableBufferPointer { o in
-            bytes.withUnsafeBufferPointer { i in compress2(o.baseAddress, &length, i.baseAddress, uLong(i.count), level) }
+    /// A deflater with its working memory, reused for every block of one writer. Not
+    /// shared between threads.
+    final class Deflater {
+        static let level: UInt32 = 3
+        private let levelBuffer: UnsafeMutableRawBufferPointer
+        private var output: [UInt8] = []
+
+        init() {
+            levelBuffer = .allocate(byteCount: Int(abuse_isal_level_buffer_size(Int32(Self.level))), alignment: 64)
         }
-        guard status == Z_OK else { throw Failure(description: "zlib compress2 failed (\(status))") }
-        out.removeSubrange(Int(length)...)
-        return out
+
+        deinit { levelBuffer.deallocate() }
+
+        /// Appends the zlib stream of `bytes` to `out`.
+        func compress(_ bytes: [UInt8], appendingTo out: inout [UInt8]) throws {
+            guard bytes.count <= Self.maxInput else { throw Failure(description: "a segment block of \(bytes.count) bytes is too large") }
+            // Stored blocks cost 5 bytes per 64 KiB; zlib's header and trailer 6.
+            var capacity = bytes.count + bytes.count / 16 + 64
+            while true {
+                if output.count < capacity { output = [UInt8](repeating: 0, count: capacity) }
+                var stream = isal_zstream()
+                isal_deflate_stateless_init(&stream)
+                stream.level = Self.level
+                stream.level_buf = levelBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                stream.level_buf_size = UInt32(levelBuffer.count)
+                stream.gzip_flag = UInt16(IGZIP_ZLIB)
+                stream.end_of_stream = 1
+                stream.flush = UInt16(NO_FLUSH)
+                let (status, written) = bytes.withUnsafeBufferPointer { input in
+                    output.withUnsafeMutableBufferPointer { o in
+                        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+                        stream.avail_in = UInt32(input.count)
+                        stream.next_out = o.baseAddress
+                        stream.avail_out = UInt32(o.count)
+                        let status = isal_deflate_stateless(&stream)
+                        return (status, Int(stream.total_out))
+                    }
+                }
+                if status == COMP_OK {
+                    out.append(contentsOf: output[0..<written])
+                    return
+                }
+                guard status == STATELESS_OVERFLOW, capacity < 2 * bytes.count + 1024 else {
+                    throw Failure(description: "ISA-L deflate failed (\(status))")
+                }
+                capacity = 2 * bytes.count + 1024
+            }
+        }
+
+        static let maxInput = BlockCompression.maxBlock
     }
 
     /// Inflates a block whose raw size is `size`.

@@ -9,7 +9,7 @@ import LogParsers
 /// seen as milliseconds into the day and last seen as milliseconds after first; the count
 /// of entries, each four bytes (hour, kind, reason, status) and a LEB128 count; the count of
 /// samples, each kind, reason, LEB128 line and offset. The stored block is the LEB128 raw
-/// size followed by the zlib stream.
+/// size followed by the zlib-format stream.
 enum SegmentCodec {
     static let recordsPerBlock = 1024
 
@@ -26,6 +26,7 @@ enum SegmentCodec {
         private var firstKey: [UInt8] = []
         private var lastKey: [UInt8] = []
         private var previousV4: UInt32 = 0
+        private let deflater = BlockCompression.Deflater()
 
         mutating func add(_ record: SegmentRecord) throws {
             if inBlock >= SegmentCodec.recordsPerBlock, record.key != lastKey { try flush() }
@@ -46,7 +47,7 @@ enum SegmentCodec {
         private mutating func flush() throws {
             var stored: [UInt8] = []
             LEB128.append(UInt64(raw.count), to: &stored)
-            stored += try BlockCompression.compress(raw)
+            try deflater.compress(raw, appendingTo: &stored)
             blocks.append((firstKey, stored))
             raw.removeAll(keepingCapacity: true)
             inBlock = 0
