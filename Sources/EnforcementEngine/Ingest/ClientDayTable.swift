@@ -4,40 +4,37 @@ import LogParsers
 /// of entries, hashed with one multiply (Swift's `Dictionary` hashes every key with SipHash,
 /// which showed as a tenth of ingest's time).
 struct ClientDayTable: Sendable {
-    private(set) var entries: [FileAggregate.ClientDay] = []
-    private(set) var keys: [FileAggregate.DayKey] = []
+    /// Entries in insertion order, each with its key; `index(of:time:)` gives a position.
+    var entries: [FileAggregate.ClientDay] = []
     /// Entry index + 1 per slot, 0 when empty; the count is a power of two.
     private var slots: [Int32] = Array(repeating: 0, count: 1 << 12)
 
     var count: Int { entries.count }
 
     @inline(__always)
-    private static func hash(_ key: FileAggregate.DayKey) -> UInt64 {
-        var h = key.ip.low &* 0x9E37_79B9_7F4A_7C15
-        h ^= key.ip.high &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= UInt64(UInt32(bitPattern: key.day)) &* 0x1656_67B1_9E37_79F9
+    private static func hash(_ ip: IPAddress, _ day: Int32) -> UInt64 {
+        var h = ip.low &* 0x9E37_79B9_7F4A_7C15
+        h ^= ip.high &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= UInt64(UInt32(bitPattern: day)) &* 0x1656_67B1_9E37_79F9
         return h ^ (h >> 29)
     }
 
-    /// The entry of `key`, created from `make` when absent, updated in place by `body`.
+    /// The position of the entry of (`ip`, `day`), created (first and last seen at `time`)
+    /// when absent.
     @inline(__always)
-    mutating func update(_ key: FileAggregate.DayKey, make: () -> FileAggregate.ClientDay, _ body: (inout FileAggregate.ClientDay) -> Void) {
+    mutating func index(of ip: IPAddress, day: Int32, time: Int64) -> Int {
         if (entries.count + 1) * 2 > slots.count { grow() }
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
+        var i = Int(truncatingIfNeeded: Self.hash(ip, day)) & mask
         while true {
             let slot = Int(slots[i])
             if slot == 0 {
-                entries.append(make())
-                keys.append(key)
+                precondition(entries.count < Int32.max, "more client days in one file than a table holds")
+                entries.append(FileAggregate.ClientDay(ip: ip, day: day, time: time))
                 slots[i] = Int32(entries.count)
-                body(&entries[entries.count - 1])
-                return
+                return entries.count - 1
             }
-            if keys[slot - 1] == key {
-                body(&entries[slot - 1])
-                return
-            }
+            if entries[slot - 1].day == day, entries[slot - 1].ip == ip { return slot - 1 }
             i = (i + 1) & mask
         }
     }
@@ -45,8 +42,8 @@ struct ClientDayTable: Sendable {
     private mutating func grow() {
         slots = Array(repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for (n, key) in keys.enumerated() {
-            var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
+        for (n, entry) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: Self.hash(entry.ip, entry.day)) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = Int32(n + 1)
         }

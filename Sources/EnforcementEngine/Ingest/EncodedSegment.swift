@@ -17,22 +17,11 @@ public struct EncodedSegment: Sendable {
         blocks = try writer.finish()
     }
 
-    /// Encodes a file's aggregate record by record, in segment order (no second copy of
-    /// the file's records in memory).
+    /// Encodes a file's aggregate straight from its pools, in segment order (no second
+    /// copy of the file's records in memory).
     public init(aggregate: FileAggregate) throws {
         var writer = SegmentCodec.BlockWriter()
-        var first = Int32.max
-        var last = Int32.min
-        var count = 0
-        try aggregate.forEachRecord { record in
-            try writer.add(record)
-            first = min(first, record.day)
-            last = max(last, record.day)
-            count += 1
-        }
-        records = count
-        firstDay = count > 0 ? first : 0
-        lastDay = count > 0 ? last : 0
+        (records, firstDay, lastDay) = try aggregate.encode(into: &writer)
         blocks = try writer.finish()
     }
 }

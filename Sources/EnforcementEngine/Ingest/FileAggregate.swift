@@ -4,33 +4,57 @@ import RegistryClient
 /// Everything ingest keeps of one file, built in memory while the file is parsed and
 /// written in one transaction as the file's segment: per client and day, counts per (hour,
 /// kind, reason, status), first and last seen, and a bounded, deterministic sample of line
-/// references per kind.reason. One hash lookup per event; memory grows with distinct
-/// clients, not with lines.
+/// references per kind.reason. One hash lookup per event and no allocation but the pools'
+/// growth; memory grows with distinct clients, not with lines.
 public struct FileAggregate: Sendable {
-    public struct DayKey: Hashable, Sendable {
-        public var ip: IPAddress
-        public var day: Int32
-    }
-
-    /// One client's day in this file.
+    /// One client's day in this file: its first four count entries inline (most clients
+    /// have no more), further entries and the samples as linked lists in the aggregate's
+    /// pools (no allocation per client), and the registration status that holds over a span
+    /// of time, so most events need no registry lookup.
     struct ClientDay: Sendable {
+        static let inlineCapacity = 4
+        var ip: IPAddress
         var first: Int64
         var last: Int64
-        /// (hour of day, kind, reason, status) packed as `DayCounts.Entry.key`, with counts.
-        var counts: [(key: UInt32, count: Int)] = []
-        var samples: [Sample] = []
+        var statusFrom: Int64 = .max
+        var statusUntil: Int64 = .min
+        /// Inline count entries, each `key << 32 | count`.
+        var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        /// Heads of the lists in `countPool` and `samplePool`, -1 for none.
+        var moreCounts: Int32 = -1
+        var samples: Int32 = -1
+        var day: Int32
+        var inlineCounts: UInt8 = 0
+        var status: UInt8 = 0
+
+        init(ip: IPAddress, day: Int32, time: Int64) {
+            self.ip = ip
+            self.day = day
+            first = time
+            last = time
+        }
+    }
+
+    /// (hour of day, kind, reason, status) packed as `DayCounts.Entry.key`, with its count.
+    struct CountCell: Sendable {
+        var key: UInt32
+        var next: Int32
+        var count: Int
     }
 
     /// A line reference; `priority` orders samples (the smallest are kept).
-    struct Sample: Sendable {
+    struct SampleCell: Sendable {
         var priority: UInt64
-        var kind: UInt8
-        var reason: UInt8
         var line: Int
         var offset: UInt64
+        var kind: UInt8
+        var reason: UInt8
+        var next: Int32
     }
 
     var clients = ClientDayTable()
+    private var countPool: [CountCell] = []
+    private var samplePool: [SampleCell] = []
     public var samplesPerKey: Int
     /// Hours (since the epoch) that have at least one event.
     public var hoursWithEvents: Set<Int32> = []
@@ -51,57 +75,96 @@ public struct FileAggregate: Sendable {
         fileKey = Self.fileKey(fileSHA256)
     }
 
-    /// Adds one event judged by `status` (the registration status at the event's time).
-    public mutating func add(_ event: ParsedEvent, status: RegistrationStatus) {
+    /// Adds one event, judged by the registration status of its client at its time.
+    public mutating func add(_ event: ParsedEvent, judgedBy index: RegistrationIndex) {
         guard let ip = event.clientIP else { return }
         // Events without a time cannot be placed in an hour.
         guard event.hasTime else { return }
         let time = event.time
         let hour = Int32(truncatingIfNeeded: time >= 0 ? time / 3_600_000 : (time - 3_599_999) / 3_600_000)
         let day = Int32(hour >= 0 ? hour / 24 : (hour - 23) / 24)
-        let reason = event.reason?.rawValue ?? 255
-        let key = UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(event.kind.rawValue) << 16 | UInt32(reason) << 8 | UInt32(StatusCode.code(status))
         if hour != lastHour {
             hoursWithEvents.insert(hour)
             lastHour = hour
         }
         if time > receivedAt + 300_000 { futureEvents += 1 }
         if time < receivedAt - 8 * 86_400_000 { distantEvents += 1 }
-        let sampled = Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0
-        let sample = sampled ? Sample(priority: Self.priority(fileKey: fileKey, line: event.line), kind: event.kind.rawValue, reason: reason, line: event.line, offset: event.offset) : nil
-        let limit = samplesPerKey
-        // One lookup, mutated in place.
-        clients.update(DayKey(ip: ip, day: day), make: { ClientDay(first: time, last: time) }) { entry in
-            Self.update(&entry, time: time, key: key, sample: sample, limit: limit)
-        }
-    }
-
-    @inline(__always)
-    private static func update(_ entry: inout ClientDay, time: Int64, key: UInt32, sample: Sample?, limit: Int) {
+        let i = clients.index(of: ip, day: day, time: time)
+        var entry = clients.entries[i]
         if time < entry.first { entry.first = time }
         if time > entry.last { entry.last = time }
-        if let i = entry.counts.firstIndex(where: { $0.key == key }) {
-            entry.counts[i].count += 1
-        } else {
-            entry.counts.append((key, 1))
+        if time < entry.statusFrom || time >= entry.statusUntil {
+            let span = index.statusSpan(of: ip, at: time)
+            entry.status = StatusCode.code(span.status)
+            entry.statusFrom = span.from
+            entry.statusUntil = span.until
         }
-        guard let sample else { return }
-        offer(sample, to: &entry.samples, limit: limit)
+        let reason = event.reason?.rawValue ?? 255
+        let key = UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(event.kind.rawValue) << 16 | UInt32(reason) << 8 | UInt32(entry.status)
+        count(key, in: &entry)
+        if Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0 {
+            offer(
+                SampleCell(priority: Self.priority(fileKey: fileKey, line: event.line), line: event.line, offset: event.offset, kind: event.kind.rawValue, reason: reason, next: -1),
+                head: &entry.samples)
+        }
+        clients.entries[i] = entry
     }
 
-    /// Keeps, per kind.reason, the `limit` samples of smallest priority.
+    /// Counts one event of `key`: inline while there is room (and the count fits 32 bits),
+    /// else in the pool.
     @inline(__always)
-    private static func offer(_ sample: Sample, to list: inout [Sample], limit: Int) {
+    private mutating func count(_ key: UInt32, in entry: inout ClientDay) {
+        let used = Int(entry.inlineCounts)
+        let placed = withUnsafeMutableBytes(of: &entry.counts) { raw -> Int in
+            let inline = raw.bindMemory(to: UInt64.self)
+            for k in 0..<used where UInt32(truncatingIfNeeded: inline[k] >> 32) == key {
+                guard inline[k] & 0xFFFF_FFFF != 0xFFFF_FFFF else { return 0 }
+                inline[k] += 1
+                return 1
+            }
+            guard used < ClientDay.inlineCapacity else { return 0 }
+            inline[used] = UInt64(key) << 32 | 1
+            return 2
+        }
+        if placed == 2 { entry.inlineCounts += 1 }
+        if placed > 0 { return }
+        var c = Int(entry.moreCounts)
+        while c >= 0 {
+            if countPool[c].key == key {
+                countPool[c].count += 1
+                return
+            }
+            c = Int(countPool[c].next)
+        }
+        precondition(countPool.count < Int32.max, "more count entries in one file than a pool holds")
+        countPool.append(CountCell(key: key, next: entry.moreCounts, count: 1))
+        entry.moreCounts = Int32(countPool.count - 1)
+    }
+
+    /// Keeps, per kind.reason, the `samplesPerKey` samples of smallest priority.
+    @inline(__always)
+    private mutating func offer(_ sample: SampleCell, head: inout Int32) {
         var same = 0
         var worst = -1
-        for i in list.indices where list[i].kind == sample.kind && list[i].reason == sample.reason {
-            same += 1
-            if worst < 0 || list[i].priority > list[worst].priority { worst = i }
+        var s = Int(head)
+        while s >= 0 {
+            let cell = samplePool[s]
+            if cell.kind == sample.kind, cell.reason == sample.reason {
+                same += 1
+                if worst < 0 || cell.priority > samplePool[worst].priority { worst = s }
+            }
+            s = Int(cell.next)
         }
-        if same < limit {
-            list.append(sample)
-        } else if sample.priority < list[worst].priority {
-            list[worst] = sample
+        if same < samplesPerKey {
+            precondition(samplePool.count < Int32.max, "more samples in one file than a pool holds")
+            var linked = sample
+            linked.next = head
+            samplePool.append(linked)
+            head = Int32(samplePool.count - 1)
+        } else if sample.priority < samplePool[worst].priority {
+            samplePool[worst].priority = sample.priority
+            samplePool[worst].line = sample.line
+            samplePool[worst].offset = sample.offset
         }
     }
 
@@ -117,22 +180,47 @@ public struct FileAggregate: Sendable {
 
     static func fileKey(_ sha256: String) -> UInt64 { FNV1a.hash(sha256.utf8) }
 
-    /// Calls `body` with the file's records in segment order (address bytes as SQLite
-    /// compares them, then day).
-    func forEachRecord(_ body: (SegmentRecord) throws -> Void) rethrows {
+    /// Writes the file's records to `writer` in segment order (address bytes as SQLite
+    /// compares them, then day), straight from the pools; returns how many and the days.
+    func encode(into writer: inout SegmentCodec.BlockWriter) throws -> (records: Int, firstDay: Int32, lastDay: Int32) {
         // Sort plain keys, not records: no reference counting in the sort.
-        var order: [(key: SegmentCodec.Key, day: Int32, index: Int)] = []
+        var order: [(key: SegmentCodec.Key, day: Int32, index: Int32)] = []
         order.reserveCapacity(clients.count)
-        for (index, key) in clients.keys.enumerated() { order.append((SegmentCodec.Key(key.ip), key.day, index)) }
+        for (index, entry) in clients.entries.enumerated() { order.append((SegmentCodec.Key(entry.ip), entry.day, Int32(index))) }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.day < $1.day }
+        var counts: [(key: UInt32, count: Int)] = []
+        var samples: [SampleCell] = []
+        var firstDay = Int32.max
+        var lastDay = Int32.min
         for item in order {
-            let day = clients.entries[item.index]
-            let ip = clients.keys[item.index].ip
-            let counts = day.counts.sorted { $0.key < $1.key }.map { DayCounts.Entry(key: $0.key, count: $0.count) }
-            let samples = day.samples.sorted { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
-                .map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) }
-            try body(SegmentRecord(key: Array(IPKey.bytes(ip)), day: item.day, first: day.first, last: day.last, counts: counts, samples: samples))
+            var day = clients.entries[Int(item.index)]
+            counts.removeAll(keepingCapacity: true)
+            let used = Int(day.inlineCounts)
+            withUnsafeBytes(of: &day.counts) { raw in
+                for packed in raw.bindMemory(to: UInt64.self).prefix(used) { counts.append((UInt32(truncatingIfNeeded: packed >> 32), Int(packed & 0xFFFF_FFFF))) }
+            }
+            var c = Int(day.moreCounts)
+            while c >= 0 {
+                let cell = countPool[c]
+                // A key whose inline count filled 32 bits goes on in the pool: add them up.
+                if let k = counts.prefix(used).firstIndex(where: { $0.key == cell.key }) { counts[k].count += cell.count } else { counts.append((cell.key, cell.count)) }
+                c = Int(cell.next)
+            }
+            counts.sort { $0.key < $1.key }
+            samples.removeAll(keepingCapacity: true)
+            var s = Int(day.samples)
+            while s >= 0 {
+                samples.append(samplePool[s])
+                s = Int(samplePool[s].next)
+            }
+            samples.sort { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
+            try writer.add(
+                key: item.key, day: item.day, first: day.first, last: day.last, counts: counts,
+                samples: samples.lazy.map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) })
+            firstDay = min(firstDay, item.day)
+            lastDay = max(lastDay, item.day)
         }
+        return (order.count, order.isEmpty ? 0 : firstDay, order.isEmpty ? 0 : lastDay)
     }
 
     /// Hours between the first and the last event hour that have no event.

@@ -91,20 +91,8 @@ public final class Ingestor: Sendable {
         let index = self.index
         let summary: FileSummary
         do {
-            // Consecutive lines are mostly one client's: its status span answers them all.
-            var cached: (ip: IPAddress, status: RegistrationStatus, from: Int64, until: Int64)?
             summary = try parser.parse(path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }) { event in
-                guard let ip = event.clientIP, event.hasTime else {
-                    aggregate.add(event, status: .unknown)
-                    return
-                }
-                if let hit = cached, hit.ip == ip, event.time >= hit.from, event.time < hit.until {
-                    aggregate.add(event, status: hit.status)
-                    return
-                }
-                let span = index.statusSpan(of: ip, at: event.time)
-                cached = (ip, span.status, span.from, span.until)
-                aggregate.add(event, status: span.status)
+                aggregate.add(event, judgedBy: index)
             }
         } catch {
             outcome.error = error.description

@@ -2,102 +2,27 @@ import Foundation
 import LogParsers
 
 /// The byte layout of segment blocks. A shipment's records, in segment order, are cut into
-/// blocks of `recordsPerBlock`; each block is stored zlib-compressed as one row with its
-/// first key, so a client is found by one index seek and one small inflate.
+/// blocks of about `recordsPerBlock` (`BlockWriter`); each block is stored compressed as one
+/// row with its first key, so a client is found by one index seek and one small inflate.
 ///
-/// A block's raw bytes are records, each: key length (4 or 16) and key; LEB128 day; first
-/// seen as milliseconds into the day and last seen as milliseconds after first; the count
-/// of entries, each four bytes (hour, kind, reason, status) and a LEB128 count; the count of
-/// samples, each kind, reason, LEB128 line and offset. The stored block is the LEB128 raw
-/// size followed by the zlib-format stream.
+/// A block's raw bytes are column-wise (like values side by side compress far better):
+/// the format byte 2; LEB128 record count, offset rate and the byte length of each of the
+/// eight sections; then the sections, each holding one field of every record in order:
+/// 0 keys (tag 0 and the LEB128 difference from the block's previous IPv4 key, or tag 1 and
+/// 16 bytes); 1 days (LEB128); 2 first seen, as time into the day; 3 last seen, as time
+/// after first (`appendTime`); 4 the number of count entries; 5 the entries, four bytes
+/// (hour, kind, reason, status) and a LEB128 count each; 6 the number of samples and each
+/// sample's kind and reason; 7 each sample's LEB128 line and the zigzag LEB128 difference
+/// between its byte offset and `line × rate / 256` (a line's offset is close to its number
+/// times the mean line length). The stored block is the LEB128 raw size followed by the
+/// zlib-format stream.
 enum SegmentCodec {
     static let recordsPerBlock = 1024
+    static let format: UInt8 = 2
+    static let sectionCount = 8
 
     struct MalformedBlock: Error, CustomStringConvertible {
         var description: String { "a segment block is malformed" }
-    }
-
-    /// Cuts records, given in segment order, into stored blocks; a client's days stay in
-    /// one block, so a lookup by key reads exactly one block.
-    struct BlockWriter {
-        private(set) var blocks: [(firstKey: [UInt8], data: [UInt8])] = []
-        private var raw: [UInt8] = []
-        private var inBlock = 0
-        private var firstKey: [UInt8] = []
-        private var lastKey: [UInt8] = []
-        private var previousV4: UInt32 = 0
-        private let deflater = BlockCompression.Deflater()
-
-        mutating func add(_ record: SegmentRecord) throws {
-            if inBlock >= SegmentCodec.recordsPerBlock, record.key != lastKey { try flush() }
-            if inBlock == 0 {
-                firstKey = record.key
-                previousV4 = 0
-            }
-            SegmentCodec.append(record, previousV4: &previousV4, to: &raw)
-            lastKey = record.key
-            inBlock += 1
-        }
-
-        mutating func finish() throws -> [(firstKey: [UInt8], data: [UInt8])] {
-            if inBlock > 0 { try flush() }
-            return blocks
-        }
-
-        private mutating func flush() throws {
-            var stored: [UInt8] = []
-            LEB128.append(UInt64(raw.count), to: &stored)
-            try deflater.compress(raw, appendingTo: &stored)
-            blocks.append((firstKey, stored))
-            raw.removeAll(keepingCapacity: true)
-            inBlock = 0
-        }
-    }
-
-    /// Appends one record. IPv4 keys are written as the difference from the block's
-    /// previous IPv4 key (records are in key order), IPv6 keys whole.
-    static func append(_ r: SegmentRecord, previousV4: inout UInt32, to out: inout [UInt8]) {
-        if r.key.count == 4 {
-            let value = UInt32(r.key[0]) << 24 | UInt32(r.key[1]) << 16 | UInt32(r.key[2]) << 8 | UInt32(r.key[3])
-            out.append(0)
-            LEB128.append(UInt64(value &- previousV4), to: &out)
-            previousV4 = value
-        } else {
-            out.append(1)
-            out += r.key
-        }
-        let dayStart = Int64(r.day) * 86_400_000
-        LEB128.append(UInt64(UInt32(bitPattern: r.day)), to: &out)
-        appendTime(max(0, r.first - dayStart), to: &out)
-        appendTime(max(0, r.last - r.first), to: &out)
-        LEB128.append(UInt64(r.counts.count), to: &out)
-        for e in r.counts {
-            out.append(e.hourOfDay)
-            out.append(e.kind)
-            out.append(e.reason)
-            out.append(e.status)
-            LEB128.append(UInt64(e.count), to: &out)
-        }
-        LEB128.append(UInt64(r.samples.count), to: &out)
-        for s in r.samples {
-            out.append(s.kind)
-            out.append(s.reason)
-            LEB128.append(UInt64(s.line), to: &out)
-            LEB128.append(s.offset, to: &out)
-        }
-    }
-
-    /// Milliseconds as whole seconds when they are (most logs), tagged in the low bit.
-    @inline(__always)
-    static func appendTime(_ millis: Int64, to out: inout [UInt8]) {
-        let value = UInt64(millis)
-        LEB128.append(value % 1000 == 0 ? (value / 1000) << 1 : value << 1 | 1, to: &out)
-    }
-
-    @inline(__always)
-    static func readTime(_ raw: UnsafeRawBufferPointer, _ i: inout Int) -> Int64? {
-        guard let value = LEB128.read(raw, &i, maxShift: 49) else { return nil }
-        return value & 1 == 0 ? Int64(value >> 1) * 1000 : Int64(value >> 1)
     }
 
     /// The raw bytes of a stored block.
@@ -113,10 +38,14 @@ enum SegmentCodec {
         var day: Int32
         var first: Int64
         var last: Int64
-        /// `count` entries of four bytes and a LEB128 count each.
+        /// `countEntries` entries of four bytes and a LEB128 count each.
         var counts: UnsafeRawBufferPointer
         var countEntries: Int
-        var samples: UnsafeRawBufferPointer
+        /// Kind and reason of each sample, two bytes each.
+        var sampleKinds: UnsafeRawBufferPointer
+        /// LEB128 line and zigzag offset difference of each sample.
+        var samplePositions: UnsafeRawBufferPointer
+        var rate: UInt64
     }
 
     /// A client's key as numbers, ordered as SQLite orders the key BLOBs (bytes, then
@@ -168,50 +97,93 @@ enum SegmentCodec {
         var address: IPAddress? { IPKey.address(bytes: bytes) }
     }
 
-    /// Calls `body` for each record of a raw block, in order.
+    /// The offset predicted for a line from the block's rate (bytes per line × 256).
+    @inline(__always)
+    static func predictedOffset(line: UInt64, rate: UInt64) -> UInt64 {
+        UInt64(truncatingIfNeeded: (UInt128(line) &* UInt128(rate)) >> 8)
+    }
+
+    @inline(__always)
+    static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+
+    @inline(__always)
+    static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+
+    /// Calls `body` for each record of a raw block, in order; throws when any section is
+    /// short, long or holds a value out of range.
     static func forEachRecord(_ raw: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Void) throws {
-        var i = 0
+        guard raw.count > 0, raw[0] == format else { throw MalformedBlock() }
+        var i = 1
+        guard let records = LEB128.read(raw, &i, maxShift: 28), let rate = LEB128.read(raw, &i, maxShift: 49) else { throw MalformedBlock() }
+        var bounds: [Range<Int>] = []
+        bounds.reserveCapacity(sectionCount)
+        var lengths: [Int] = []
+        for _ in 0..<sectionCount {
+            guard let length = LEB128.read(raw, &i, maxShift: 28) else { throw MalformedBlock() }
+            lengths.append(Int(length))
+        }
+        for length in lengths {
+            guard length <= raw.count - i else { throw MalformedBlock() }
+            bounds.append(i..<i + length)
+            i += length
+        }
+        guard i == raw.count else { throw MalformedBlock() }
+        let keys = UnsafeRawBufferPointer(rebasing: raw[bounds[0]])
+        let days = UnsafeRawBufferPointer(rebasing: raw[bounds[1]])
+        let firsts = UnsafeRawBufferPointer(rebasing: raw[bounds[2]])
+        let spans = UnsafeRawBufferPointer(rebasing: raw[bounds[3]])
+        let countNumbers = UnsafeRawBufferPointer(rebasing: raw[bounds[4]])
+        let counts = UnsafeRawBufferPointer(rebasing: raw[bounds[5]])
+        let samples = UnsafeRawBufferPointer(rebasing: raw[bounds[6]])
+        let positions = UnsafeRawBufferPointer(rebasing: raw[bounds[7]])
+        var k = 0, d = 0, f = 0, s = 0, n = 0, c = 0, m = 0, p = 0
         var previousV4: UInt32 = 0
-        while i < raw.count {
-            let tag = raw[i]
-            i += 1
+        for _ in 0..<records {
+            guard k < keys.count else { throw MalformedBlock() }
+            let tag = keys[k]
+            k += 1
             let key: Key
             if tag == 0 {
-                guard let delta = LEB128.read(raw, &i, maxShift: 28), delta <= UInt64(UInt32.max) else { throw MalformedBlock() }
+                guard let delta = LEB128.read(keys, &k, maxShift: 28), delta <= UInt64(UInt32.max) else { throw MalformedBlock() }
                 previousV4 = previousV4 &+ UInt32(delta)
                 key = Key(high: UInt64(previousV4) << 32, low: 0, length: 4)
-            } else if tag == 1, i + 16 <= raw.count {
+            } else if tag == 1, k + 16 <= keys.count {
                 var high: UInt64 = 0
                 var low: UInt64 = 0
-                for k in 0..<8 { high = high << 8 | UInt64(raw[i + k]) }
-                for k in 8..<16 { low = low << 8 | UInt64(raw[i + k]) }
+                for b in 0..<8 { high = high << 8 | UInt64(keys[k + b]) }
+                for b in 8..<16 { low = low << 8 | UInt64(keys[k + b]) }
                 key = Key(high: high, low: low, length: 16)
-                i += 16
+                k += 16
             } else {
                 throw MalformedBlock()
             }
-            guard let day = LEB128.read(raw, &i, maxShift: 28), let first = readTime(raw, &i), let span = readTime(raw, &i),
-                let countEntries = LEB128.read(raw, &i, maxShift: 21)
+            guard let day = LEB128.read(days, &d, maxShift: 28), let first = readTime(firsts, &f), let span = readTime(spans, &s),
+                let countEntries = LEB128.read(countNumbers, &n, maxShift: 21)
             else { throw MalformedBlock() }
-            let countsStart = i
+            let countsStart = c
             for _ in 0..<countEntries {
-                i += 4
-                guard i <= raw.count, LEB128.read(raw, &i, maxShift: 62) != nil else { throw MalformedBlock() }
+                c += 4
+                guard c <= counts.count, LEB128.read(counts, &c, maxShift: 62) != nil else { throw MalformedBlock() }
             }
-            let counts = UnsafeRawBufferPointer(rebasing: raw[countsStart..<i])
-            guard let sampleEntries = LEB128.read(raw, &i, maxShift: 21) else { throw MalformedBlock() }
-            let samplesStart = i
+            guard let sampleEntries = LEB128.read(samples, &m, maxShift: 21), Int(sampleEntries) * 2 <= samples.count - m else { throw MalformedBlock() }
+            let kindsStart = m
+            m += Int(sampleEntries) * 2
+            let positionsStart = p
             for _ in 0..<sampleEntries {
-                i += 2
-                guard i <= raw.count, LEB128.read(raw, &i, maxShift: 62) != nil, LEB128.read(raw, &i, maxShift: 63) != nil else { throw MalformedBlock() }
+                guard LEB128.read(positions, &p, maxShift: 62) != nil, LEB128.read(positions, &p, maxShift: 63) != nil else { throw MalformedBlock() }
             }
             let dayValue = Int32(bitPattern: UInt32(truncatingIfNeeded: day))
             let firstSeen = Int64(dayValue) * 86_400_000 + Int64(first)
             try body(
                 RecordView(
-                    key: key, day: dayValue, first: firstSeen, last: firstSeen + Int64(span), counts: counts, countEntries: Int(countEntries),
-                    samples: UnsafeRawBufferPointer(rebasing: raw[samplesStart..<i])))
+                    key: key, day: dayValue, first: firstSeen, last: firstSeen + Int64(span),
+                    counts: UnsafeRawBufferPointer(rebasing: counts[countsStart..<c]), countEntries: Int(countEntries),
+                    sampleKinds: UnsafeRawBufferPointer(rebasing: samples[kindsStart..<m]),
+                    samplePositions: UnsafeRawBufferPointer(rebasing: positions[positionsStart..<p]), rate: rate))
         }
+        guard k == keys.count, d == days.count, f == firsts.count, s == spans.count, n == countNumbers.count, c == counts.count,
+            m == samples.count, p == positions.count
+        else { throw MalformedBlock() }
     }
 
     /// Calls `body` with each count entry of a record.
@@ -239,14 +211,27 @@ enum SegmentCodec {
         forEachCount(view) { counts.append($0) }
         var samples: [SegmentRecord.Sample] = []
         var i = 0
-        let bytes = view.samples
-        while i < bytes.count {
-            let kind = bytes[i], reason = bytes[i + 1]
+        var p = 0
+        while i + 1 < view.sampleKinds.count {
+            let line = LEB128.read(view.samplePositions, &p, maxShift: 62) ?? 0
+            let difference = LEB128.read(view.samplePositions, &p, maxShift: 63) ?? 0
+            let offset = predictedOffset(line: line, rate: view.rate) &+ UInt64(bitPattern: unzigzag(difference))
+            samples.append(.init(kind: view.sampleKinds[i], reason: view.sampleKinds[i + 1], line: Int(line), offset: offset))
             i += 2
-            let line = LEB128.read(bytes, &i, maxShift: 62) ?? 0
-            let offset = LEB128.read(bytes, &i, maxShift: 63) ?? 0
-            samples.append(.init(kind: kind, reason: reason, line: Int(line), offset: offset))
         }
         return SegmentRecord(key: view.key.bytes, day: view.day, first: view.first, last: view.last, counts: counts, samples: samples)
+    }
+
+    /// Milliseconds as whole seconds when they are (most logs), tagged in the low bit.
+    @inline(__always)
+    static func appendTime(_ millis: Int64, to out: inout [UInt8]) {
+        let value = UInt64(millis)
+        LEB128.append(value % 1000 == 0 ? (value / 1000) << 1 : value << 1 | 1, to: &out)
+    }
+
+    @inline(__always)
+    static func readTime(_ raw: UnsafeRawBufferPointer, _ i: inout Int) -> Int64? {
+        guard let value = LEB128.read(raw, &i, maxShift: 42) else { return nil }
+        return value & 1 == 0 ? Int64(value >> 1) * 1000 : Int64(value >> 1)
     }
 }
