@@ -18,6 +18,7 @@ extension AbuseBench {
         @Option(help: "Networks in the registry.") var networks = 100_000
         @Option(help: "Working folder.") var dir = "bench-out/ingest"
         @Option(help: "The abuse-ingest binary.") var binary = ".build/release/abuse-ingest"
+        @Option(help: "Runs of each command (each ingest on a new database); the best of each is compared.") var repeats = 3
 
         func run() throws {
             let fm = FileManager.default
@@ -34,28 +35,42 @@ extension AbuseBench {
                 paths.append(path)
             }
             let compressed = try paths.reduce(0) { $0 + ((try fm.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-            let data = "\(dir)/data"
-            try? fm.removeItem(atPath: data)
-            try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
-            let db = "\(data)/abuse-ingest.db"
             let registry = SyntheticRegistry(networks: networks)
             try registry.csv(registry.entries()).write(toFile: "\(dir)/registry.csv", atomically: false, encoding: .utf8)
-            guard try Measurement.run([binary, "registry", "import", "--db", db, "\(dir)/registry.csv"]).status == 0,
-                try Measurement.run([binary, "reporters", "add", "isp-a", "--name", "ISP A", "--db", db]).status == 0
-            else { throw BenchError("cannot prepare the database") }
-            let before = Self.databaseBytes(db)
-            let zcat = try Measurement.best(of: 1, ["sh", "-c", "zcat \(paths.joined(separator: " ")) | wc -l"])
-            let ingest = try Measurement.best(of: 1, [binary, "ingest", "--db", db, "--reporter", "isp-a"] + paths)
-            _ = try Measurement.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
-            let after = Self.databaseBytes(db)
+            let zcat = try Measurement.best(of: repeats, ["sh", "-c", "zcat \(paths.joined(separator: " ")) | wc -l"])
+            var ingest: Measurement?
+            var runs: [Double] = []
+            var growthBytes = 0
+            var peakRSS = 0
+            for _ in 0..<max(1, repeats) {
+                // Every run on a new database: a second run would find only duplicates.
+                let data = "\(dir)/data"
+                try? fm.removeItem(atPath: data)
+                try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
+                let db = "\(data)/abuse-ingest.db"
+                guard try Measurement.run([binary, "registry", "import", "--db", db, "\(dir)/registry.csv"]).status == 0,
+                    try Measurement.run([binary, "reporters", "add", "isp-a", "--name", "ISP A", "--db", db]).status == 0
+                else { throw BenchError("cannot prepare the database") }
+                _ = try Measurement.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+                let before = Self.databaseBytes(db)
+                let run = try Measurement.best(of: 1, [binary, "ingest", "--db", db, "--reporter", "isp-a"] + paths)
+                _ = try Measurement.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"])
+                growthBytes = Self.databaseBytes(db) - before
+                runs.append(run.seconds)
+                peakRSS = max(peakRSS, run.peakRSS)
+                if ingest == nil || run.seconds < ingest!.seconds { ingest = run }
+            }
+            let best = ingest!
             let total = Double(files * lines)
-            let ratio = (total / ingest.seconds) / (total / zcat.seconds)
-            let growth = Double(after - before) / Double(compressed)
+            let ratio = (total / best.seconds) / (total / zcat.seconds)
+            let growth = Double(growthBytes) / Double(compressed)
             print("input: \(files) files × \(lines) lines, \(compressed / 1_000_000) MB gzip; registry \(networks) networks")
+            print("best of \(max(1, repeats)) runs each")
             print(String(format: "zcat | wc -l (one pipeline over all files): %.2f s, %.0f lines/s", zcat.seconds, total / zcat.seconds))
-            print(String(format: "abuse-ingest ingest: %.2f s, %.0f lines/s (%.2fx zcat | wc -l), peak RSS %.0f MB", ingest.seconds, total / ingest.seconds, ratio, Double(ingest.peakRSS) / 1e6))
-            print(String(format: "database growth: %.1f MB (%.0f %% of the compressed input), archive aside", Double(after - before) / 1e6, growth * 100))
-            print("targets: >= 1.5x zcat: \(ratio >= 1.5 ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x); peak RSS <= 256 MB: \(ingest.peakRSS <= 256_000_000 ? "MET" : "MISSED"); growth <= 25 %: \(growth <= 0.25 ? "MET" : "MISSED") (\(String(format: "%.0f", growth * 100)) %)")
+            print(String(format: "abuse-ingest ingest: %.2f s, %.0f lines/s (%.2fx zcat | wc -l), peak RSS %.0f MB (the most of any run)", best.seconds, total / best.seconds, ratio, Double(peakRSS) / 1e6))
+            print("ingest runs: " + runs.map { String(format: "%.2f s", $0) }.joined(separator: ", "))
+            print(String(format: "database growth: %.1f MB (%.0f %% of the compressed input), archive aside", Double(growthBytes) / 1e6, growth * 100))
+            print("targets: >= 1.5x zcat: \(ratio >= 1.5 ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x); peak RSS <= 256 MB: \(peakRSS <= 256_000_000 ? "MET" : "MISSED"); growth <= 25 %: \(growth <= 0.25 ? "MET" : "MISSED") (\(String(format: "%.0f", growth * 100)) %)")
         }
 
         static func databaseBytes(_ db: String) -> Int {

@@ -51,12 +51,14 @@ public final class Ingestor: Sendable {
         let failure = Mutex<StoreFailure?>(nil)
         let next = Atomic(0)
         let workers = max(1, min(options.workers, files.count))
+        // With a file per core, no core is left for an inflating thread per file.
+        let decompressAhead = workers < ProcessInfo.processInfo.activeProcessorCount
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while failure.withLock({ $0 == nil }) {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard i < files.count else { return }
                 do {
-                    let outcome = try ingestOne(files[i], reporter: reporter, now: now, progress: progress)
+                    let outcome = try ingestOne(files[i], reporter: reporter, now: now, decompressAhead: decompressAhead, progress: progress)
                     results.withLock { $0[i] = outcome }
                 } catch {
                     failure.withLock { if $0 == nil { $0 = StoreFailure(file: files[i], cause: "\(error)", outcomes: []) } }
@@ -72,7 +74,9 @@ public final class Ingestor: Sendable {
     }
 
     /// One file. Throws only for store failures; bad input gives a quarantined outcome.
-    func ingestOne(_ path: String, reporter: Reporter, now: Int64, progress: (@Sendable (String, Int, UInt64) -> Void)?) throws -> FileOutcome {
+    func ingestOne(
+        _ path: String, reporter: Reporter, now: Int64, decompressAhead: Bool, progress: (@Sendable (String, Int, UInt64) -> Void)?
+    ) throws -> FileOutcome {
         var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, reporter: reporter.id)
         let digest: (hex: String, bytes: Int64)
         do {
@@ -87,11 +91,16 @@ public final class Ingestor: Sendable {
             return outcome
         }
         var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, samplesPerKey: options.samplesPerKey)
-        let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone)))
+        let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone), decompressAhead: decompressAhead))
+        // The archive copy is written and checked in the same read of the file as the parse.
+        let copy = try archive.copy(sha256: digest.hex)
+        defer { copy.discard() }
         let index = self.index
         let summary: FileSummary
         do {
-            summary = try parser.parse(path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }) { event in
+            summary = try parser.parse(
+                path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }, rawBytes: { copy.write($0) }
+            ) { event in
                 aggregate.add(event, judgedBy: index)
             }
         } catch {
@@ -118,7 +127,7 @@ public final class Ingestor: Sendable {
             return outcome
         }
         let segment = try EncodedSegment(aggregate: aggregate)
-        _ = try archive.store(path, sha256: digest.hex, compressed: summary.compressed)
+        try copy.commit(path: path, compressed: summary.compressed)
         let committed = try writer.withLock { _ in try store.commit(record, segment: segment) }
         outcome.status = committed ? .ingested : .duplicate
         return outcome

@@ -20,38 +20,10 @@ public struct LogArchive: Sendable {
         [true, false].map { path(sha256: sha256, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// Copies `source` into the archive (write to a temporary name, fsync, rename), unless
-    /// it is there already. The copy is checked against the digest.
-    public func store(_ source: String, sha256: String, compressed: Bool) throws -> URL {
-        let target = path(sha256: sha256, compressed: compressed)
-        if FileManager.default.fileExists(atPath: target.path) { return target }
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(sha256).\(UUID().uuidString).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else { throw ArchiveError.cannotWrite(temporary.path) }
-        let output = try FileHandle(forWritingTo: temporary)
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
-        var hasher = SHA256()
-        do {
-            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-                hasher.update(data: chunk)
-                try output.write(contentsOf: chunk)
-            }
-            try output.synchronize()
-            try output.close()
-            try input.close()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
-        guard Digest.hex(hasher.finalize()) == sha256 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ArchiveError.changedWhileReading(source)
-        }
-        if rename(temporary.path, target.path) != 0 {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ArchiveError.cannotWrite(target.path)
-        }
-        return target
+    /// A copy of the file identified by `sha256`, to be written while it is read
+    /// (`ArchiveCopy`): only hashed when the archive holds that file already.
+    public func copy(sha256: String) throws -> ArchiveCopy {
+        try ArchiveCopy(archive: self, sha256: sha256)
     }
 
     public enum ArchiveError: Error, CustomStringConvertible {

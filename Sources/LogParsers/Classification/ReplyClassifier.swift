@@ -10,7 +10,10 @@ final class ReplyClassifier {
     private static let scratchCapacity = 1024
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: ReplyClassifier.scratchCapacity, alignment: 16)
 
-    deinit { scratch.deallocate() }
+    deinit {
+        scratch.deallocate()
+        pairs.deallocate()
+    }
 
     /// - Parameters:
     ///   - text: the reply or reason text (any case).
@@ -51,57 +54,40 @@ final class ReplyClassifier {
         return ReplyClassification(kind: kind, reason: reason, rblZone: zone)
     }
 
-    private func has(_ lower: UnsafeRawBufferPointer, _ needle: StaticString) -> Bool {
-        lower.find(needle, from: 0) != nil
+    /// Whether `needle` occurs in the text whose byte pairs are in `pairs`: a needle with
+    /// a pair the text lacks is ruled out without a search.
+    @inline(__always)
+    private func has(_ t: UnsafeRawBufferPointer, _ needle: Phrase) -> Bool {
+        for pair in needle.pairs where pairs[Int(pair >> 6)] & (1 << UInt64(pair & 63)) == 0 { return false }
+        return t.find(needle.text, from: 0) != nil
+    }
+
+    /// The first phrase of `phrases` found in `t`, in order.
+    @inline(__always)
+    private func firstMatch(_ t: UnsafeRawBufferPointer, _ phrases: [(Phrase, RejectReason)]) -> RejectReason? {
+        for (phrase, reason) in phrases where has(t, phrase) { return reason }
+        return nil
+    }
+
+    /// Records every adjacent byte pair of `t` in `pairs` (hashed to 12 bits).
+    private func notePairs(_ t: UnsafeRawBufferPointer) {
+        pairs.update(repeating: 0, count: Self.pairWords)
+        guard t.count >= 2 else { return }
+        for i in 1..<t.count {
+            let pair = Self.pairHash(t[i - 1], t[i])
+            pairs[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
+        }
     }
 
     private func reason(_ t: UnsafeRawBufferPointer, code: UInt16, enhanced: UnsafeRawBufferPointer?) -> (RejectReason, Range<Int>?) {
+        notePairs(t)
         // DNS block lists, with the zone where the text names it.
-        for marker in Self.zoneMarkers {
-            if let at = t.find(marker.0, from: 0) {
-                return (.rbl, Self.zone(in: t, from: at + marker.1))
+        for (marker, skip) in Self.zoneMarkers {
+            if has(t, marker), let at = t.find(marker.text, from: 0) {
+                return (.rbl, Self.zone(in: t, from: at + skip))
             }
         }
-        if has(t, "blacklist") || has(t, "black list") || has(t, "blocklist") || has(t, "block list") || has(t, "dnsbl")
-            || has(t, "spamhaus") || has(t, "spamcop") || has(t, "barracuda") || has(t, " rbl") || has(t, "rbl ")
-        {
-            return (.rbl, nil)
-        }
-        if has(t, "greylist") || has(t, "graylist") || has(t, "grey-list") { return (.greylisted, nil) }
-        if has(t, "virus") || has(t, "malware") || has(t, "infected") { return (.virus, nil) }
-        if has(t, "rate limit") || has(t, "too many connections") || has(t, "too many open connections")
-            || has(t, "too many concurrent") || has(t, "too many messages") || has(t, "too many recipients")
-            || has(t, "rate exceeded") || has(t, "sending rate") || has(t, "ratelimit") || has(t, "too fast")
-        {
-            return (.rateLimited, nil)
-        }
-        if has(t, "helo") || has(t, "ehlo") { return (.heloRejected, nil) }
-        if has(t, "find your hostname") || has(t, "find your reverse hostname") || has(t, "reverse dns")
-            || has(t, "reverse hostname") || has(t, "ptr record") || has(t, "resolve ptr") || has(t, "ip name lookup failed")
-            || has(t, "ip name possibly forged") || has(t, "no reverse") || has(t, "rdns") || has(t, "client host rejected: cannot find")
-        {
-            return (.noRDNS, nil)
-        }
-        if has(t, "sender address rejected") || has(t, "domain of sender address") || has(t, "sender verify")
-            || has(t, "sender rejected") || has(t, "sender domain") || has(t, "sender address") || has(t, "unknown sender")
-            || has(t, "sender denied")
-        {
-            return (.senderRejected, nil)
-        }
-        if has(t, "user unknown") || has(t, "unknown user") || has(t, "no such user") || has(t, "unknown recipient")
-            || has(t, "recipient unknown") || has(t, "undeliverable address") || has(t, "mailbox unavailable")
-            || has(t, "invalid recipient") || has(t, "unrouteable address") || has(t, "no mailbox")
-            || has(t, "mailbox not found") || has(t, "address rejected: user") || has(t, "unknown local part")
-        {
-            return (.unknownRecipient, nil)
-        }
-        if has(t, "relay") { return (.relayDenied, nil) }
-        if has(t, "does not exist") || has(t, "not found in") { return (.unknownRecipient, nil) }
-        if has(t, "spam") || has(t, "content rejected") || has(t, "message content") || has(t, "local_scan")
-            || has(t, "hits=") || has(t, "junk") || has(t, "bulk mail") || has(t, "phish")
-        {
-            return (.spamContent, nil)
-        }
+        if let reason = firstMatch(t, Self.textReasons) { return (reason, nil) }
         if let enhanced, enhanced.count >= 5 {
             // class.subject.detail: compare the subject and detail.
             let dot = enhanced.index(of: UInt8(ascii: "."), from: 0)
@@ -113,17 +99,64 @@ final class ReplyClassifier {
                 if rest.matches("7.28", at: 0) { return (.rateLimited, nil) }
             }
         }
-        if has(t, "access denied") || has(t, "policy") || has(t, "command rejected") || has(t, "blocked")
-            || has(t, "denied") || has(t, "prohibited") || has(t, "not accepted") || has(t, "banned")
-            || has(t, "rejected by") || has(t, "acl")
-        {
-            return (.policy, nil)
-        }
+        if let reason = firstMatch(t, Self.policyPhrases) { return (reason, nil) }
         return (.other, nil)
     }
 
+    /// A phrase to look for, with the hashes of its adjacent byte pairs.
+    struct Phrase {
+        let text: StaticString
+        let pairs: [UInt16]
+
+        init(_ text: StaticString) {
+            self.text = text
+            let bytes = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            pairs = bytes.count < 2 ? [] : (1..<bytes.count).map { ReplyClassifier.pairHash(bytes[$0 - 1], bytes[$0]) }
+        }
+    }
+
+    private static let pairWords = 64
+    private let pairs = UnsafeMutablePointer<UInt64>.allocate(capacity: ReplyClassifier.pairWords)
+
+    @inline(__always)
+    static func pairHash(_ a: UInt8, _ b: UInt8) -> UInt16 { (UInt16(a) &* 61 &+ UInt16(b)) & 0xFFF }
+
+    /// Reasons told by the text, in the order they are tried: block lists, greylisting,
+    /// viruses, rate limits, HELO, reverse DNS, sender, recipient, relay, content. The
+    /// first phrase found decides.
+    private static let textReasons: [(Phrase, RejectReason)] = ([
+        ("blacklist", .rbl), ("black list", .rbl), ("blocklist", .rbl), ("block list", .rbl), ("dnsbl", .rbl),
+        ("spamhaus", .rbl), ("spamcop", .rbl), ("barracuda", .rbl), (" rbl", .rbl), ("rbl ", .rbl),
+        ("greylist", .greylisted), ("graylist", .greylisted), ("grey-list", .greylisted),
+        ("virus", .virus), ("malware", .virus), ("infected", .virus),
+        ("rate limit", .rateLimited), ("too many connections", .rateLimited), ("too many open connections", .rateLimited),
+        ("too many concurrent", .rateLimited), ("too many messages", .rateLimited), ("too many recipients", .rateLimited),
+        ("rate exceeded", .rateLimited), ("sending rate", .rateLimited), ("ratelimit", .rateLimited), ("too fast", .rateLimited),
+        ("helo", .heloRejected), ("ehlo", .heloRejected),
+        ("find your hostname", .noRDNS), ("find your reverse hostname", .noRDNS), ("reverse dns", .noRDNS),
+        ("reverse hostname", .noRDNS), ("ptr record", .noRDNS), ("resolve ptr", .noRDNS), ("ip name lookup failed", .noRDNS),
+        ("ip name possibly forged", .noRDNS), ("no reverse", .noRDNS), ("rdns", .noRDNS), ("client host rejected: cannot find", .noRDNS),
+        ("sender address rejected", .senderRejected), ("domain of sender address", .senderRejected), ("sender verify", .senderRejected),
+        ("sender rejected", .senderRejected), ("sender domain", .senderRejected), ("sender address", .senderRejected),
+        ("unknown sender", .senderRejected), ("sender denied", .senderRejected),
+        ("user unknown", .unknownRecipient), ("unknown user", .unknownRecipient), ("no such user", .unknownRecipient),
+        ("unknown recipient", .unknownRecipient), ("recipient unknown", .unknownRecipient), ("undeliverable address", .unknownRecipient),
+        ("mailbox unavailable", .unknownRecipient), ("invalid recipient", .unknownRecipient), ("unrouteable address", .unknownRecipient),
+        ("no mailbox", .unknownRecipient), ("mailbox not found", .unknownRecipient), ("address rejected: user", .unknownRecipient),
+        ("unknown local part", .unknownRecipient),
+        ("relay", .relayDenied),
+        ("does not exist", .unknownRecipient), ("not found in", .unknownRecipient),
+        ("spam", .spamContent), ("content rejected", .spamContent), ("message content", .spamContent), ("local_scan", .spamContent),
+        ("hits=", .spamContent), ("junk", .spamContent), ("bulk mail", .spamContent), ("phish", .spamContent),
+    ] as [(StaticString, RejectReason)]).map { (Phrase($0.0), $0.1) }
+
+    /// Policy refusals, tried after the enhanced code.
+    private static let policyPhrases: [(Phrase, RejectReason)] = ([
+        "access denied", "policy", "command rejected", "blocked", "denied", "prohibited", "not accepted", "banned", "rejected by", "acl",
+    ] as [StaticString]).map { (Phrase($0), RejectReason.policy) }
+
     /// Phrases followed by a DNSBL zone name, and the length to skip.
-    private static let zoneMarkers: [(StaticString, Int)] = [
+    private static let zoneMarkers: [(Phrase, Int)] = ([
         ("blocked using ", 14),
         ("found in dnsbl ", 15),
         ("in a black list at ", 19),
@@ -131,7 +164,7 @@ final class ReplyClassifier {
         ("listed in ", 10),
         ("listed on ", 10),
         ("blacklisted by ", 15),
-    ]
+    ] as [(StaticString, Int)]).map { (Phrase($0.0), $0.1) }
 
     /// A domain-like token from `from`: up to space, `;`, `,`, `\`, `(`, `)`, `<`, `>`, `"`;
     /// a trailing dot is dropped. nil unless it has an inner dot.

@@ -14,18 +14,22 @@ public final class LogFileParser {
     /// - Parameters:
     ///   - name: the file's name in events' `source.file`; defaults to `path`.
     ///   - progress: called every 65,536 lines with the lines and uncompressed bytes so far.
-    ///   - onEvent: called for every event; the event's views are valid only during the call.
+    ///   - rawBytes: sees the file's bytes as stored (compressed or not), each once and in
+    ///     order, possibly on another thread: to hash or copy the file in the same pass.
+    ///   - onEvent: called for every event, in place; the event's views are valid only
+    ///     during the call.
     /// - Returns: the file's figures. A truncated or corrupt stream is not thrown: the
     ///   events before it are delivered and the summary says `complete: false` with the offset.
     /// - Throws: `InputError` when the file cannot be opened at all.
     public func parse(
-        path: String, name: String? = nil, progress: ((Int, UInt64) -> Void)? = nil, onEvent: (ParsedEvent) -> Void
+        path: String, name: String? = nil, progress: ((Int, UInt64) -> Void)? = nil,
+        rawBytes: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil, onEvent: (inout ParsedEvent) -> Void
     ) throws(InputError) -> FileSummary {
         let displayName = name ?? path
         var summary = FileSummary(file: displayName)
         let opened: (source: ByteSource, compressed: Bool)
         do throws(InputError) {
-            opened = try LogInput.open(path: path)
+            opened = try LogInput.open(path: path, observer: rawBytes, decompressAhead: options.decompressAhead)
         } catch {
             var error = error
             error.file = displayName
@@ -44,12 +48,12 @@ public final class LogFileParser {
     /// Parses plain log text already in memory (lines read back from an archive, for
     /// instance), with the same parsers as `parse(path:)`. Times are resolved against the
     /// options' reference time, or now.
-    public func parse(bytes: [UInt8], name: String, onEvent: (ParsedEvent) -> Void) -> FileSummary {
+    public func parse(bytes: [UInt8], name: String, onEvent: (inout ParsedEvent) -> Void) -> FileSummary {
         run(MemoryByteSource(bytes), summary: FileSummary(file: name), reference: options.referenceMillis ?? Self.nowMillis(), progress: nil, onEvent: onEvent)
     }
 
     private func run(
-        _ source: ByteSource, summary: FileSummary, reference: Int64, progress: ((Int, UInt64) -> Void)?, onEvent: (ParsedEvent) -> Void
+        _ source: ByteSource, summary: FileSummary, reference: Int64, progress: ((Int, UInt64) -> Void)?, onEvent: (inout ParsedEvent) -> Void
     ) -> FileSummary {
         var summary = summary
         let displayName = summary.file
@@ -76,7 +80,7 @@ public final class LogFileParser {
                             lastFraction = event.hasFraction
                         }
                     }
-                    onEvent(event)
+                    onEvent(&event)
                 }
             }
         } catch {

@@ -12,11 +12,19 @@ public struct ParseOptions: Sendable {
     public var timeZone: TimeZone?
     /// Lines longer than this are counted as oversized and skipped.
     public var maxLineLength: Int
+    /// Inflate gzip on a thread of its own, ahead of the parser (two cores for one file).
+    /// Off when the caller already parses files in parallel on every core: the extra
+    /// threads then only contend for the cores.
+    public var decompressAhead: Bool
 
-    public init(format: MTA? = nil, referenceMillis: Int64? = nil, timeZone: TimeZone? = nil, maxLineLength: Int = LineReader.defaultMaxLineLength) {
+    public init(
+        format: MTA? = nil, referenceMillis: Int64? = nil, timeZone: TimeZone? = nil, maxLineLength: Int = LineReader.defaultMaxLineLength,
+        decompressAhead: Bool = true
+    ) {
         self.format = format
         self.referenceMillis = referenceMillis
         self.timeZone = timeZone
         self.maxLineLength = maxLineLength
+        self.decompressAhead = decompressAhead
     }
 }

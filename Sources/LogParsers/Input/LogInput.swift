@@ -5,8 +5,17 @@ public enum LogInput {
     static let maxNesting = 3
 
     /// Opens `path` and returns a source of its uncompressed bytes, and whether it was gzip.
-    public static func open(path: String) throws(InputError) -> (source: ByteSource, compressed: Bool) {
+    /// - Parameters:
+    ///   - observer: sees the file's bytes as stored, each once and in order, as they are
+    ///     read (on the decompressing thread when it runs ahead).
+    ///   - decompressAhead: inflate gzip on a thread of its own (`PrefetchingByteSource`).
+    public static func open(
+        path: String, observer: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil, decompressAhead: Bool = true
+    ) throws(InputError) -> (
+        source: ByteSource, compressed: Bool
+    ) {
         var source: ByteSource = try FileByteSource(path: path)
+        if let observer { source = ObservingByteSource(upstream: source, observer: observer) }
         var layers = 0
         while true {
             let head = try ReplayByteSource.peek(source, count: 2)
@@ -19,7 +28,7 @@ public enum LogInput {
             layers += 1
         }
         if layers > 0 {
-            return (PrefetchingByteSource(inner: source), true)
+            return (decompressAhead ? PrefetchingByteSource(inner: source) : source, true)
         }
         return (source, false)
     }

@@ -14,6 +14,7 @@ struct LineContext {
     var offset: UInt64
 
     /// A new event of `kind` stamped with this line's time, host, process, pid and place.
+    @inline(__always)
     func event(_ mta: MTA, _ kind: EventKind, process: Range<Int>? = nil) -> ParsedEvent {
         var event = ParsedEvent(mta: mta, kind: kind)
         if let time {

@@ -12,6 +12,7 @@ struct SyslogHeader {
     /// `[<PRI>]TIME [<facility.level>] HOST TAG[PID]: MESSAGE` where TIME is RFC 3164,
     /// RFC 3339 or `YYYY-MM-DD HH:MM:SS`; and, from journal exports, `HOST TAG[PID]: MESSAGE`
     /// with no time (accepted only when `knownTag` says the tag is an MTA's).
+    @inline(__always)
     static func parse(_ line: UnsafeRawBufferPointer, knownTag: (UnsafeRawBufferPointer) -> Bool) -> SyslogHeader? {
         var i = 0
         // RFC 3164 wire form starts with <PRI>.

@@ -13,6 +13,9 @@ public final class TimeResolver {
     // One-entry cache of the zone's offset for a local hour.
     private var cachedLocalHour: Int64 = .min
     private var cachedOffset: Int64 = 0
+    // The last stamp resolved and its result: consecutive lines mostly share their second.
+    private var lastStamp: RawTimestamp?
+    private var lastResult: Int64?
 
     /// - Parameters:
     ///   - referenceMillis: the reference time, UTC milliseconds.
@@ -37,6 +40,15 @@ public final class TimeResolver {
 
     /// UTC milliseconds for a stamp; nil for an impossible date (e.g. `Feb 30`).
     public func resolve(_ stamp: RawTimestamp) -> Int64? {
+        if let lastStamp, lastStamp == stamp { return lastResult }
+        let result = convert(stamp)
+        lastStamp = stamp
+        lastResult = result
+        return result
+    }
+
+    /// `resolve` without the one-entry cache (the result depends on the stamp alone).
+    private func convert(_ stamp: RawTimestamp) -> Int64? {
         var stamp = stamp
         if stamp.year == nil {
             let key = Self.key(month: stamp.month, day: stamp.day, secondOfDay: stamp.hour * 3600 + stamp.minute * 60 + stamp.second)

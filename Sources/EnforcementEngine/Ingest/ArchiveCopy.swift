@@ -1,0 +1,107 @@
+import Crypto
+import Foundation
+import Glibc
+import Synchronization
+
+/// A shipped file's archive copy, written while the file is parsed (one read of the file
+/// for both): every byte goes through SHA-256 and, unless the archive holds the file
+/// already, into a temporary file beside its final place. `commit` checks that the bytes
+/// seen are the bytes identified before parsing, makes the copy durable (fsync) and
+/// renames it into place; `discard` removes it.
+///
+/// `write` is called by the parser's reading thread; `commit` and `discard` after parsing
+/// returned, on the caller's thread. The lock orders the two.
+public final class ArchiveCopy: Sendable {
+    private struct State {
+        var hasher = SHA256()
+        var descriptor: Int32 = -1
+        var temporary: String?
+        var bytes: Int64 = 0
+        var failure: String?
+    }
+
+    private let archive: LogArchive
+    private let sha256: String
+    private let state: Mutex<State>
+
+    init(archive: LogArchive, sha256: String) throws {
+        self.archive = archive
+        self.sha256 = sha256
+        var initial = State()
+        if archive.existing(sha256: sha256) == nil {
+            let folder = archive.path(sha256: sha256, compressed: true).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let temporary = folder.appendingPathComponent(".\(sha256).\(UUID().uuidString).tmp").path
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite("\(temporary): \(String(cString: strerror(errno)))") }
+            initial.descriptor = descriptor
+            initial.temporary = temporary
+        }
+        state = Mutex(initial)
+    }
+
+    deinit { discard() }
+
+    /// Takes the next bytes of the file.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        state.withLock { s in
+            s.hasher.update(bufferPointer: bytes)
+            s.bytes += Int64(bytes.count)
+            guard s.descriptor >= 0, s.failure == nil else { return }
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(s.descriptor, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    s.failure = String(cString: strerror(errno))
+                    return
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Checks the digest of the bytes written and puts the copy in place (gzip files keep
+    /// `.gz`). Throws when the file changed since it was identified or the copy cannot be
+    /// written; nothing is left behind then.
+    @discardableResult
+    public func commit(path source: String, compressed: Bool) throws -> URL {
+        let target = archive.path(sha256: sha256, compressed: compressed)
+        let outcome: Result<String?, LogArchive.ArchiveError> = state.withLock { s in
+            if Digest.hex(s.hasher.finalize()) != sha256 { return .failure(.changedWhileReading(source)) }
+            guard let temporary = s.temporary else { return .success(nil) }
+            if let failure = s.failure { return .failure(.cannotWrite("\(temporary): \(failure)")) }
+            if fsync(s.descriptor) != 0 || close(s.descriptor) != 0 {
+                s.descriptor = -1
+                return .failure(.cannotWrite("\(temporary): \(String(cString: strerror(errno)))"))
+            }
+            s.descriptor = -1
+            return .success(temporary)
+        }
+        switch outcome {
+        case .failure(let error):
+            discard()
+            throw error
+        case .success(nil):
+            return archive.existing(sha256: sha256) ?? target
+        case .success(let temporary?):
+            guard rename(temporary, target.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                discard()
+                throw LogArchive.ArchiveError.cannotWrite("\(target.path): \(reason)")
+            }
+            state.withLock { $0.temporary = nil }
+            return target
+        }
+    }
+
+    /// Removes the temporary copy, if any.
+    public func discard() {
+        state.withLock { s in
+            if s.descriptor >= 0 { close(s.descriptor) }
+            s.descriptor = -1
+            if let temporary = s.temporary { unlink(temporary) }
+            s.temporary = nil
+        }
+    }
+}
