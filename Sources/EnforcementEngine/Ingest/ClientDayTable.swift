@@ -39,6 +39,13 @@ struct ClientDayTable: Sendable {
         }
     }
 
+    /// The entry in the first slot `(ip, day)` hashes to, whatever its key, or -1: for
+    /// reading ahead.
+    @inline(__always)
+    func firstProbe(_ ip: IPAddress, _ day: Int32) -> Int {
+        Int(slots[Int(truncatingIfNeeded: Self.hash(ip, day)) & (slots.count - 1)]) - 1
+    }
+
     private mutating func grow() {
         slots = Array(repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1

@@ -62,21 +62,45 @@ public struct FileAggregate: Sendable {
     public var distantEvents = 0
     private let fileKey: UInt64
     private let receivedAt: Int64
+    private let index: RegistrationIndex
     private var lastHour: Int32 = .min
+    /// Events not yet applied (`flush`), and a sum of what `flush` read ahead (kept so the
+    /// reads are not optimised away).
+    private var pending: [Pending] = []
+    private var touched: UInt64 = 0
+    static let batchSize = 64
+
+    /// An event waiting to be applied: its client, time and place, and its count key
+    /// without the status.
+    struct Pending: Sendable {
+        var ip: IPAddress
+        var time: Int64
+        var line: Int
+        var offset: UInt64
+        var day: Int32
+        var key: UInt32
+        var kind: UInt8
+        var reason: UInt8
+    }
 
     /// Kinds whose lines are kept as evidence samples (connects and disconnects accuse
     /// nobody), as a bit mask over `EventKind.rawValue`.
     static let sampledKinds: UInt32 = [EventKind.rejected, .deferred, .authFailed, .lostConnection, .protocolError, .messageAccepted]
         .reduce(0) { $0 | 1 << UInt32($1.rawValue) }
 
-    public init(fileSHA256: String, receivedAt: Int64, samplesPerKey: Int = 10) {
+    /// - Parameter index: the registry the events' clients are judged by.
+    public init(fileSHA256: String, receivedAt: Int64, index: RegistrationIndex, samplesPerKey: Int = 10) {
         self.samplesPerKey = samplesPerKey
         self.receivedAt = receivedAt
+        self.index = index
         fileKey = Self.fileKey(fileSHA256)
+        pending.reserveCapacity(Self.batchSize)
     }
 
-    /// Adds one event, judged by the registration status of its client at its time.
-    public mutating func add(_ event: ParsedEvent, judgedBy index: RegistrationIndex) {
+    /// Adds one event, judged by the registration status of its client at its time. Events
+    /// are applied in batches (`flush`), in the order they came.
+    @inline(__always)
+    public mutating func add(_ event: ParsedEvent) {
         guard let ip = event.clientIP else { return }
         // Events without a time cannot be placed in an hour.
         guard event.hasTime else { return }
@@ -89,22 +113,50 @@ public struct FileAggregate: Sendable {
         }
         if time > receivedAt + 300_000 { futureEvents += 1 }
         if time < receivedAt - 8 * 86_400_000 { distantEvents += 1 }
-        let i = clients.index(of: ip, day: day, time: time)
+        let reason = event.reason?.rawValue ?? 255
+        let kind = event.kind.rawValue
+        pending.append(
+            Pending(
+                ip: ip, time: time, line: event.line, offset: event.offset, day: day,
+                key: UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(kind) << 16 | UInt32(reason) << 8,
+                kind: kind, reason: reason))
+        if pending.count == Self.batchSize { flush() }
+    }
+
+    /// Applies the events waiting in the batch. First the table slots, entries and sample
+    /// lists they will touch are read in a loop of independent loads (so their cache misses
+    /// overlap), then the events are applied one by one, in order.
+    public mutating func flush() {
+        guard !pending.isEmpty else { return }
+        var sink: UInt64 = 0
+        for p in pending {
+            let e = clients.firstProbe(p.ip, p.day)
+            guard e >= 0 else { continue }
+            let head = clients.entries[e].samples
+            sink &+= UInt64(truncatingIfNeeded: head)
+            if head >= 0 { sink &+= samplePool[Int(head)].priority }
+        }
+        touched &+= sink
+        for p in pending { apply(p) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    private mutating func apply(_ p: Pending) {
+        let i = clients.index(of: p.ip, day: p.day, time: p.time)
         var entry = clients.entries[i]
-        if time < entry.first { entry.first = time }
-        if time > entry.last { entry.last = time }
-        if time < entry.statusFrom || time >= entry.statusUntil {
-            let span = index.statusSpan(of: ip, at: time)
+        if p.time < entry.first { entry.first = p.time }
+        if p.time > entry.last { entry.last = p.time }
+        if p.time < entry.statusFrom || p.time >= entry.statusUntil {
+            let span = index.statusSpan(of: p.ip, at: p.time)
             entry.status = StatusCode.code(span.status)
             entry.statusFrom = span.from
             entry.statusUntil = span.until
         }
-        let reason = event.reason?.rawValue ?? 255
-        let key = UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(event.kind.rawValue) << 16 | UInt32(reason) << 8 | UInt32(entry.status)
-        count(key, in: &entry)
-        if Self.sampledKinds & (1 << UInt32(event.kind.rawValue)) != 0 {
+        count(p.key | UInt32(entry.status), in: &entry)
+        if Self.sampledKinds & (1 << UInt32(p.kind)) != 0 {
             offer(
-                SampleCell(priority: Self.priority(fileKey: fileKey, line: event.line), line: event.line, offset: event.offset, kind: event.kind.rawValue, reason: reason, next: -1),
+                SampleCell(priority: Self.priority(fileKey: fileKey, line: p.line), line: p.line, offset: p.offset, kind: p.kind, reason: p.reason, next: -1),
                 head: &entry.samples)
         }
         clients.entries[i] = entry
@@ -182,43 +234,72 @@ public struct FileAggregate: Sendable {
 
     /// Writes the file's records to `writer` in segment order (address bytes as SQLite
     /// compares them, then day), straight from the pools; returns how many and the days.
+    /// Every event added must have been applied (`flush`).
     func encode(into writer: inout SegmentCodec.BlockWriter) throws -> (records: Int, firstDay: Int32, lastDay: Int32) {
+        precondition(pending.isEmpty, "encode after flush")
         // Sort plain keys, not records: no reference counting in the sort.
         var order: [(key: SegmentCodec.Key, day: Int32, index: Int32)] = []
         order.reserveCapacity(clients.count)
         for (index, entry) in clients.entries.enumerated() { order.append((SegmentCodec.Key(entry.ip), entry.day, Int32(index))) }
         order.sort { $0.key != $1.key ? $0.key < $1.key : $0.day < $1.day }
-        var counts: [(key: UInt32, count: Int)] = []
+        var counts: [(UInt32, Int)] = []
         var samples: [SampleCell] = []
         var firstDay = Int32.max
         var lastDay = Int32.min
-        for item in order {
-            var day = clients.entries[Int(item.index)]
-            counts.removeAll(keepingCapacity: true)
-            let used = Int(day.inlineCounts)
-            withUnsafeBytes(of: &day.counts) { raw in
-                for packed in raw.bindMemory(to: UInt64.self).prefix(used) { counts.append((UInt32(truncatingIfNeeded: packed >> 32), Int(packed & 0xFFFF_FFFF))) }
+        // Records are visited in address order, their entries and cells in arrival order:
+        // each batch first gathers its entries, then the head cells of their lists, in
+        // loops of independent loads (many cache misses in flight instead of one at a
+        // time), and is encoded from those copies.
+        let batchSize = 256
+        var staged: [ClientDay] = []
+        var headCounts: [CountCell] = []
+        var headSamples: [SampleCell] = []
+        staged.reserveCapacity(batchSize)
+        let noCount = CountCell(key: 0, next: -1, count: 0)
+        let noSample = SampleCell(priority: 0, line: 0, offset: 0, kind: 0, reason: 0, next: -1)
+        for batchStart in stride(from: 0, to: order.count, by: batchSize) {
+            let batch = order[batchStart..<min(batchStart + batchSize, order.count)]
+            staged.removeAll(keepingCapacity: true)
+            for item in batch { staged.append(clients.entries[Int(item.index)]) }
+            headCounts.removeAll(keepingCapacity: true)
+            headSamples.removeAll(keepingCapacity: true)
+            for day in staged {
+                headCounts.append(day.moreCounts >= 0 ? countPool[Int(day.moreCounts)] : noCount)
+                headSamples.append(day.samples >= 0 ? samplePool[Int(day.samples)] : noSample)
             }
-            var c = Int(day.moreCounts)
-            while c >= 0 {
-                let cell = countPool[c]
-                // A key whose inline count filled 32 bits goes on in the pool: add them up.
-                if let k = counts.prefix(used).firstIndex(where: { $0.key == cell.key }) { counts[k].count += cell.count } else { counts.append((cell.key, cell.count)) }
-                c = Int(cell.next)
+            for (k, item) in batch.enumerated() {
+                var day = staged[k]
+                counts.removeAll(keepingCapacity: true)
+                let used = Int(day.inlineCounts)
+                withUnsafeBytes(of: &day.counts) { raw in
+                    for packed in raw.bindMemory(to: UInt64.self).prefix(used) { counts.append((UInt32(truncatingIfNeeded: packed >> 32), Int(packed & 0xFFFF_FFFF))) }
+                }
+                if day.moreCounts >= 0 {
+                    var cell = headCounts[k]
+                    while true {
+                        // A key whose inline count filled 32 bits goes on in the pool: add them up.
+                        if let c = counts.prefix(used).firstIndex(where: { $0.0 == cell.key }) { counts[c].1 += cell.count } else { counts.append((cell.key, cell.count)) }
+                        guard cell.next >= 0 else { break }
+                        cell = countPool[Int(cell.next)]
+                    }
+                }
+                counts.sort { $0.0 < $1.0 }
+                samples.removeAll(keepingCapacity: true)
+                if day.samples >= 0 {
+                    var cell = headSamples[k]
+                    while true {
+                        samples.append(cell)
+                        guard cell.next >= 0 else { break }
+                        cell = samplePool[Int(cell.next)]
+                    }
+                }
+                samples.sort { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
+                try writer.add(
+                    key: item.key, day: item.day, first: day.first, last: day.last, counts: counts,
+                    samples: samples.lazy.map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) })
+                firstDay = min(firstDay, item.day)
+                lastDay = max(lastDay, item.day)
             }
-            counts.sort { $0.key < $1.key }
-            samples.removeAll(keepingCapacity: true)
-            var s = Int(day.samples)
-            while s >= 0 {
-                samples.append(samplePool[s])
-                s = Int(samplePool[s].next)
-            }
-            samples.sort { ($0.kind, $0.reason, $0.priority) < ($1.kind, $1.reason, $1.priority) }
-            try writer.add(
-                key: item.key, day: item.day, first: day.first, last: day.last, counts: counts,
-                samples: samples.lazy.map { SegmentRecord.Sample(kind: $0.kind, reason: $0.reason, line: $0.line, offset: $0.offset) })
-            firstDay = min(firstDay, item.day)
-            lastDay = max(lastDay, item.day)
         }
         return (order.count, order.isEmpty ? 0 : firstDay, order.isEmpty ? 0 : lastDay)
     }

@@ -90,19 +90,19 @@ public final class Ingestor: Sendable {
             outcome.status = .duplicate
             return outcome
         }
-        var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, samplesPerKey: options.samplesPerKey)
+        var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, index: index, samplesPerKey: options.samplesPerKey)
         let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone), decompressAhead: decompressAhead))
         // The archive copy is written and checked in the same read of the file as the parse.
         let copy = try archive.copy(sha256: digest.hex)
         defer { copy.discard() }
-        let index = self.index
         let summary: FileSummary
         do {
             summary = try parser.parse(
                 path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }, rawBytes: { copy.write($0) }
             ) { event in
-                aggregate.add(event, judgedBy: index)
+                aggregate.add(event)
             }
+            aggregate.flush()
         } catch {
             outcome.error = error.description
             try store.recordQuarantine(shipment(path, digest, reporter, now, FileSummary(file: path), aggregate, error: outcome.error))
