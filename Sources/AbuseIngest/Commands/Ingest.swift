@@ -38,8 +38,9 @@ extension AbuseIngestCommand {
 
         func run() throws {
             let store = try global.engineStore()
-            let index = try store.registry.loadIndex()
-            let ingestor = Ingestor(store: store, index: index, options: .init(dataFolder: global.dataFolder))
+            // The registry loads while the first files are identified and read.
+            let registry = store.registry
+            let ingestor = Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: .init(dataFolder: global.dataFolder))
             var outcomes: [FileOutcome] = []
             if let id = reporter {
                 guard let known = try store.reporter(id: id) else {

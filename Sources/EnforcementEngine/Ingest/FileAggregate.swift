@@ -62,13 +62,21 @@ public struct FileAggregate: Sendable {
     public var distantEvents = 0
     private let fileKey: UInt64
     private let receivedAt: Int64
-    private let index: RegistrationIndex
+    private let indexSource: LoadingIndex
+    /// The index once `indexSource` has it (nil while it loads, or if it failed).
+    private var index: RegistrationIndex?
+    /// Why the index could not be loaded; the aggregate is then incomplete.
+    public private(set) var indexFailure: (any Error)?
     private var lastHour: Int32 = .min
     /// Events not yet applied (`flush`), and a sum of what `flush` read ahead (kept so the
     /// reads are not optimised away).
     private var pending: [Pending] = []
+    private var spans: [(status: RegistrationStatus, from: Int64, until: Int64)?] = []
     private var touched: UInt64 = 0
     static let batchSize = 64
+    /// Events kept while the index loads (64 bytes each: 8 MB, a tenth of a second of
+    /// parsing, about what loading 100,000 networks takes).
+    static let maxPending = 1 << 17
 
     /// An event waiting to be applied: its client, time and place, and its count key
     /// without the status.
@@ -88,11 +96,12 @@ public struct FileAggregate: Sendable {
     static let sampledKinds: UInt32 = [EventKind.rejected, .deferred, .authFailed, .lostConnection, .protocolError, .messageAccepted]
         .reduce(0) { $0 | 1 << UInt32($1.rawValue) }
 
-    /// - Parameter index: the registry the events' clients are judged by.
-    public init(fileSHA256: String, receivedAt: Int64, index: RegistrationIndex, samplesPerKey: Int = 10) {
+    /// - Parameter index: the registry the events' clients are judged by. While it is
+    ///   still loading, events are kept (up to `maxPending`) rather than waited for.
+    public init(fileSHA256: String, receivedAt: Int64, index: LoadingIndex, samplesPerKey: Int = 10) {
         self.samplesPerKey = samplesPerKey
         self.receivedAt = receivedAt
-        self.index = index
+        indexSource = index
         fileKey = Self.fileKey(fileSHA256)
         pending.reserveCapacity(Self.batchSize)
     }
@@ -120,35 +129,56 @@ public struct FileAggregate: Sendable {
                 ip: ip, time: time, line: event.line, offset: event.offset, day: day,
                 key: UInt32(UInt8(truncatingIfNeeded: hour - day * 24)) << 24 | UInt32(kind) << 16 | UInt32(reason) << 8,
                 kind: kind, reason: reason))
-        if pending.count == Self.batchSize { flush() }
+        if pending.count >= Self.batchSize, index != nil || pending.count >= Self.maxPending || indexSource.isReady { flush() }
     }
 
-    /// Applies the events waiting in the batch. First the table slots, entries and sample
-    /// lists they will touch are read in a loop of independent loads (so their cache misses
-    /// overlap), then the events are applied one by one, in order.
+    /// Applies the events waiting in the batch. First what they will touch is read in
+    /// loops of independent loads, so that the cache misses overlap: the table slots,
+    /// entries and sample lists, and the registration span of each client day that has
+    /// none for the event's time yet. Then the events are applied one by one, in order.
     public mutating func flush() {
         guard !pending.isEmpty else { return }
+        if index == nil, indexFailure == nil {
+            do { index = try indexSource.wait() } catch { indexFailure = error }
+        }
+        guard let index else {
+            pending.removeAll(keepingCapacity: true)
+            return
+        }
         var sink: UInt64 = 0
-        for p in pending {
+        spans.removeAll(keepingCapacity: true)
+        for (k, p) in pending.enumerated() {
             let e = clients.firstProbe(p.ip, p.day)
-            guard e >= 0 else { continue }
-            let head = clients.entries[e].samples
-            sink &+= UInt64(truncatingIfNeeded: head)
-            if head >= 0 { sink &+= samplePool[Int(head)].priority }
+            var covered = false
+            if e >= 0 {
+                let entry = clients.entries[e]
+                covered = entry.day == p.day && entry.ip == p.ip && p.time >= entry.statusFrom && p.time < entry.statusUntil
+                sink &+= UInt64(truncatingIfNeeded: entry.samples)
+                if entry.samples >= 0 { sink &+= samplePool[Int(entry.samples)].priority }
+            }
+            // The previous event's span often covers this one (a session's lines).
+            if !covered, k > 0, let previous = spans[k - 1], pending[k - 1].ip == p.ip, p.time >= previous.from, p.time < previous.until {
+                covered = true
+                spans.append(previous)
+                continue
+            }
+            spans.append(covered ? nil : index.statusSpan(of: p.ip, at: p.time))
         }
         touched &+= sink
-        for p in pending { apply(p) }
+        for k in pending.indices { apply(pending[k], span: spans[k], index: index) }
         pending.removeAll(keepingCapacity: true)
     }
 
+    /// - Parameter span: `index.statusSpan` of the event's client at its time, when it was
+    ///   looked up ahead.
     @inline(__always)
-    private mutating func apply(_ p: Pending) {
+    private mutating func apply(_ p: Pending, span known: (status: RegistrationStatus, from: Int64, until: Int64)?, index: RegistrationIndex) {
         let i = clients.index(of: p.ip, day: p.day, time: p.time)
         var entry = clients.entries[i]
         if p.time < entry.first { entry.first = p.time }
         if p.time > entry.last { entry.last = p.time }
         if p.time < entry.statusFrom || p.time >= entry.statusUntil {
-            let span = index.statusSpan(of: p.ip, at: p.time)
+            let span = known ?? index.statusSpan(of: p.ip, at: p.time)
             entry.status = StatusCode.code(span.status)
             entry.statusFrom = span.from
             entry.statusUntil = span.until

@@ -30,12 +30,18 @@ public final class Ingestor: Sendable {
     }
 
     public let store: EngineStore
-    public let index: RegistrationIndex
+    public let index: LoadingIndex
     public let options: Options
     public let archive: LogArchive
     private let writer = Mutex(())
 
-    public init(store: EngineStore, index: RegistrationIndex, options: Options) {
+    public convenience init(store: EngineStore, index: RegistrationIndex, options: Options) {
+        self.init(store: store, loading: LoadingIndex(ready: index), options: options)
+    }
+
+    /// With the registry still loading (`LoadingIndex`): files are identified and read
+    /// meanwhile.
+    public init(store: EngineStore, loading index: LoadingIndex, options: Options) {
         self.store = store
         self.index = index
         self.options = options
@@ -108,6 +114,7 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(shipment(path, digest, reporter, now, FileSummary(file: path), aggregate, error: outcome.error))
             return outcome
         }
+        if let failure = aggregate.indexFailure { throw StoreFailure(file: path, cause: "cannot load the registry: \(failure)", outcomes: []) }
         outcome.lines = summary.lines
         outcome.events = summary.events
         outcome.unparsed = summary.unparsed
