@@ -73,3 +73,29 @@ struct TimestampTests {
         #expect(ISOTime.parse("yesterday") == nil)
     }
 }
+
+extension TimestampTests {
+    /// Consecutive lines that start with the same bytes reuse the stamp read before; a line
+    /// parsed among others gets the time it gets alone.
+    @Test func readsEachLineTheSameAmongOthersAsAlone() {
+        let stamps = [
+            "Nov 28 10:00:00", "Nov 28 10:00:00", "Nov 28 10:00:00.250", "Nov 28 10:00:00.250", "Nov 28 10:00:00",
+            "Nov 28 10:00:01", "2026-11-28T10:00:01.250+01:00", "2026-11-28T10:00:01.250+01:00", "2026-11-28T10:00:01.25+01:00",
+            "2026-11-28T10:00:01.250+01:30", "2026-11-28T10:00:01Z", "2026-11-28 10:00:02", "2026-11-28 10:00:02", "<22>Nov 28 10:00:03",
+            "<22>Nov 28 10:00:03", "Nov 28 10:00:03", "Nov  8 10:00:03", "Nov  8 10:00:03",
+        ]
+        let lines = stamps.enumerated().map { n, stamp in "\(stamp) mx1 postfix/smtpd[\(n + 1)]: connect from host[192.0.2.\(n + 1)]" }
+        let parser = LogFileParser(options: .fixed)
+        var together: [String: Int64] = [:]
+        _ = parser.parse(bytes: Array(lines.joined(separator: "\n").utf8) + [0x0A], name: "all") { event in
+            together[event.clientIP!.description] = event.hasTime ? event.time : -1
+        }
+        #expect(together.count == lines.count)
+        for line in lines {
+            var alone: (String, Int64)?
+            _ = parser.parse(bytes: Array(line.utf8) + [0x0A], name: "one") { event in alone = (event.clientIP!.description, event.hasTime ? event.time : -1) }
+            let (ip, time) = alone!
+            #expect(together[ip] == time, "\(line)")
+        }
+    }
+}

@@ -4,6 +4,7 @@ struct FileRun {
     let forced: MTA?
     private var parsers: [MTAParser?] = Array(repeating: nil, count: MTA.allCases.count)
     private var mtaLines = [Int](repeating: 0, count: MTA.allCases.count)
+    private var stampCache = StampCache()
 
     init(resolver: TimeResolver, forced: MTA?) {
         self.resolver = resolver
@@ -11,7 +12,7 @@ struct FileRun {
     }
 
     private mutating func parser(_ mta: MTA) -> MTAParser {
-        let index = MTA.allCases.firstIndex(of: mta)!
+        let index = mta.index
         if let existing = parsers[index] { return existing }
         let made: MTAParser
         switch mta {
@@ -38,7 +39,7 @@ struct FileRun {
             return
         }
         let outcome: LineOutcome
-        if let header = SyslogHeader.parse(bytes, knownTag: { TagTable.mta(for: $0) != nil }) {
+        if let header = SyslogHeader.parse(bytes, stampCache: &stampCache, knownTag: { TagTable.mta(for: $0) != nil }) {
             guard let mta = forced ?? TagTable.mta(for: bytes.slice(header.tag.lowerBound, header.tag.upperBound)) else {
                 summary.skipped += 1
                 return
@@ -52,7 +53,7 @@ struct FileRun {
             let context = LineContext(
                 line: bytes, message: header.message, host: header.host, tag: header.tag, pid: header.pid,
                 time: time, hasFraction: fraction, number: line.number, offset: line.offset)
-            mtaLines[MTA.allCases.firstIndex(of: mta)!] += 1
+            mtaLines[mta.index] += 1
             outcome = parser(mta).parse(context, emit: emit)
         } else if forced == nil || forced == .exim, bytes[0] >= 48, bytes[0] <= 57 {
             // Raw Exim main log: `YYYY-MM-DD HH:MM:SS[.mmm] [+zzzz] …`.
@@ -64,7 +65,7 @@ struct FileRun {
             let context = LineContext(
                 line: bytes, message: bytes.skipSpaces(scanner.position), host: nil, tag: nil, pid: nil,
                 time: resolver.resolve(stamp), hasFraction: stamp.hasFraction, number: line.number, offset: line.offset)
-            mtaLines[MTA.allCases.firstIndex(of: .exim)!] += 1
+            mtaLines[MTA.exim.index] += 1
             outcome = parser(.exim).parse(context, emit: emit)
         } else {
             outcome = .unparsed

@@ -7,3 +7,18 @@ public enum MTA: String, CaseIterable, Sendable, Codable {
     case courier
     case qmail
 }
+
+extension MTA {
+    /// Position in `allCases`, for per-MTA tables.
+    @inline(__always)
+    var index: Int {
+        switch self {
+        case .postfix: 0
+        case .exim: 1
+        case .sendmail: 2
+        case .opensmtpd: 3
+        case .courier: 4
+        case .qmail: 5
+        }
+    }
+}

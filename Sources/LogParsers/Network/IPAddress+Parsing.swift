@@ -4,6 +4,8 @@ extension IPAddress {
         var start = 0
         var end = bytes.count
         guard end > 0, end <= 64 else { return nil }
+        // Most addresses in logs are dotted quads: try that first, in one pass.
+        if end <= 15, bytes[0] >= 48, bytes[0] <= 57, let v4 = parseV4(bytes, 0, end) { return IPAddress(v4: v4) }
         // Sendmail writes `IPv6:2001:db8::1`.
         if end > 5, bytes[0] | 0x20 == UInt8(ascii: "i"), bytes[1] | 0x20 == UInt8(ascii: "p"),
             bytes[2] | 0x20 == UInt8(ascii: "v"), bytes[3] == UInt8(ascii: "6"),
@@ -29,29 +31,31 @@ extension IPAddress {
     }
 
     static func parseV4(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt32? {
+        guard start >= 0, end <= b.count, start < end, let base = b.baseAddress else { return nil }
         var value: UInt32 = 0
         var octet: UInt32 = 0
         var digits = 0
         var dots = 0
         var i = start
         while i < end {
-            let c = b[i]
-            if c >= 48, c <= 57 {
+            let c = base.load(fromByteOffset: i, as: UInt8.self)
+            let digit = c &- 48
+            if digit < 10 {
                 // Leading zeros are ambiguous (octal in some parsers); refuse them.
                 if digits == 1, octet == 0 { return nil }
-                octet = octet * 10 + UInt32(c - 48)
-                digits += 1
+                octet = octet &* 10 &+ UInt32(digit)
+                digits &+= 1
                 if digits > 3 || octet > 255 { return nil }
             } else if c == UInt8(ascii: ".") {
                 if digits == 0 || dots == 3 { return nil }
                 value = value << 8 | octet
                 octet = 0
                 digits = 0
-                dots += 1
+                dots &+= 1
             } else {
                 return nil
             }
-            i += 1
+            i &+= 1
         }
         guard dots == 3, digits > 0 else { return nil }
         return value << 8 | octet

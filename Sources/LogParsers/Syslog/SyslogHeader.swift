@@ -12,8 +12,12 @@ struct SyslogHeader {
     /// `[<PRI>]TIME [<facility.level>] HOST TAG[PID]: MESSAGE` where TIME is RFC 3164,
     /// RFC 3339 or `YYYY-MM-DD HH:MM:SS`; and, from journal exports, `HOST TAG[PID]: MESSAGE`
     /// with no time (accepted only when `knownTag` says the tag is an MTA's).
+    /// - Parameter stampCache: the stamp of the previous line, reused when this line starts
+    ///   with the same bytes.
     @inline(__always)
-    static func parse(_ line: UnsafeRawBufferPointer, knownTag: (UnsafeRawBufferPointer) -> Bool) -> SyslogHeader? {
+    static func parse(
+        _ line: UnsafeRawBufferPointer, stampCache: inout StampCache, knownTag: (UnsafeRawBufferPointer) -> Bool
+    ) -> SyslogHeader? {
         var i = 0
         // RFC 3164 wire form starts with <PRI>.
         if line.count > 3, line[0] == UInt8(ascii: "<") {
@@ -21,24 +25,33 @@ struct SyslogHeader {
             while k < min(line.count, 5), line[k] >= 48, line[k] <= 57 { k += 1 }
             if k > 1, k < line.count, line[k] == UInt8(ascii: ">") { i = k + 1 }
         }
-        var scanner = TimestampScanner(line, at: i)
         var stamp: RawTimestamp?
         // A `YYYY-MM-DD HH:MM:SS` stamp starts raw Exim lines too: then only an MTA's tag
         // makes the line a syslog line (`… 1VxPit-000MMd-U4 SA: Action: …` is Exim's).
         var anyTag = true
-        let first = i < line.count ? line[i] : 0
-        if first >= 48, first <= 57 {
-            stamp = scanner.rfc3339()
-            if stamp == nil {
-                scanner.position = i
-                stamp = scanner.isoWithSpace()
-                anyTag = false
-            }
+        var stampEnd = i
+        if let hit = stampCache.lookup(line, at: i) {
+            stamp = hit.stamp
+            anyTag = hit.anyTag
+            stampEnd = hit.end
         } else {
-            stamp = scanner.rfc3164()
+            var scanner = TimestampScanner(line, at: i)
+            let first = i < line.count ? line[i] : 0
+            if first >= 48, first <= 57 {
+                stamp = scanner.rfc3339()
+                if stamp == nil {
+                    scanner.position = i
+                    stamp = scanner.isoWithSpace()
+                    anyTag = false
+                }
+            } else {
+                stamp = scanner.rfc3164()
+            }
+            stampEnd = scanner.position
+            if let stamp { stampCache.store(line, from: i, to: stampEnd, stamp: stamp, anyTag: anyTag) }
         }
         if stamp != nil {
-            i = scanner.position
+            i = stampEnd
             guard i < line.count, line[i] == 0x20 else { return nil }
             i = line.skipSpaces(i)
         } else if i != 0 {
