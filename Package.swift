@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "SystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "SystemIsal", providers: [.apt(["libisal-dev"])]),
+        // Header only: the compiler's prefetch hint, which Swift does not expose.
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "LogParsers", dependencies: ["SystemZlib", "SystemIsal"]),
         .target(
             name: "RegistryClient",
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "EnforcementEngine",
             dependencies: [
-                "LogParsers", "RegistryClient", "SystemZlib", "SystemIsal",
+                "LogParsers", "RegistryClient", "SystemZlib", "SystemIsal", "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

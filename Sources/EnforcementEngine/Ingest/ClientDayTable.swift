@@ -1,3 +1,4 @@
+import CPrefetch
 import LogParsers
 
 /// The per-file map from (client, day) to its aggregate: open addressing over a flat array
@@ -39,11 +40,26 @@ struct ClientDayTable: Sendable {
         }
     }
 
-    /// The entry in the first slot `(ip, day)` hashes to, whatever its key, or -1: for
-    /// reading ahead.
+    // Reading ahead (`FileAggregate.flush`): where a key's probe starts, a hint to bring
+    // that slot into the cache, the entry it holds, and a hint for that entry.
+
     @inline(__always)
-    func firstProbe(_ ip: IPAddress, _ day: Int32) -> Int {
-        Int(slots[Int(truncatingIfNeeded: Self.hash(ip, day)) & (slots.count - 1)]) - 1
+    func homeSlot(_ ip: IPAddress, _ day: Int32) -> Int { Int(truncatingIfNeeded: Self.hash(ip, day)) & (slots.count - 1) }
+
+    @inline(__always)
+    func prefetchSlot(_ slot: Int) { slots.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + slot) } }
+
+    /// The entry in `slot`, whatever its key, or -1.
+    @inline(__always)
+    func entry(inSlot slot: Int) -> Int { Int(slots[slot]) - 1 }
+
+    @inline(__always)
+    func prefetchEntry(_ index: Int) {
+        entries.withUnsafeBufferPointer { buffer in
+            let start = UnsafeRawPointer(buffer.baseAddress! + index)
+            abuse_prefetch(start)
+            abuse_prefetch(start + MemoryLayout<FileAggregate.ClientDay>.stride - 1)
+        }
     }
 
     private mutating func grow() {

@@ -1,3 +1,4 @@
+import CPrefetch
 import LogParsers
 import RegistryClient
 
@@ -68,12 +69,13 @@ public struct FileAggregate: Sendable {
     /// Why the index could not be loaded; the aggregate is then incomplete.
     public private(set) var indexFailure: (any Error)?
     private var lastHour: Int32 = .min
-    /// Events not yet applied (`flush`), and a sum of what `flush` read ahead (kept so the
-    /// reads are not optimised away).
+    /// Events not yet applied (`flush`), with what `flush` looks up ahead for them.
     private var pending: [Pending] = []
     private var spans: [(status: RegistrationStatus, from: Int64, until: Int64)?] = []
-    private var touched: UInt64 = 0
+    private var probes: [Int] = []
     static let batchSize = 64
+    /// How far ahead `encode` asks for entries.
+    static let prefetchDistance = 16
     /// Events kept while the index loads (64 bytes each: 8 MB, a tenth of a second of
     /// parsing, about what loading 100,000 networks takes).
     static let maxPending = 1 << 17
@@ -145,26 +147,34 @@ public struct FileAggregate: Sendable {
             pending.removeAll(keepingCapacity: true)
             return
         }
-        var sink: UInt64 = 0
+        // Hints first, in steps that each need the one before: slots, then the entries
+        // they hold, then those entries' sample lists.
+        probes.removeAll(keepingCapacity: true)
+        for p in pending {
+            let slot = clients.homeSlot(p.ip, p.day)
+            clients.prefetchSlot(slot)
+            probes.append(slot)
+        }
+        for k in probes.indices {
+            probes[k] = clients.entry(inSlot: probes[k])
+            if probes[k] >= 0 { clients.prefetchEntry(probes[k]) }
+        }
         spans.removeAll(keepingCapacity: true)
         for (k, p) in pending.enumerated() {
-            let e = clients.firstProbe(p.ip, p.day)
+            let e = probes[k]
             var covered = false
             if e >= 0 {
                 let entry = clients.entries[e]
                 covered = entry.day == p.day && entry.ip == p.ip && p.time >= entry.statusFrom && p.time < entry.statusUntil
-                sink &+= UInt64(truncatingIfNeeded: entry.samples)
-                if entry.samples >= 0 { sink &+= samplePool[Int(entry.samples)].priority }
+                if entry.samples >= 0 { samplePool.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + Int(entry.samples)) } }
             }
             // The previous event's span often covers this one (a session's lines).
             if !covered, k > 0, let previous = spans[k - 1], pending[k - 1].ip == p.ip, p.time >= previous.from, p.time < previous.until {
-                covered = true
                 spans.append(previous)
                 continue
             }
             spans.append(covered ? nil : index.statusSpan(of: p.ip, at: p.time))
         }
-        touched &+= sink
         for k in pending.indices { apply(pending[k], span: spans[k], index: index) }
         pending.removeAll(keepingCapacity: true)
     }
@@ -290,7 +300,10 @@ public struct FileAggregate: Sendable {
         for batchStart in stride(from: 0, to: order.count, by: batchSize) {
             let batch = order[batchStart..<min(batchStart + batchSize, order.count)]
             staged.removeAll(keepingCapacity: true)
-            for item in batch { staged.append(clients.entries[Int(item.index)]) }
+            for n in batch.indices {
+                if n + Self.prefetchDistance < order.count { clients.prefetchEntry(Int(order[n + Self.prefetchDistance].index)) }
+                staged.append(clients.entries[Int(order[n].index)])
+            }
             headCounts.removeAll(keepingCapacity: true)
             headSamples.removeAll(keepingCapacity: true)
             for day in staged {
