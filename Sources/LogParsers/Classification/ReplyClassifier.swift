@@ -22,18 +22,32 @@ final class ReplyClassifier {
     func classify(text: UnsafeRawBufferPointer, code: UInt16, enhanced: UnsafeRawBufferPointer?) -> ReplyClassification {
         // Lower-case copy in which `<…>` (addresses, HELO names: the client's words) is
         // blanked, so that `<spam@x>: Relay access denied` reads as relay, not spam.
+        // The same pass notes every adjacent byte pair of the copy (`has` rules phrases out
+        // by them).
         let n = min(text.count, Self.scratchCapacity)
-        var inAngle = false
-        for i in 0..<n {
-            var c = text[i]
-            if c == UInt8(ascii: "<") { inAngle = true }
-            if inAngle {
-                if c == UInt8(ascii: ">") { inAngle = false }
-                c = 0x20
-            } else if c >= 65, c <= 90 {
-                c |= 0x20
+        let bits = pairs
+        bits.update(repeating: 0, count: Self.pairWords)
+        if n > 0, let source = text.baseAddress {
+            let out = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let input = source.assumingMemoryBound(to: UInt8.self)
+            var inAngle = false
+            var previous: UInt8 = 0
+            for i in 0..<n {
+                var c = input[i]
+                if c == UInt8(ascii: "<") { inAngle = true }
+                if inAngle {
+                    if c == UInt8(ascii: ">") { inAngle = false }
+                    c = 0x20
+                } else if c &- 65 < 26 {
+                    c |= 0x20
+                }
+                out[i] = c
+                if i > 0 {
+                    let pair = Self.pairHash(previous, c)
+                    bits[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
+                }
+                previous = c
             }
-            scratch[i] = c
         }
         let lower = UnsafeRawBufferPointer(rebasing: scratch[0..<n])
         let kind: EventKind
@@ -58,7 +72,9 @@ final class ReplyClassifier {
     /// a pair the text lacks is ruled out without a search.
     @inline(__always)
     private func has(_ t: UnsafeRawBufferPointer, _ needle: Phrase) -> Bool {
-        for pair in needle.pairs where pairs[Int(pair >> 6)] & (1 << UInt64(pair & 63)) == 0 { return false }
+        let bits = pairs
+        @inline(__always) func present(_ pair: UInt16) -> Bool { bits[Int(pair >> 6)] & (1 << UInt64(pair & 63)) != 0 }
+        guard present(needle.first), present(needle.middle), present(needle.last) else { return false }
         return t.find(needle.text, from: 0) != nil
     }
 
@@ -69,18 +85,8 @@ final class ReplyClassifier {
         return nil
     }
 
-    /// Records every adjacent byte pair of `t` in `pairs` (hashed to 12 bits).
-    private func notePairs(_ t: UnsafeRawBufferPointer) {
-        pairs.update(repeating: 0, count: Self.pairWords)
-        guard t.count >= 2 else { return }
-        for i in 1..<t.count {
-            let pair = Self.pairHash(t[i - 1], t[i])
-            pairs[Int(pair >> 6)] |= 1 << UInt64(pair & 63)
-        }
-    }
-
+    /// - Parameter t: the lower-cased text, whose byte pairs are in `pairs`.
     private func reason(_ t: UnsafeRawBufferPointer, code: UInt16, enhanced: UnsafeRawBufferPointer?) -> (RejectReason, Range<Int>?) {
-        notePairs(t)
         // DNS block lists, with the zone where the text names it.
         for (marker, skip) in Self.zoneMarkers {
             if has(t, marker), let at = t.find(marker.text, from: 0) {
@@ -103,15 +109,22 @@ final class ReplyClassifier {
         return (.other, nil)
     }
 
-    /// A phrase to look for, with the hashes of its adjacent byte pairs.
+    /// A phrase to look for, with the hashes of three of its adjacent byte pairs (first,
+    /// middle, last): a text that lacks one cannot contain the phrase.
     struct Phrase {
         let text: StaticString
-        let pairs: [UInt16]
+        let first: UInt16
+        let middle: UInt16
+        let last: UInt16
 
         init(_ text: StaticString) {
+            precondition(text.utf8CodeUnitCount >= 2, "phrases have at least two bytes")
             self.text = text
-            let bytes = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-            pairs = bytes.count < 2 ? [] : (1..<bytes.count).map { ReplyClassifier.pairHash(bytes[$0 - 1], bytes[$0]) }
+            let b = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            let m = b.count / 2
+            first = ReplyClassifier.pairHash(b[0], b[1])
+            middle = ReplyClassifier.pairHash(b[m - 1], b[m])
+            last = ReplyClassifier.pairHash(b[b.count - 2], b[b.count - 1])
         }
     }
 
