@@ -28,7 +28,7 @@ let package = Package(
         .target(
             name: "RegistryClient",
             dependencies: [
-                "LogParsers",
+                "LogParsers", "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -61,9 +61,16 @@ struct RegistrationIndexTests {
         }
         let index = try registry.store.loadIndex()
         var spansEnding = 0
-        for _ in 0..<3000 {
+        for n in 0..<3000 {
             let address = IPAddress(v4: 0x6440_0000 | UInt32(truncatingIfNeeded: next()) & 0x000F_FFFF)
             let at = time("2026-03-01T00:00:00Z") + Int64(next() % 8_000_000_000)
+            // Prefetch hints (as ingest gives them) for this address and for addresses no
+            // network covers, at both ends of both families, change nothing and fault nowhere.
+            let elsewhere = [IPAddress(v4: 0), IPAddress(v4: .max), IPAddress(v6High: 0, low: 0), IPAddress(v6High: .max, low: .max), IPAddress(v4: UInt32(truncatingIfNeeded: next()))]
+            for step in 0..<RegistrationIndex.prefetchSteps {
+                index.prefetchSpan(of: address, step: step)
+                index.prefetchSpan(of: elsewhere[n % elsewhere.count], step: step)
+            }
             let expected = try registry.store.state(of: address, at: at)
             #expect(index.state(of: address, at: at) == expected, "\(address) at \(ISOTime.format(millis: at, fraction: false))")
             // The span around `at` holds one status: at its edges and anywhere inside.

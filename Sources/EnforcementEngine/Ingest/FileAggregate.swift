@@ -73,6 +73,7 @@ public struct FileAggregate: Sendable {
     private var pending: [Pending] = []
     private var spans: [(status: RegistrationStatus, from: Int64, until: Int64)?] = []
     private var probes: [Int] = []
+    private var needs: [Int] = []
     static let batchSize = 64
     /// How far ahead `encode` asks for entries.
     static let prefetchDistance = 16
@@ -159,7 +160,10 @@ public struct FileAggregate: Sendable {
             probes[k] = clients.entry(inSlot: probes[k])
             if probes[k] >= 0 { clients.prefetchEntry(probes[k]) }
         }
-        spans.removeAll(keepingCapacity: true)
+        // Which events need a registry span: not covered by their entry's, nor by the
+        // previous event's (a session's lines). Their lookups go through the registry's
+        // prefetch steps together.
+        needs.removeAll(keepingCapacity: true)
         for (k, p) in pending.enumerated() {
             let e = probes[k]
             var covered = false
@@ -168,12 +172,23 @@ public struct FileAggregate: Sendable {
                 covered = entry.day == p.day && entry.ip == p.ip && p.time >= entry.statusFrom && p.time < entry.statusUntil
                 if entry.samples >= 0 { samplePool.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + Int(entry.samples)) } }
             }
-            // The previous event's span often covers this one (a session's lines).
-            if !covered, k > 0, let previous = spans[k - 1], pending[k - 1].ip == p.ip, p.time >= previous.from, p.time < previous.until {
+            if !covered, k > 0, pending[k - 1].ip == p.ip { covered = true }
+            if !covered { needs.append(k) }
+        }
+        for step in 0..<RegistrationIndex.prefetchSteps {
+            for k in needs { index.prefetchSpan(of: pending[k].ip, step: step) }
+        }
+        spans.removeAll(keepingCapacity: true)
+        var nextNeed = 0
+        for (k, p) in pending.enumerated() {
+            if nextNeed < needs.count, needs[nextNeed] == k {
+                nextNeed += 1
+                spans.append(index.statusSpan(of: p.ip, at: p.time))
+            } else if k > 0, let previous = spans[k - 1], pending[k - 1].ip == p.ip, p.time >= previous.from, p.time < previous.until {
                 spans.append(previous)
-                continue
+            } else {
+                spans.append(nil)
             }
-            spans.append(covered ? nil : index.statusSpan(of: p.ip, at: p.time))
         }
         for k in pending.indices { apply(pending[k], span: spans[k], index: index) }
         pending.removeAll(keepingCapacity: true)

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Longest-prefix match over one address family, flattened: the nested networks become a
 /// sorted array of elementary intervals, each owned by its innermost network. A lookup is a
 /// bucket jump on the top 16 bits and a short binary search; no allocation.
@@ -66,12 +68,19 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
     /// The innermost network containing `key`, or -1.
     @inline(__always)
     func innermost(_ key: Key) -> Int32 {
+        let found = interval(key)
+        return found < 0 ? -1 : owners.withUnsafeBufferPointer { $0[found] }
+    }
+
+    /// The elementary interval holding `key` (an index into `boundaries`), or -1.
+    @inline(__always)
+    private func interval(_ key: Key) -> Int {
         let t = bucket(key)
         let (first, end) = bucketStart.withUnsafeBufferPointer { (Int($0[t]), Int($0[t + 1])) }
         var lo = max(first - 1, 0)
         var hi = end  // exclusive
         if hi == 0 { return -1 }
-        let found: Int = boundaries.withUnsafeBufferPointer { b in
+        return boundaries.withUnsafeBufferPointer { b in
             // Last index in [lo, hi) with b[i] <= key.
             if b[lo] > key { return -1 }
             while hi - lo > 1 {
@@ -80,7 +89,37 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
             }
             return lo
         }
-        return found < 0 ? -1 : owners.withUnsafeBufferPointer { $0[found] }
+    }
+
+    /// Hints for `innermost(key)`, one step at a time: each step reads what the one before
+    /// asked for, so a caller gives every step for a batch of keys before the next, and the
+    /// cache misses of the batch overlap. 0: the bucket; 1: its boundaries; 2: the owner;
+    /// 3: the network.
+    @inline(__always)
+    func prefetch(_ key: Key, step: Int) {
+        let t = bucket(key)
+        if step == 0 {
+            bucketStart.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + t) }
+            return
+        }
+        if step == 1 {
+            let (first, end) = bucketStart.withUnsafeBufferPointer { (Int($0[t]), Int($0[t + 1])) }
+            guard end > 0 else { return }
+            boundaries.withUnsafeBufferPointer { b in
+                abuse_prefetch(b.baseAddress! + max(first - 1, 0))
+                abuse_prefetch(b.baseAddress! + (end - 1))
+            }
+            return
+        }
+        let found = interval(key)
+        guard found >= 0 else { return }
+        if step == 2 {
+            owners.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + found) }
+            return
+        }
+        let n = owners.withUnsafeBufferPointer { Int($0[found]) }
+        guard n >= 0 else { return }
+        networks.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + n) }
     }
 
     var memoryBytes: Int {

@@ -1,3 +1,4 @@
+import CPrefetch
 import LogParsers
 
 /// The registry in memory for bulk use: longest-prefix match over IPv4 and IPv6 with each
@@ -119,6 +120,24 @@ public final class RegistrationIndex: Sendable {
         }
         return (span.row >= 0 ? Self.statusCodes[Int(statuses[span.row])] : .unregistered, span.from, span.until)
     }
+
+    /// Hints for `statusSpan(of:at:)`, in steps 0 through `prefetchSteps - 1`: give every
+    /// step for a batch of addresses before the next (each reads what the one before asked
+    /// for), then look them up; their cache misses overlap instead of following each other.
+    public func prefetchSpan(of ip: IPAddress, step: Int) {
+        if step < 4 {
+            if ip.family == .v4 { v4.prefetch(ip.v4Value, step: step) } else { v6.prefetch(UInt128(ip.high) << 64 | UInt128(ip.low), step: step) }
+            return
+        }
+        let n = ip.family == .v4 ? v4.innermost(ip.v4Value) : v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
+        guard n >= 0 else { return }
+        let start = Int(ip.family == .v4 ? v4.networks[Int(n)].historyStart : v6.networks[Int(n)].historyStart)
+        validFrom.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + start) }
+        statuses.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + start) }
+    }
+
+    /// The number of steps of `prefetchSpan(of:step:)`.
+    public static let prefetchSteps = 5
 
     private struct Span {
         var from = Int64.min
