@@ -135,10 +135,11 @@ public struct FileAggregate: Sendable {
         if pending.count >= Self.batchSize, index != nil || pending.count >= Self.maxPending || indexSource.isReady { flush() }
     }
 
-    /// Applies the events waiting in the batch. First what they will touch is read in
-    /// loops of independent loads, so that the cache misses overlap: the table slots,
-    /// entries and sample lists, and the registration span of each client day that has
-    /// none for the event's time yet. Then the events are applied one by one, in order.
+    /// Applies the events waiting in the batch. First what they will touch is asked for
+    /// with prefetch hints, step by step for the whole batch, so that the cache misses
+    /// overlap: the table slots, the entries, their sample lists, and the registry's data
+    /// for each client day that has no span for the event's time yet (those spans are
+    /// looked up here). Then the events are applied one by one, in order.
     public mutating func flush() {
         guard !pending.isEmpty else { return }
         if index == nil, indexFailure == nil {
