@@ -29,7 +29,8 @@ enum BlockCompression {
 
         /// Appends the zlib stream of `bytes` to `out`.
         func compress(_ bytes: [UInt8], appendingTo out: inout [UInt8]) throws {
-            guard bytes.count <= Self.maxInput else { throw Failure(description: "a segment block of \(bytes.count) bytes is too large") }
+            // A block larger than readers inflate would be unreadable: refuse it here.
+            guard bytes.count <= BlockCompression.maxBlock else { throw Failure(description: "a segment block of \(bytes.count) bytes is too large") }
             // Stored blocks cost 5 bytes per 64 KiB; zlib's header and trailer 6.
             var capacity = bytes.count + bytes.count / 16 + 64
             while true {
@@ -62,8 +63,6 @@ enum BlockCompression {
                 capacity = 2 * bytes.count + 1024
             }
         }
-
-        static let maxInput = BlockCompression.maxBlock
     }
 
     /// Inflates a block whose raw size is `size`.
