@@ -109,3 +109,19 @@ struct SegmentCodecTests {
         #expect(throws: (any Error).self) { try fixture.store.records(of: IPAddress("192.0.2.1")!) }
     }
 }
+
+extension SegmentCodecTests {
+    /// One client's records that a block cannot hold are refused with a clear error
+    /// before anything is written (ingest quarantines such a file).
+    @Test func refusesAClientTooLargeForOneBlock() throws {
+        let counts = (0..<3_000_000).map { n in
+            DayCounts.Entry(hourOfDay: UInt8(n % 24), kind: UInt8(n % 8), reason: UInt8(n % 200), status: UInt8(n % 5), count: 1 + n)
+        }
+        let record = SegmentRecord(key: [192, 0, 2, 7], day: 20_500, first: 20_500 * 86_400_000, last: 20_500 * 86_400_000, counts: counts, samples: [])
+        #expect {
+            _ = try EncodedSegment(records: [record])
+        } throws: { error in
+            (error as? SegmentCodec.BlockTooLarge).map { "\($0)".contains("192.0.2.7") } ?? false
+        }
+    }
+}

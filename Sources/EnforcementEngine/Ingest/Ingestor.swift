@@ -133,7 +133,14 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(record)
             return outcome
         }
-        let segment = try EncodedSegment(aggregate: aggregate)
+        let segment: EncodedSegment
+        do {
+            segment = try EncodedSegment(aggregate: aggregate)
+        } catch let tooLarge as SegmentCodec.BlockTooLarge {
+            outcome.error = "cannot be stored: \(tooLarge)"
+            try store.recordQuarantine(shipment(path, digest, reporter, now, summary, aggregate, error: outcome.error))
+            return outcome
+        }
         try copy.commit(path: path, compressed: summary.compressed)
         let committed = try writer.withLock { _ in try store.commit(record, segment: segment) }
         outcome.status = committed ? .ingested : .duplicate

@@ -1,6 +1,17 @@
 import Foundation
 
 extension SegmentCodec {
+    /// A client's records of one shipment do not fit one block (they must: a lookup reads
+    /// one block per segment). Only a file with that client on very many days, each with
+    /// very many distinct counts, gets there: it is quarantined.
+    struct BlockTooLarge: Error, CustomStringConvertible {
+        var firstKey: Key
+        var bytes: Int
+        var description: String {
+            "the records of \(firstKey.address.map { "\($0)" } ?? "a client") and its neighbours take \(bytes) bytes, more than a segment block holds (\(BlockCompression.maxBlock))"
+        }
+    }
+
     /// Cuts records, given in segment order, into stored blocks (the layout of
     /// `SegmentCodec`); a client's days stay in one block, so a lookup by key reads exactly
     /// one block. Its buffers are reused from block to block.
@@ -95,6 +106,7 @@ extension SegmentCodec {
             LEB128.append(rate, to: &raw)
             for section in sections { LEB128.append(UInt64(section.count), to: &raw) }
             for section in sections { raw += section }
+            guard raw.count <= BlockCompression.maxBlock else { throw BlockTooLarge(firstKey: firstKey, bytes: raw.count) }
             var stored: [UInt8] = []
             LEB128.append(UInt64(raw.count), to: &stored)
             try deflater.compress(raw, appendingTo: &stored)
