@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LogParsers
 import RegistryClient
+import Synchronization
 import Testing
 
 struct IngestorTests {
@@ -152,3 +153,25 @@ func testShipment(sha256: String, fileName: String) -> Shipment {
         firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
 }
 func ip(_ text: String) -> IPAddress { IPAddress(text)! }
+
+extension IngestorTests {
+    /// Progress goes from the start of a file (nothing read) through the lines read to the
+    /// end (every shipped byte read), never backwards.
+    @Test func reportsProgressFromStartToEndOfEachFile() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let file = try fixture.write("mx1.log.gz", try TestLog.gzip(TestLog.postfix(lines: 150_000)))
+        let size = Int64(try Data(contentsOf: URL(fileURLWithPath: file)).count)
+        let reports = Mutex<[IngestProgressReport]>([])
+        let outcomes = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z")) { report in
+            reports.withLock { $0.append(report) }
+        }
+        #expect(outcomes.map(\.status) == [.ingested])
+        let seen = reports.withLock { $0 }
+        #expect(seen.count >= 4, "start, a report per 65,536 lines, end: \(seen.count)")
+        #expect(seen.first == IngestProgressReport(file: file, lines: 0, bytes: 0, shippedRead: 0, shippedSize: size, finished: false))
+        #expect(seen.last?.finished == true && seen.last?.shippedRead == size && seen.last?.lines == 150_000 && seen.last?.fraction == 1)
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.lines <= $1.lines && $0.shippedRead <= $1.shippedRead }, "never backwards")
+        #expect(seen.dropFirst().dropLast().allSatisfy { $0.fraction > 0 && $0.fraction < 1 }, "in between, part of the file")
+    }
+}

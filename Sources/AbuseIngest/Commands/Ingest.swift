@@ -61,8 +61,8 @@ extension AbuseIngestCommand {
 
         private func run(_ ingestor: Ingestor, files: [String], reporter: Reporter) throws -> [FileOutcome] {
             let progress: IngestProgress? = Terminal.stderrIsTerminal ? IngestProgress() : nil
-            var callback: (@Sendable (String, Int, UInt64) -> Void)?
-            if let progress { callback = { file, lines, bytes in progress.update(file, lines, bytes) } }
+            var callback: (@Sendable (IngestProgressReport) -> Void)?
+            if let progress { callback = { report in progress.update(report) } }
             let outcomes: [FileOutcome]
             do {
                 outcomes = try ingestor.ingest(files: files, reporter: reporter, now: Clock.nowMillis(), progress: callback)
@@ -137,18 +137,48 @@ extension AbuseIngestCommand {
     }
 }
 
-/// Per-file progress on a terminal: lines, megabytes and lines/s.
+/// Progress on a terminal, one line for the files being read: each file's share read,
+/// megabytes parsed, lines per second and the time left at that pace.
 final class IngestProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var started: [String: Date] = [:]
+    private struct File {
+        var started: Date
+        var report: IngestProgressReport
+    }
 
-    func update(_ file: String, _ lines: Int, _ bytes: UInt64) {
+    private let lock = NSLock()
+    private var files: [String: File] = [:]
+    private var order: [String] = []
+
+    func update(_ report: IngestProgressReport) {
         lock.lock()
         defer { lock.unlock() }
-        let start = started[file] ?? Date()
-        started[file] = start
-        let seconds = max(Date().timeIntervalSince(start), 0.001)
-        Terminal.progress("\(URL(fileURLWithPath: file).lastPathComponent): \(lines) lines, \(bytes / 1_000_000) MB, \(Int(Double(lines) / seconds)) lines/s")
+        if report.finished {
+            files[report.file] = nil
+            order.removeAll { $0 == report.file }
+        } else if files[report.file] == nil {
+            files[report.file] = File(started: Date(), report: report)
+            order.append(report.file)
+        } else {
+            files[report.file]!.report = report
+        }
+        let now = Date()
+        let parts = order.compactMap { name -> String? in
+            guard let file = files[name] else { return nil }
+            return Self.describe(file.report, seconds: now.timeIntervalSince(file.started))
+        }
+        if parts.isEmpty { Terminal.clearProgress() } else { Terminal.progress(parts.joined(separator: "  |  ")) }
+    }
+
+    /// `mx1.log.gz 45% 55 MB 1.8 M lines/s, 3 s left`.
+    static func describe(_ report: IngestProgressReport, seconds: Double) -> String {
+        var text = "\(URL(fileURLWithPath: report.file).lastPathComponent) \(Int(report.fraction * 100))% \(report.bytes / 1_000_000) MB"
+        guard seconds >= 0.25, report.lines > 0 else { return text }
+        text += String(format: " %.1f M lines/s", Double(report.lines) / seconds / 1e6)
+        if report.fraction > 0.02 {
+            let left = seconds * (1 - report.fraction) / report.fraction
+            text += left < 10 ? String(format: ", %.1f s left", left) : left < 90 ? String(format: ", %.0f s left", left) : String(format: ", %.0f min left", left / 60)
+        }
+        return text
     }
 
     func clear() { Terminal.clearProgress() }

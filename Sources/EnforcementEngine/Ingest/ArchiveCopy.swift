@@ -42,6 +42,9 @@ public final class ArchiveCopy: Sendable {
 
     deinit { discard() }
 
+    /// Bytes of the file taken so far.
+    public var bytesSeen: Int64 { state.withLock { $0.bytes } }
+
     /// Takes the next bytes of the file.
     public func write(_ bytes: UnsafeRawBufferPointer) {
         state.withLock { s in

@@ -49,9 +49,9 @@ public final class Ingestor: Sendable {
     }
 
     /// Ingests `files` for `reporter`, received at `now` (UTC ms).
-    /// - Parameter progress: called from worker threads with (file, lines, bytes so far).
+    /// - Parameter progress: called from worker threads as each file is read.
     public func ingest(
-        files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (String, Int, UInt64) -> Void)? = nil
+        files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws(StoreFailure) -> [FileOutcome] {
         let results = Mutex<[FileOutcome?]>(Array(repeating: nil, count: files.count))
         let failure = Mutex<StoreFailure?>(nil)
@@ -81,7 +81,7 @@ public final class Ingestor: Sendable {
 
     /// One file. Throws only for store failures; bad input gives a quarantined outcome.
     func ingestOne(
-        _ path: String, reporter: Reporter, now: Int64, decompressAhead: Bool, progress: (@Sendable (String, Int, UInt64) -> Void)?
+        _ path: String, reporter: Reporter, now: Int64, decompressAhead: Bool, progress: (@Sendable (IngestProgressReport) -> Void)?
     ) throws -> FileOutcome {
         var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, reporter: reporter.id)
         let digest: (hex: String, bytes: Int64)
@@ -101,10 +101,16 @@ public final class Ingestor: Sendable {
         // The archive copy is written and checked in the same read of the file as the parse.
         let copy = try archive.copy(sha256: digest.hex)
         defer { copy.discard() }
+        progress?(IngestProgressReport(file: path, lines: 0, bytes: 0, shippedRead: 0, shippedSize: digest.bytes, finished: false))
         let summary: FileSummary
         do {
             summary = try parser.parse(
-                path: path, progress: progress.map { report in { lines, bytes in report(path, lines, bytes) } }, rawBytes: { copy.write($0) }
+                path: path,
+                progress: progress.map { report in
+                    { lines, bytes in
+                        report(IngestProgressReport(file: path, lines: lines, bytes: bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: false))
+                    }
+                }, rawBytes: { copy.write($0) }
             ) { event in
                 aggregate.add(event)
             }
@@ -114,6 +120,8 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(shipment(path, digest, reporter, now, FileSummary(file: path), aggregate, error: outcome.error))
             return outcome
         }
+        progress?(
+            IngestProgressReport(file: path, lines: summary.lines, bytes: summary.bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: true))
         if let failure = aggregate.indexFailure { throw StoreFailure(file: path, cause: "cannot load the registry: \(failure)", outcomes: []) }
         outcome.lines = summary.lines
         outcome.events = summary.events
