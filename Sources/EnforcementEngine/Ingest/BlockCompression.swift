@@ -27,10 +27,9 @@ enum BlockCompression {
 
         deinit { levelBuffer.deallocate() }
 
-        /// Appends the zlib stream of `bytes` to `out`.
+        /// Appends the zlib stream of `bytes` to `out`. The block writer keeps blocks within
+        /// `maxBlock` (`SegmentCodec.BlockTooLarge`), far below ISA-L's 32-bit lengths.
         func compress(_ bytes: [UInt8], appendingTo out: inout [UInt8]) throws {
-            // A block larger than readers inflate would be unreadable: refuse it here.
-            guard bytes.count <= BlockCompression.maxBlock else { throw Failure(description: "a segment block of \(bytes.count) bytes is too large") }
             // Stored blocks cost 5 bytes per 64 KiB; zlib's header and trailer 6.
             var capacity = bytes.count + bytes.count / 16 + 64
             while true {
