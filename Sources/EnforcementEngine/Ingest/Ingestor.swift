@@ -101,16 +101,14 @@ public final class Ingestor: Sendable {
         // The archive copy is written and checked in the same read of the file as the parse.
         let copy = try archive.copy(sha256: digest.hex)
         defer { copy.discard() }
-        progress?(IngestProgressReport(file: path, lines: 0, bytes: 0, shippedRead: 0, shippedSize: digest.bytes, finished: false))
+        func report(lines: Int, bytes: UInt64, finished: Bool) {
+            progress?(IngestProgressReport(file: path, lines: lines, bytes: bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: finished))
+        }
+        report(lines: 0, bytes: 0, finished: false)
         let summary: FileSummary
         do {
             summary = try parser.parse(
-                path: path,
-                progress: progress.map { report in
-                    { lines, bytes in
-                        report(IngestProgressReport(file: path, lines: lines, bytes: bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: false))
-                    }
-                }, rawBytes: { copy.write($0) }
+                path: path, progress: progress.map { _ in { lines, bytes in report(lines: lines, bytes: bytes, finished: false) } }, rawBytes: { copy.write($0) }
             ) { event in
                 aggregate.add(event)
             }
@@ -120,8 +118,7 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(shipment(path, digest, reporter, now, FileSummary(file: path), aggregate, error: outcome.error))
             return outcome
         }
-        progress?(
-            IngestProgressReport(file: path, lines: summary.lines, bytes: summary.bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: true))
+        report(lines: summary.lines, bytes: summary.bytes, finished: true)
         if let failure = aggregate.indexFailure { throw StoreFailure(file: path, cause: "cannot load the registry: \(failure)", outcomes: []) }
         outcome.lines = summary.lines
         outcome.events = summary.events
