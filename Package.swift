@@ -67,15 +67,15 @@ let package = Package(
         ),
         .testTarget(
             name: "LogParsersTests",
-            dependencies: ["LogParsers"],
+            dependencies: ["LogParsers", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EnforcementTests",
-            dependencies: ["EnforcementEngine", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["EnforcementEngine", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest", "TestSupport"]),
-        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient"]),
+        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "TestSupport"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "TestSupport"]),
     ]

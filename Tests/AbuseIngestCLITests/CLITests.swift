@@ -16,10 +16,8 @@ struct CLITests {
         return url
     }
 
-    static let available = CommandRunner.available("CLITests")
 
     @Test func parseReadsStandardInputAndPrintsTheSummaryAsJSON() throws {
-        guard Self.available else { return }
         let log = "Nov 28 01:00:00 mx postfix/smtpd[1]: connect from a.example[192.0.2.1]\n"
         let result = try Self.run(["parse", "--reference-time", "2026-11-29T00:00:00Z", "--output", "none", "--summary-json", "-"], stdin: Data(log.utf8))
         #expect(result.status == 0)
@@ -30,7 +28,6 @@ struct CLITests {
     }
 
     @Test func parseExitsThreeOnATruncatedGzipAndNamesTheOffset() throws {
-        guard Self.available else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let plain = folder.appendingPathComponent("mx.log")
@@ -52,7 +49,6 @@ struct CLITests {
     }
 
     @Test func usageErrorsExitTwo() throws {
-        guard Self.available else { return }
         #expect(try Self.run(["parse", "--timezone", "Mars/Olympus", "x.log"]).status == 2)
         #expect(try Self.run(["parse", "--format", "lotus", "x.log"]).status == 2)
         #expect(try Self.run(["no-such-command"]).status == 2)
@@ -61,7 +57,6 @@ struct CLITests {
     }
 
     @Test func registryImportRejectsAFileWithBadRowsAndAppliesNothing() throws {
-        guard Self.available else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("abuse-ingest.db").path
@@ -83,7 +78,6 @@ struct CLITests {
     }
 
     @Test func registryImportThenLookupAtTimes() throws {
-        guard Self.available else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("abuse-ingest.db").path
@@ -110,7 +104,6 @@ struct CLITests {
 extension CLITests {
     /// The README's first quick-start command, twice: the second run changes nothing.
     @Test func demoRunsThePipelineAndIsIdempotent() throws {
-        guard Self.available else { return }
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules").path

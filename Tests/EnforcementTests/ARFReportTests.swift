@@ -1,5 +1,6 @@
 import EnforcementEngine
 import Foundation
+import TestSupport
 import Testing
 
 /// The ARF report read by an independent parser: Python's `email` package with
@@ -33,10 +34,7 @@ struct ARFReportTests {
         """
 
     @Test func isAValidFeedbackReportThatNoLogTextCanBreak() throws {
-        guard PythonCheck.available else {
-            print("SKIPPED ARFReportTests: python3 is not installed")
-            return
-        }
+        try Requirement.python()
         let hostile = Array("Nov 28 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[198.51.100.20]: 550 5.1.1 <a@b>: User unknown; from=<s\r\nBcc: x@y> to=<a@b> proto=ESMTP helo=<evil\r\nBcc: x@y>".utf8)
         let input = ARFReport.Input(
             caseID: "C-2026-000001", subjectIP: "198.51.100.20", ruleID: "registered-dictionary-attack", ruleDescription: "list washing\r\nBcc: x@y",

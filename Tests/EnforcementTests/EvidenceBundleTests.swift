@@ -2,6 +2,7 @@ import Crypto
 import EnforcementEngine
 import Foundation
 import LogParsers
+import TestSupport
 import Testing
 
 /// The bundle of the scenario's suspension: deterministic, signed, and any change found.
@@ -165,21 +166,19 @@ struct EvidenceReportTests {
         let names = EvidenceBundleTestsSupport.files(exported.folder)
         #expect(zipped.keys.sorted() == names)
         for name in names { #expect(zipped[name] == (try Data(contentsOf: exported.folder.appendingPathComponent(name))), "\(name) differs from the folder's") }
-        if PythonCheck.available {
-            let script = """
-                import sys, zipfile
-                z = zipfile.ZipFile(sys.argv[1])
-                assert z.testzip() is None
-                assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist()), 'every entry stored'
-                print(sorted({i.date_time for i in z.infolist()}))
-                """
-            let (status, output) = try PythonCheck.run(script: script, arguments: [first.path])
-            #expect(status == 0, "\(output)")
-            let opened = try #require(try exported.world.store.enforcementCase(id: exported.caseID)?.0.opened)
-            let stamp = ISOTime.format(millis: opened, fraction: false)
-            let parts = stamp.split(whereSeparator: { "-T:Z".contains($0) }).map { String(Int($0)!) }
-            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "[(\(parts[0]), \(parts[1]), \(parts[2]), \(parts[3]), \(parts[4]), \(Int(parts[5])! / 2 * 2))]", "one fixed date, the case's: \(output)")
-        }
+        let script = """
+            import sys, zipfile
+            z = zipfile.ZipFile(sys.argv[1])
+            assert z.testzip() is None
+            assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist()), 'every entry stored'
+            print(sorted({i.date_time for i in z.infolist()}))
+            """
+        let (status, output) = try PythonCheck.run(script: script, arguments: [first.path])
+        #expect(status == 0, "\(output)")
+        let opened = try #require(try exported.world.store.enforcementCase(id: exported.caseID)?.0.opened)
+        let stamp = ISOTime.format(millis: opened, fraction: false)
+        let parts = stamp.split(whereSeparator: { "-T:Z".contains($0) }).map { String(Int($0)!) }
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "[(\(parts[0]), \(parts[1]), \(parts[2]), \(parts[3]), \(parts[4]), \(Int(parts[5])! / 2 * 2))]", "one fixed date, the case's: \(output)")
         // A flipped byte inside an entry is named.
         let timeline = try #require(zipped["timeline.csv"])
         let at = try #require(bytes.range(of: timeline)).lowerBound + timeline.count / 2
@@ -192,10 +191,8 @@ struct EvidenceReportTests {
     }
 
     @Test func xarfReportsOfEveryCaseKindValidateAgainstTheOfficialSchemas() throws {
-        guard PythonCheck.available, let validator = PythonCheck.xarfValidator else {
-            print("SKIPPED xarfReportsOfEveryCaseKindValidateAgainstTheOfficialSchemas: python3 or ../shared/xarf/validate.py is absent")
-            return
-        }
+        try Requirement.python(modules: ["jsonschema", "referencing"], pipPackage: "jsonschema>=4.18")
+        let validator = try Requirement.shared("xarf/validate.py").path
         let world = try EnforcementScenarioTests.World()
         defer { world.remove() }
         _ = try world.evaluate()
@@ -307,10 +304,7 @@ struct EvidenceReportTests {
     }
 
     @Test func timelineChartHasABarForEveryCSVRow() throws {
-        guard PythonCheck.available else {
-            print("SKIPPED timelineChartHasABarForEveryCSVRow: python3 is not installed")
-            return
-        }
+        try Requirement.python()
         let exported = try Exported()
         defer { exported.remove() }
         let script = """

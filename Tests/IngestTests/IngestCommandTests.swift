@@ -7,10 +7,8 @@ import Testing
 /// `abuse-ingest ingest` as cron or a systemd timer runs it.
 @Suite(.serialized)
 struct IngestCommandTests {
-    static let available = CommandRunner.available("IngestCommandTests")
 
     @Test func refusesAnUnknownReporterAndStoresNothing() throws {
-        guard Self.available else { return }
         let fixture = try IngestFixture()
         defer { fixture.remove() }
         let file = try fixture.write("mx.log", TestLog.postfix(lines: 50))
@@ -21,7 +19,6 @@ struct IngestCommandTests {
     }
 
     @Test func exitsThreeWhenAFileIsQuarantinedAndPrintsJSONPerFile() throws {
-        guard Self.available else { return }
         let fixture = try IngestFixture()
         defer { fixture.remove() }
         let good = try fixture.write("good.log.gz", try TestLog.gzip(TestLog.postfix(lines: 300)))
@@ -37,7 +34,6 @@ struct IngestCommandTests {
     }
 
     @Test func spoolMovesSettledFilesAndLeavesFilesBeingWrittenAlone() throws {
-        guard Self.available else { return }
         let fixture = try IngestFixture()
         defer { fixture.remove() }
         let spool = fixture.folder.appendingPathComponent("spool")
@@ -68,7 +64,6 @@ struct IngestCommandTests {
     /// Killed with SIGKILL at several points and run again, the store holds exactly what
     /// one clean run gives.
     @Test func resumesAfterKillNineWithExactCounts() throws {
-        guard Self.available else { return }
         let clean = try IngestFixture()
         defer { clean.remove() }
         let files = try (0..<2).map { k in

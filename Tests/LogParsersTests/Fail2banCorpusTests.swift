@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import TestSupport
 import Testing
 
 /// The real-world fail2ban samples in ../shared/corpus/fail2ban: every `match: true` line
@@ -34,17 +35,14 @@ struct Fail2banCorpusTests {
     ]
 
     @Test func corpusLinesGiveTheExpectedEvents() throws {
-        guard SharedCorpus.isAvailable else {
-            print("SKIPPED Fail2banCorpusTests: ../shared/corpus/fail2ban is absent (set ABUSE_INGEST_SHARED to its parent folder)")
-            return
-        }
-        let expectedData = try Data(contentsOf: SharedCorpus.fail2ban.appendingPathComponent("expected.jsonl"))
+        let corpus = try Requirement.shared("corpus/fail2ban")
+        let expectedData = try Data(contentsOf: corpus.appendingPathComponent("expected.jsonl"))
         let expectations = try expectedData.split(separator: UInt8(ascii: "\n")).map {
             try JSONDecoder().decode(Expectation.self, from: Data($0))
         }
         let options = ParseOptions(referenceMillis: ISOTime.parse("2005-08-14T23:59:59Z")!, timeZone: TimeZone(identifier: "UTC"))
         for file in Self.files {
-            let path = SharedCorpus.fail2ban.appendingPathComponent(file).path
+            let path = corpus.appendingPathComponent(file).path
             let (events, _) = try EventCollector.parse(path: path, options: options, name: file)
             var byLine: [Int: [ConnectionEvent]] = [:]
             for event in events { byLine[event.source.line, default: []].append(event) }

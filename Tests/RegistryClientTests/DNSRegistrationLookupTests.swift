@@ -3,6 +3,7 @@ import Glibc
 import LogParsers
 import NIOCore
 import RegistryClient
+import TestSupport
 import Testing
 
 /// The DNS backend against a real third-party DNSBL server, rbldnsd (Debian), serving a
@@ -34,7 +35,7 @@ struct DNSRegistrationLookupTests {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
             }
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/rbldnsd")
+            process.executableURL = URL(fileURLWithPath: try Requirement.program("rbldnsd", debianPackage: "rbldnsd"))
             process.arguments = [
                 "-n", "-b", "127.0.0.1/\(port)", "-w", folder.path, "-t", "300",
                 "reg.example.org:ip4set:zone4", "reg.example.org:ip6trie:zone6",
@@ -61,8 +62,6 @@ struct DNSRegistrationLookupTests {
         }
     }
 
-    static var rbldnsdAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/rbldnsd") }
-
     func lookup(port: Int, timeout: TimeAmount = .seconds(2), retries: Int = 2) throws -> DNSRegistrationLookup {
         var configuration = DNSRegistrationLookup.Configuration(server: try SocketAddress(ipAddress: "127.0.0.1", port: port), zone: DNSName("reg.example.org")!)
         configuration.timeout = timeout
@@ -71,10 +70,6 @@ struct DNSRegistrationLookupTests {
     }
 
     @Test func readsStatusesFromRbldnsd() async throws {
-        guard Self.rbldnsdAvailable else {
-            print("SKIPPED readsStatusesFromRbldnsd: rbldnsd is not installed (apt-get install rbldnsd)")
-            return
-        }
         let server = try Rbldnsd()
         defer { server.stop() }
         let client = try lookup(port: server.port)
@@ -118,10 +113,6 @@ struct DNSRegistrationLookupTests {
     }
 
     @Test func boundsConcurrentQueries() async throws {
-        guard Self.rbldnsdAvailable else {
-            print("SKIPPED boundsConcurrentQueries: rbldnsd is not installed")
-            return
-        }
         let server = try Rbldnsd()
         defer { server.stop() }
         var configuration = DNSRegistrationLookup.Configuration(server: try SocketAddress(ipAddress: "127.0.0.1", port: server.port), zone: DNSName("reg.example.org")!)

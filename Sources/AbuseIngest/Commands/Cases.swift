@@ -71,8 +71,7 @@ extension AbuseIngestCommand {
                     print("  \(sample.reporter) \(sample.file):\(sample.line) (byte \(sample.offset), \(sample.selector)): \(text)")
                 }
                 let bundle = EvidenceLocation.folder(dataFolder: global.dataFolder, caseID: item.id)
-                if FileManager.default.fileExists(atPath: bundle.appendingPathComponent("manifest.json").path) {
-                    let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
+                if FileManager.default.fileExists(atPath: bundle.appendingPathComponent("manifest.json").path), let key = try RegistryKey.load(dataFolder: global.dataFolder) {
                     let problems = EvidenceVerifier(publicKey: key.privateKey.publicKey, archiveFolder: global.dataFolder).verify(bundle)
                     print("evidence: \(bundle.path) — \(problems.isEmpty ? "verified" : "FAILS: " + problems.joined(separator: "; "))")
                 } else {

@@ -15,13 +15,17 @@ extension AbuseIngestCommand {
                 """
         )
         @Option(help: "Folder for the sample data and database.") var dir = "abuse-ingest-demo"
-        @Option(help: "The rules folder.") var rules = "rules"
+        @Option(help: "The rules folder (default: DIR/rules, written from the shipped rules when absent).") var rules: String?
 
         func run() throws {
-            let set = try RulesFolder.load(rules)
             let folder = URL(fileURLWithPath: dir)
             let fm = FileManager.default
             try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            // The shipped rules travel with the binary: the demo's data folder gets a copy,
+            // which `evaluate --db DIR/abuse-ingest.db` then finds.
+            let rulesFolder = rules ?? folder.appendingPathComponent("rules").path
+            if rules == nil, !fm.fileExists(atPath: rulesFolder) { try RuleSet.writeShipped(to: URL(fileURLWithPath: rulesFolder)) }
+            let set = try RulesFolder.load(rulesFolder)
             let scenario = DemoScenario()
             let db = folder.appendingPathComponent("abuse-ingest.db").path
             let store = try EngineStore(database: try DatabaseConnection.open(path: db))
@@ -69,7 +73,7 @@ extension AbuseIngestCommand {
             let evaluator = RuleEvaluator(rules: set, organisations: try store.organisations(), registry: try store.registry.loadIndex())
             let (matches, contradictions) = evaluator.evaluateWithContradictions(try store.activity(from: asOf - longest, to: asOf), asOf: asOf)
             let changes = try store.apply(matches, contradictions: contradictions, asOf: asOf, dryRun: false)
-            print("\nevaluate as of \(ISOTime.format(millis: asOf, fraction: false)) with \(set.rules.count) rules from \(rules):")
+            print("\nevaluate as of \(ISOTime.format(millis: asOf, fraction: false)) with \(set.rules.count) rules from \(rulesFolder):")
             for change in changes {
                 guard let (item, _) = try store.enforcementCase(id: change.caseID) else { continue }
                 let figures = try? JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))

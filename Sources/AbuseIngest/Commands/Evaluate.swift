@@ -15,7 +15,7 @@ extension AbuseIngestCommand {
                 """
         )
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The rules folder (default: rules/ in the data folder when it exists, else ./rules).") var rules: String?
+        @Option(help: "The rules folder (default: rules/ in the data folder when it exists, else ./rules, else the shipped rules).") var rules: String?
         @Option(name: .customLong("as-of"), help: "Evaluate as of this time (ISO 8601; default now).") var asOf: String?
         @Flag(name: .customLong("dry-run"), help: "Show what would happen; change nothing.") var dryRun = false
         @Flag(help: "Print the changes as JSON.") var json = false
@@ -25,7 +25,7 @@ extension AbuseIngestCommand {
         }
 
         func run() throws {
-            let set = try RulesFolder.load(rules ?? RulesFolder.defaultFolder(dataFolder: global.dataFolder))
+            let set = try RulesFolder.resolve(explicit: rules, dataFolder: global.dataFolder)
             let store = try global.engineStore()
             let time = asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis()
             let longest = set.rules.map(\.window).max() ?? 0
@@ -48,7 +48,7 @@ extension AbuseIngestCommand {
             for c in contradictions {
                 print("contradiction: \(c.reporter) alone accuses \(c.subject) under \(c.ruleID); \(c.witnesses.count) other reporter(s) saw it behave well — no case")
             }
-            Terminal.error("abuse-ingest: \(set.rules.count) rules over \(clients) clients as of \(ISOTime.format(millis: time, fraction: false)): \(changes.filter { $0.change == .opened }.count) opened, \(changes.filter { $0.change == .updated }.count) updated\(dryRun ? " (dry run: nothing written)" : "")")
+            Terminal.error("abuse-ingest: \(set.rules.count) rules (\(set.folder)) over \(clients) clients as of \(ISOTime.format(millis: time, fraction: false)): \(changes.filter { $0.change == .opened }.count) opened, \(changes.filter { $0.change == .updated }.count) updated\(dryRun ? " (dry run: nothing written)" : "")")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import EnforcementEngine
 import Foundation
 
@@ -63,23 +64,31 @@ extension AbuseIngestCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Check every hash and the signature of a bundle (and, with --archive, every excerpt); exit 0 only when all holds.")
             @OptionGroup var global: GlobalOptions
-            @Option(name: .customLong("public-key"), help: "The registry's public key (base64, as `keys show` prints it); default: this data folder's key.")
+            @Option(name: .customLong("public-key"), help: "The registry's public key (base64, as `keys show` prints it); default: this data folder's key, when it has one.")
             var publicKey: String?
             @Option(help: "A data folder whose archive/ holds the shipped files: check each excerpt against them.") var archive: String?
             @Argument(help: "The bundle: a folder or a .zip.") var path: String
 
             func run() throws {
-                let key: String
+                let bundle = URL(fileURLWithPath: path)
+                let parsed: Curve25519.Signing.PublicKey
                 if let publicKey {
-                    key = publicKey
+                    guard let key = RegistryKey.publicKey(base64: publicKey) else {
+                        Terminal.reportError("--public-key is not a base64 Ed25519 public key")
+                        throw ExitStatus.usage
+                    }
+                    parsed = key
+                } else if let own = try RegistryKey.load(dataFolder: global.dataFolder) {
+                    parsed = own.privateKey.publicKey
                 } else {
-                    key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder).publicKeyBase64
-                }
-                guard let parsed = RegistryKey.publicKey(base64: key) else {
-                    Terminal.reportError("--public-key is not a base64 Ed25519 public key")
+                    // A third party's check: no key of ours exists here, and none is made.
+                    let named = (try? EvidenceVerifier.signingKey(of: bundle)).flatMap { $0 }
+                    Terminal.reportError(
+                        "no public key to check the signature with: \(named.map { "the bundle was signed by the key \($0)" } ?? "the bundle names no signing key"); "
+                            + "pass that key with --public-key BASE64 (the registry prints it with `abuse-ingest keys show`)")
                     throw ExitStatus.usage
                 }
-                let problems = EvidenceVerifier(publicKey: parsed, archiveFolder: archive.map { URL(fileURLWithPath: $0) }).verify(URL(fileURLWithPath: path))
+                let problems = EvidenceVerifier(publicKey: parsed, archiveFolder: archive.map { URL(fileURLWithPath: $0) }).verify(bundle)
                 if problems.isEmpty {
                     print("\(path): every hash, the signature\(archive == nil ? "" : " and every excerpt") verified")
                     return
@@ -94,12 +103,17 @@ extension AbuseIngestCommand {
         static let configuration = CommandConfiguration(abstract: "The registry's signing key.", subcommands: [Show.self])
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print the registry's Ed25519 public key (base64, last line); created on first use.")
+            static let configuration = CommandConfiguration(
+                abstract: "Print the registry's Ed25519 public key (base64, last line) and its fingerprint.",
+                discussion: "The keys are created by the first evidence export (or the demo); this command never creates them. Exit 1 when there are none yet.")
             @OptionGroup var global: GlobalOptions
 
             func run() throws {
-                let key = try RegistryKey.loadOrCreate(dataFolder: global.dataFolder)
-                print("registry Ed25519 public key (\(global.dataFolder.appendingPathComponent("keys").path)):")
+                guard let key = try RegistryKey.load(dataFolder: global.dataFolder) else {
+                    Terminal.reportError("no registry key in \(global.dataFolder.appendingPathComponent("keys").path) yet: the first `abuse-ingest evidence export` creates it")
+                    throw ExitStatus.failure
+                }
+                print("registry Ed25519 public key (\(global.dataFolder.appendingPathComponent("keys").path)), fingerprint \(key.fingerprint):")
                 print(key.publicKeyBase64)
             }
         }

@@ -14,11 +14,11 @@ extension AbuseIngestCommand {
         struct Lint: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Validate a rules folder: every error with its file, line and column; exit 2 when any.")
-            @Argument(help: "The rules folder (default ./rules).") var folder: String = "rules"
+            @Argument(help: "The rules folder (default ./rules when it exists, else the shipped rules).") var folder: String?
 
             func run() throws {
-                let set = try RulesFolder.load(folder)
-                print("\(folder): \(set.rules.count) rules valid, \(set.allowlist.count) allow-listed networks")
+                let set = try RulesFolder.resolve(explicit: folder, dataFolder: URL(fileURLWithPath: "."))
+                print("\(set.folder): \(set.rules.count) rules valid, \(set.allowlist.count) allow-listed networks")
                 for rule in set.rules {
                     print("  \(rule.id): \(rule.action.rawValue), \(rule.severity.rawValue), window \(rule.window / 3_600_000)h, applies to \(rule.appliesTo.map(\.rawValue).sorted().joined(separator: "/"))")
                 }
@@ -35,13 +35,13 @@ extension AbuseIngestCommand {
                     """
             )
             @OptionGroup var global: GlobalOptions
-            @Option(help: "The rules folder.") var rules: String = "rules"
+            @Option(help: "The rules folder (default: rules/ in the data folder, ./rules, or the shipped rules).") var rules: String?
             @Option(help: "IANA zone of zone-less log times.") var timezone: String = "UTC"
             @Flag(help: "Show subjects whose rules did not fire too.") var all = false
             @Argument(help: "Log files.") var files: [String]
 
             func run() throws {
-                let set = try RulesFolder.load(rules)
+                let set = try RulesFolder.resolve(explicit: rules, dataFolder: global.dataFolder)
                 let index: RegistrationIndex
                 if FileManager.default.fileExists(atPath: global.db) {
                     index = try global.registryStore().loadIndex()
@@ -90,23 +90,35 @@ extension AbuseIngestCommand {
     }
 }
 
-/// Loads a rules folder and reports every error the FORMATS.md way (exit 2).
+/// Loads rules and reports every problem the FORMATS.md way (exit 2).
 enum RulesFolder {
+    /// The rules of `folder`, which must exist.
     static func load(_ folder: String) throws -> RuleSet {
         do {
             return try RuleSet.load(folder: folder)
         } catch {
-            for problem in error.errors { Terminal.reportError("\(problem.message) (\(problem.file):\(problem.line):\(problem.column))") }
-            Terminal.error("abuse-ingest: \(error.errors.count) error(s) in \(folder); no rule of it is loaded")
-            throw ExitStatus.usage
+            throw report(error)
         }
     }
 
-    /// `--rules` default: `rules/` in the data folder when it exists, else `./rules`.
-    static func defaultFolder(dataFolder: URL) -> String {
-        let inData = dataFolder.appendingPathComponent("rules").path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: inData, isDirectory: &isDirectory), isDirectory.boolValue { return inData }
-        return "rules"
+    /// The rules in force: `explicit` when given, else rules/ in the data folder, ./rules,
+    /// or the shipped rules (`RuleSet.resolve`).
+    static func resolve(explicit: String?, dataFolder: URL) throws -> RuleSet {
+        do {
+            return try RuleSet.resolve(explicit: explicit, dataFolder: dataFolder)
+        } catch {
+            throw report(error)
+        }
+    }
+
+    private static func report(_ failure: RuleLoadFailure) -> ExitCode {
+        switch failure {
+        case .invalid(let folder, let errors):
+            for problem in errors { Terminal.reportError(problem.description) }
+            Terminal.error("abuse-ingest: \(errors.count) error(s) in \(folder); no rule of it is loaded")
+        case .missingFolder, .unreadableFolder:
+            Terminal.reportError(failure.description)
+        }
+        return ExitStatus.usage
     }
 }

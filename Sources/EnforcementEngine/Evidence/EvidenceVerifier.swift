@@ -16,6 +16,13 @@ public struct EvidenceVerifier: Sendable {
         self.archiveFolder = archiveFolder
     }
 
+    /// The fingerprint of the key a bundle's manifest says signed it (nil when it names none).
+    public static func signingKey(of path: URL) throws -> String? {
+        let files = try EvidenceBundle.readFiles(at: path)
+        guard let data = files[EvidenceBundle.manifestName], let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return manifest["signing_key"] as? String
+    }
+
     public func verify(_ path: URL) -> [String] {
         do {
             return verify(files: try EvidenceBundle.readFiles(at: path))
@@ -30,8 +37,12 @@ public struct EvidenceVerifier: Sendable {
         guard let manifest = try? JSONSerialization.jsonObject(with: manifestData) as? [String: Any], let listed = manifest["files"] as? [String: String] else {
             return ["manifest.json is not a bundle manifest"]
         }
-        // Signature over the manifest's SHA-256.
-        if let text = files[EvidenceBundle.signatureName],
+        // Signature over the manifest's SHA-256, by the key the manifest names.
+        let named = manifest["signing_key"] as? String
+        let given = RegistryKey.fingerprint(of: publicKey)
+        if let named, named != given {
+            problems.append("signature: the bundle names signing key \(named), not the key given (\(given))")
+        } else if let text = files[EvidenceBundle.signatureName],
             let signature = Data(base64Encoded: String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         {
             if !publicKey.isValidSignature(signature, for: Data(SHA256.hash(data: manifestData))) {

@@ -12,6 +12,13 @@ public struct RegistryKey: Sendable {
 
     public var publicKeyBase64: String { privateKey.publicKey.rawRepresentation.base64EncodedString() }
 
+    /// `sha256:` and the hex SHA-256 of the raw public key: names the key in manifests.
+    public var fingerprint: String { Self.fingerprint(of: privateKey.publicKey) }
+
+    public static func fingerprint(of publicKey: Curve25519.Signing.PublicKey) -> String {
+        "sha256:" + Digest.hex(SHA256.hash(data: publicKey.rawRepresentation))
+    }
+
     public init(privateKey: Curve25519.Signing.PrivateKey, pseudonymKey: SymmetricKey) {
         self.privateKey = privateKey
         self.pseudonymKey = pseudonymKey
@@ -21,7 +28,16 @@ public struct RegistryKey: Sendable {
         public var description: String
     }
 
-    /// Loads the keys, creating each one the data folder does not have yet.
+    /// The data folder's keys, or nil when it has none yet. Read-only commands use this:
+    /// they never create keys.
+    public static func load(dataFolder: URL) throws -> RegistryKey? {
+        let signing = dataFolder.appendingPathComponent("keys/registry.ed25519")
+        guard FileManager.default.fileExists(atPath: signing.path) else { return nil }
+        return try loadOrCreate(dataFolder: dataFolder)
+    }
+
+    /// Loads the keys, creating each one the data folder does not have yet (the first
+    /// export of a bundle).
     public static func loadOrCreate(dataFolder: URL) throws -> RegistryKey {
         let folder = dataFolder.appendingPathComponent("keys")
         let signing = try secret(folder.appendingPathComponent("registry.ed25519"), what: "an Ed25519 private key") {

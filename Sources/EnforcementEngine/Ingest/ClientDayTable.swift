@@ -11,6 +11,12 @@ struct ClientDayTable: Sendable {
     private var slots: [Int32] = Array(repeating: 0, count: 1 << 12)
 
     var count: Int { entries.count }
+    /// The most entries the table takes (a bound on one file's memory).
+    let capacity: Int
+
+    init(capacity: Int = FileAggregate.Limits().maxClientDays) {
+        self.capacity = min(capacity, Int(Int32.max) - 1)
+    }
 
     @inline(__always)
     private static func hash(_ ip: IPAddress, _ day: Int32) -> UInt64 {
@@ -21,7 +27,7 @@ struct ClientDayTable: Sendable {
     }
 
     /// The position of the entry of (`ip`, `day`), created (first and last seen at `time`)
-    /// when absent.
+    /// when absent; -1 when it is absent and the table is full.
     @inline(__always)
     mutating func index(of ip: IPAddress, day: Int32, time: Int64) -> Int {
         if (entries.count + 1) * 2 > slots.count { grow() }
@@ -30,7 +36,7 @@ struct ClientDayTable: Sendable {
         while true {
             let slot = Int(slots[i])
             if slot == 0 {
-                precondition(entries.count < Int32.max, "more client days in one file than a table holds")
+                guard entries.count < capacity else { return -1 }
                 entries.append(FileAggregate.ClientDay(ip: ip, day: day, time: time))
                 slots[i] = Int32(entries.count)
                 return entries.count - 1

@@ -53,7 +53,24 @@ public struct FileAggregate: Sendable {
         var next: Int32
     }
 
-    var clients = ClientDayTable()
+    /// Bounds on what one file may make the aggregate hold: a file beyond them is
+    /// quarantined with the reason (`overflow`), never a crash or unbounded memory.
+    public struct Limits: Sendable {
+        /// Distinct (client, day) pairs: about 100 bytes each.
+        public var maxClientDays = 1 << 25
+        /// Count entries beyond each client day's first four.
+        public var maxCountCells = 1 << 27
+        /// Sample line references.
+        public var maxSamples = 1 << 27
+
+        public init() {}
+    }
+
+    var clients: ClientDayTable
+    private let limits: Limits
+    /// Why the file could not be aggregated whole (a bound of `Limits` was reached); events
+    /// after that are ignored and the file must not be committed.
+    public private(set) var overflow: String?
     private var countPool: [CountCell] = []
     private var samplePool: [SampleCell] = []
     public var samplesPerKey: Int
@@ -101,8 +118,10 @@ public struct FileAggregate: Sendable {
 
     /// - Parameter index: the registry the events' clients are judged by. While it is
     ///   still loading, events are kept (up to `maxPending`) rather than waited for.
-    public init(fileSHA256: String, receivedAt: Int64, index: LoadingIndex, samplesPerKey: Int = 10) {
+    public init(fileSHA256: String, receivedAt: Int64, index: LoadingIndex, samplesPerKey: Int = 10, limits: Limits = Limits()) {
         self.samplesPerKey = samplesPerKey
+        self.limits = limits
+        clients = ClientDayTable(capacity: limits.maxClientDays)
         self.receivedAt = receivedAt
         indexSource = index
         fileKey = Self.fileKey(fileSHA256)
@@ -200,6 +219,10 @@ public struct FileAggregate: Sendable {
     @inline(__always)
     private mutating func apply(_ p: Pending, span known: (status: RegistrationStatus, from: Int64, until: Int64)?, index: RegistrationIndex) {
         let i = clients.index(of: p.ip, day: p.day, time: p.time)
+        guard i >= 0 else {
+            if overflow == nil { overflow = "more than \(limits.maxClientDays) distinct client days in one file" }
+            return
+        }
         var entry = clients.entries[i]
         if p.time < entry.first { entry.first = p.time }
         if p.time > entry.last { entry.last = p.time }
@@ -244,7 +267,10 @@ public struct FileAggregate: Sendable {
             }
             c = Int(countPool[c].next)
         }
-        precondition(countPool.count < Int32.max, "more count entries in one file than a pool holds")
+        guard countPool.count < min(limits.maxCountCells, Int(Int32.max) - 1) else {
+            if overflow == nil { overflow = "more than \(limits.maxCountCells) count entries in one file" }
+            return
+        }
         countPool.append(CountCell(key: key, next: entry.moreCounts, count: 1))
         entry.moreCounts = Int32(countPool.count - 1)
     }
@@ -264,7 +290,10 @@ public struct FileAggregate: Sendable {
             s = Int(cell.next)
         }
         if same < samplesPerKey {
-            precondition(samplePool.count < Int32.max, "more samples in one file than a pool holds")
+            guard samplePool.count < min(limits.maxSamples, Int(Int32.max) - 1) else {
+                if overflow == nil { overflow = "more than \(limits.maxSamples) sample lines in one file" }
+                return
+            }
             var linked = sample
             linked.next = head
             samplePool.append(linked)

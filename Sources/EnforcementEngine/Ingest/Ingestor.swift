@@ -14,6 +14,8 @@ public final class Ingestor: Sendable {
         public var samplesPerKey = 10
         /// Parallel parsers (default: the cores).
         public var workers = ProcessInfo.processInfo.activeProcessorCount
+        /// Bounds on one file's aggregate; a file beyond them is quarantined.
+        public var limits = FileAggregate.Limits()
 
         public init(dataFolder: URL) {
             self.dataFolder = dataFolder
@@ -96,7 +98,7 @@ public final class Ingestor: Sendable {
             outcome.status = .duplicate
             return outcome
         }
-        var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, index: index, samplesPerKey: options.samplesPerKey)
+        var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, index: index, samplesPerKey: options.samplesPerKey, limits: options.limits)
         let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone), decompressAhead: decompressAhead))
         // The archive copy is written and checked in the same read of the file as the parse.
         let copy = try archive.copy(sha256: digest.hex)
@@ -127,6 +129,8 @@ public final class Ingestor: Sendable {
         outcome.lastEvent = summary.lastEvent
         if !summary.complete {
             outcome.error = "corrupt or truncated: \(summary.error ?? "the stream ended early")"
+        } else if let overflow = aggregate.overflow {
+            outcome.error = "cannot be aggregated: \(overflow) (split the file, or raise the bound)"
         } else if summary.unparsedShare > reporter.unparsedThreshold {
             outcome.error = String(
                 format: "format drift: %d of %d lines (%.1f %%) unparsed, above the %.1f %% threshold (first unparsed lines: %@)",

@@ -1,10 +1,10 @@
 import RegistryClient
 
-/// Registration statuses as small integers in the aggregates.
+/// Registration statuses as small integers in the aggregates (`RegistrationStatus.code`).
 public enum StatusCode {
-    public static let all: [RegistrationStatus] = [.active, .suspended, .revoked, .unregistered, .unknown]
+    @inline(__always)
+    public static func code(_ status: RegistrationStatus) -> UInt8 { status.code }
 
-    public static func code(_ status: RegistrationStatus) -> UInt8 { UInt8(all.firstIndex(of: status)!) }
-
-    public static func status(_ code: Int) -> RegistrationStatus { code >= 0 && code < all.count ? all[code] : .unknown }
+    /// The status of a stored code; a code no status has reads as unknown.
+    public static func status(_ code: Int) -> RegistrationStatus { (UInt8(exactly: code)).flatMap(RegistrationStatus.init(code:)) ?? .unknown }
 }

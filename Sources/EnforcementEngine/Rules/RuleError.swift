@@ -5,11 +5,39 @@ public struct RuleError: Error, Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     public var message: String
 
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
     public var description: String { "\(message) (\(file):\(line):\(column))" }
 }
 
-/// Every problem of a rules folder; when there is one, no rule of the folder is loaded.
-public struct RuleLoadFailure: Error, Sendable, CustomStringConvertible {
-    public var errors: [RuleError]
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+/// Why a rules folder did not load; when it did not, no rule of it is in force.
+public enum RuleLoadFailure: Error, Sendable, CustomStringConvertible {
+    /// The folder named does not exist.
+    case missingFolder(String)
+    /// The folder exists but cannot be listed.
+    case unreadableFolder(String, reason: String)
+    /// Files of the folder are invalid: every problem, with its place.
+    case invalid(folder: String, [RuleError])
+
+    /// The problems in files (none when the folder itself is the problem).
+    public var errors: [RuleError] {
+        if case .invalid(_, let errors) = self { return errors }
+        return []
+    }
+
+    public var description: String {
+        switch self {
+        case .missingFolder(let path):
+            "the rules folder \(path) does not exist: name another with --rules DIR, or leave --rules out to use rules/ in the data folder, ./rules, or the shipped rules"
+        case .unreadableFolder(let path, let reason):
+            "cannot read the rules folder \(path): \(reason)"
+        case .invalid(let folder, let errors):
+            (errors.map(\.description) + ["\(errors.count) error(s) in \(folder); no rule of it is loaded"]).joined(separator: "\n")
+        }
+    }
 }

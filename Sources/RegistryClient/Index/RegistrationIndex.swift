@@ -19,8 +19,6 @@ public final class RegistrationIndex: Sendable {
     /// History rows indexed.
     public var historyCount: Int { validFrom.count }
 
-    private static let statusCodes: [RegistrationStatus] = [.active, .suspended, .revoked]
-
     /// Builds the index from history rows in any order.
     public convenience init(rows: [IndexRow]) {
         var sorted = rows
@@ -61,7 +59,9 @@ public final class RegistrationIndex: Sendable {
             let start = validFrom.count
             while i < rows.count, rows[i].network == network {
                 validFrom.append(rows[i].validFrom)
-                statuses.append(UInt8(Self.statusCodes.firstIndex(of: rows[i].status) ?? 0))
+                // A row whose status is no registration status (a damaged database) reads as
+                // unknown, never as active: no rule acts on it.
+                statuses.append(RegistrationStatus.recordable.contains(rows[i].status) ? rows[i].status.code : RegistrationStatus.unknown.code)
                 registrantRefs.append(intern(rows[i].registrant))
                 caseRefs.append(rows[i].caseID.map(intern) ?? -1)
                 i += 1
@@ -88,13 +88,16 @@ public final class RegistrationIndex: Sendable {
         self.strings = strings
     }
 
+    @inline(__always)
+    private static func status(_ code: UInt8) -> RegistrationStatus { RegistrationStatus(code: code) ?? .unknown }
+
     /// The status of `ip` at `time` (UTC ms): the longest registered prefix that already
     /// existed then, with the state in force then. The hot path of ingest.
     @inline(__always)
     public func status(of ip: IPAddress, at time: Int64) -> RegistrationStatus {
         let row = rowIndex(ip, time)
         guard row >= 0 else { return .unregistered }
-        return Self.statusCodes[Int(statuses[row])]
+        return Self.status(statuses[row])
     }
 
     /// The status of `ip` at `time` and the span `[from, until)` around `time` in which no
@@ -118,7 +121,7 @@ public final class RegistrationIndex: Sendable {
                 n = network.parent
             }
         }
-        return (span.row >= 0 ? Self.statusCodes[Int(statuses[span.row])] : .unregistered, span.from, span.until)
+        return (span.row >= 0 ? Self.status(statuses[span.row]) : .unregistered, span.from, span.until)
     }
 
     /// Hints for `statusSpan(of:at:)`, in steps 0 through `prefetchSteps - 1`: give every
@@ -187,7 +190,7 @@ public final class RegistrationIndex: Sendable {
         guard let found = historyRow(ip, time) else { return .unregistered }
         let caseRef = caseRefs[found.row]
         return RegistrationState(
-            status: Self.statusCodes[Int(statuses[found.row])],
+            status: Self.status(statuses[found.row]),
             network: found.network,
             registrant: strings[Int(registrantRefs[found.row])],
             caseID: caseRef >= 0 ? strings[Int(caseRef)] : nil,

@@ -12,6 +12,30 @@ public enum RegistrationStatus: String, CaseIterable, Sendable, Codable {
     /// Statuses a registration row can hold (the others are lookup outcomes).
     public static let recordable: [RegistrationStatus] = [.active, .suspended, .revoked]
 
+    /// The status as a small integer, as segment records store it and the index holds it.
+    /// Stored on disk: these values never change.
+    public var code: UInt8 {
+        switch self {
+        case .active: 0
+        case .suspended: 1
+        case .revoked: 2
+        case .unregistered: 3
+        case .unknown: 4
+        }
+    }
+
+    /// The status a stored code stands for; nil for a code no status has.
+    public init?(code: UInt8) {
+        switch code {
+        case 0: self = .active
+        case 1: self = .suspended
+        case 2: self = .revoked
+        case 3: self = .unregistered
+        case 4: self = .unknown
+        default: return nil
+        }
+    }
+
     /// The DNSBL answer address of FORMATS.md §4 (`127.0.0.2` active, …); nil where the
     /// zone answers NXDOMAIN (unregistered) or nothing (unknown).
     public var dnsAnswer: (UInt8, UInt8, UInt8, UInt8)? {

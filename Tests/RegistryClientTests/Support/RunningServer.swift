@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import LogParsers
 import RegistryClient
 
@@ -17,7 +18,8 @@ final class RunningServer {
 
     /// `dig` against this server; returns its output.
     func dig(_ arguments: String...) throws -> String {
-        try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
+        try Requirement.program("dig", debianPackage: "bind9-dnsutils")
+        return try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
     }
 
     func stop() { server.stop() }

@@ -43,8 +43,3 @@ func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> (output: S
     process.waitUntilExit()
     return (String(decoding: data, as: UTF8.self), process.terminationStatus)
 }
-
-/// Whether a program is on the PATH (tests that need one skip with a message otherwise).
-func installed(_ program: String) -> Bool {
-    (try? run(["sh", "-c", "command -v \(program)"]).status) == 0
-}

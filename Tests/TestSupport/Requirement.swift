@@ -1,0 +1,61 @@
+import Foundation
+
+/// Something a test needs that this machine lacks: the test fails with what to install
+/// (`scripts/test` installs all of it). Tests never pass by skipping.
+public struct MissingRequirement: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// What tests need from the machine: programs of Debian packages, Python modules, and the
+/// shared material beside the repository.
+public enum Requirement {
+    /// The full path of `program` on the PATH; throws, naming the Debian package, when it
+    /// is missing.
+    @discardableResult
+    public static func program(_ program: String, debianPackage: String) throws -> String {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw MissingRequirement("\(program) is not installed: apt-get install \(debianPackage) (scripts/test installs every test requirement)")
+    }
+
+    /// Python 3 with `modules` importable; returns the interpreter's path.
+    @discardableResult
+    public static func python(modules: [String] = [], pipPackage: String? = nil) throws -> String {
+        let python = try program("python3", debianPackage: "python3")
+        guard !modules.isEmpty else { return python }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = ["-c", "import " + modules.joined(separator: ", ")]
+        check.standardOutput = FileHandle.nullDevice
+        check.standardError = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        guard check.terminationStatus == 0 else {
+            throw MissingRequirement(
+                "Python modules \(modules.joined(separator: ", ")) are missing: python3 -m pip install '\(pipPackage ?? modules[0])' (scripts/test installs them)")
+        }
+        return python
+    }
+
+    /// `../shared` beside the repository, or `$ABUSE_INGEST_SHARED`.
+    public static var sharedFolder: URL {
+        ProcessInfo.processInfo.environment["ABUSE_INGEST_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? CommandRunner.repository.deletingLastPathComponent().appendingPathComponent("shared")
+    }
+
+    /// A file or folder of the shared material; throws when it is absent.
+    public static func shared(_ relative: String) throws -> URL {
+        let url = sharedFolder.appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MissingRequirement("\(url.path) is absent: the shared material belongs beside the repository (../shared) or under $ABUSE_INGEST_SHARED")
+        }
+        return url
+    }
+}

@@ -1,0 +1,50 @@
+# Shared by scripts/demo, scripts/test, scripts/fuzz and scripts/install: what to install, and how.
+# Sourced, not run.
+
+# Debian packages the build needs (C libraries behind the .systemLibrary targets).
+BUILD_PACKAGES=(zlib1g-dev libisal-dev libsqlite3-dev)
+# Debian packages the tests need beside them: real peers and checkers.
+TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils rbldnsd)
+
+# Prints "abuse-ingest: <what>" on stderr.
+say() { printf 'abuse-ingest: %s\n' "$*" >&2; }
+
+# Installs the named Debian packages that are missing. As root it runs apt-get; otherwise it
+# stops with the exact command to run and exit 2 (FORMATS.md §1: a configuration error).
+ensure_packages() {
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        say "error: missing Debian packages: ${missing[*]}"
+        say "run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+        exit 2
+    fi
+    say "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Installs Python's jsonschema (≥ 4.18, with `referencing`) for ../shared/xarf/validate.py when
+# it is missing: Debian 12's python3-jsonschema is older, so it comes from PyPI.
+ensure_jsonschema() {
+    python3 -c "import jsonschema, referencing" 2>/dev/null && return 0
+    if [ "$(id -u)" -ne 0 ] && [ -z "${VIRTUAL_ENV:-}" ]; then
+        say "error: Python's jsonschema (>= 4.18) is missing"
+        say "run:  python3 -m pip install --user 'jsonschema>=4.18'"
+        exit 2
+    fi
+    say "installing Python's jsonschema"
+    python3 -m pip install --quiet 'jsonschema>=4.18' 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18'
+}
+
+# Stops unless Swift 6 is on the PATH.
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        say "error: swift is not on the PATH: install Swift 6 (https://www.swift.org/install/linux/) and add its usr/bin to PATH"
+        exit 2
+    fi
+}
