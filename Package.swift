@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "abuse-ingest", targets: ["AbuseIngest"]),
         .executable(name: "abuse-bench", targets: ["AbuseBench"]),
+        .executable(name: "abuse-fuzz", targets: ["AbuseFuzz"]),
         .library(name: "LogParsers", targets: ["LogParsers"]),
         .library(name: "RegistryClient", targets: ["RegistryClient"]),
         .library(name: "EnforcementEngine", targets: ["EnforcementEngine"]),
@@ -65,6 +66,10 @@ let package = Package(
             ],
             path: "Benchmarks/AbuseBench"
         ),
+        // Fuzz targets (scripts/fuzz builds abuse-fuzz with -sanitize=fuzzer,address).
+        .target(name: "FuzzTargets", dependencies: ["LogParsers", "RegistryClient", "EnforcementEngine"], path: "Fuzz/FuzzTargets"),
+        .executableTarget(name: "AbuseFuzz", dependencies: ["FuzzTargets"], path: "Fuzz/AbuseFuzz"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(
             name: "LogParsersTests",
             dependencies: ["LogParsers", "TestSupport"],
@@ -76,7 +81,11 @@ let package = Package(
         ),
         .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest", "TestSupport"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "TestSupport"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "TestSupport"]),
     ]
 )

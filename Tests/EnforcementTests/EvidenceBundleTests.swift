@@ -77,8 +77,14 @@ struct EvidenceBundleTests {
     @Test func anotherKeyFails() throws {
         let exported = try Exported()
         defer { exported.remove() }
-        let problems = exported.verify(key: Curve25519.Signing.PrivateKey().publicKey)
-        #expect(problems == ["signature: does not verify manifest.json with this public key"])
+        let other = Curve25519.Signing.PrivateKey().publicKey
+        let problems = exported.verify(key: other)
+        #expect(problems == ["signature: the bundle names signing key \(exported.key.fingerprint), not the key given (\(RegistryKey.fingerprint(of: other)))"])
+        // A manifest made to name the other key still fails: its signature is not that key's.
+        let manifestURL = exported.folder.appendingPathComponent("manifest.json")
+        let manifest = try String(contentsOf: manifestURL, encoding: .utf8)
+        try manifest.replacingOccurrences(of: exported.key.fingerprint, with: RegistryKey.fingerprint(of: other)).write(to: manifestURL, atomically: true, encoding: .utf8)
+        #expect(exported.verify(key: other) == ["signature: does not verify manifest.json with this public key"])
     }
 
     /// A bundle whose excerpt and index agree (and are even re-signed) but not with what the

@@ -61,31 +61,57 @@ struct IngestCommandTests {
         #expect(reason.contains("truncated gzip stream") && reason.contains("byte "))
     }
 
-    /// Killed with SIGKILL at several points and run again, the store holds exactly what
-    /// one clean run gives.
-    @Test func resumesAfterKillNineWithExactCounts() throws {
+    /// Killed with SIGKILL inside a file (paused by the test hook after some of its lines,
+    /// the other files of the batch already committed) and run again: the store holds
+    /// exactly what one clean run gives, table by table, with nothing left over.
+    @Test(arguments: [2_000, 30_000, 59_000])
+    func resumesAfterKillNineInsideAFileWithTheExactStore(pauseLine: Int) throws {
         let clean = try IngestFixture()
         defer { clean.remove() }
-        let files = try (0..<2).map { k in
-            try clean.write("night-\(k).log.gz", try TestLog.gzip(TestLog.postfix(lines: 60_000, seed: UInt64(10 + k), clients: 20_000)))
-        }
-        let started = Date()
+        let names = ["night-0.log.gz", "night-1.log.gz", "night-2.log.gz"]
+        let contents = try names.indices.map { k in try TestLog.gzip(TestLog.postfix(lines: k == 2 ? 60_000 : 20_000, seed: UInt64(10 + k), clients: 20_000)) }
+        let files = try names.indices.map { try clean.write(names[$0], contents[$0]) }
         let reference = try CommandRunner.run(["ingest", "--db", clean.databasePath, "--reporter", "isp-a"] + files)
         #expect(reference.status == 0, "\(reference.stderr)")
-        let duration = Date().timeIntervalSince(started)
-        let expected = try clean.snapshot()
-        #expect(!expected.isEmpty)
-        for fraction in [0.15, 0.45, 0.75, 0.95] {
-            let victim = try IngestFixture()
-            defer { victim.remove() }
-            let copies = try files.map { try victim.write(URL(fileURLWithPath: $0).lastPathComponent, Array(try Data(contentsOf: URL(fileURLWithPath: $0)))) }
-            let process = try CommandRunner.start(["ingest", "--db", victim.databasePath, "--reporter", "isp-a"] + copies)
-            Thread.sleep(forTimeInterval: duration * fraction)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            let again = try CommandRunner.run(["ingest", "--db", victim.databasePath, "--reporter", "isp-a"] + copies)
-            #expect(again.status == 0, "\(again.stderr)")
-            #expect(try victim.snapshot() == expected, "killed at \(Int(fraction * 100)) % of a clean run, then resumed")
+        let expected = try StoreDump.dump(clean.store.database)
+        #expect(expected.contains { $0.hasPrefix("segment_block: ") && !$0.hasSuffix(" rows") })
+
+        let victim = try IngestFixture()
+        defer { victim.remove() }
+        let copies = try names.indices.map { try victim.write(names[$0], contents[$0]) }
+        let marker = victim.folder.appendingPathComponent("paused")
+        let process = try CommandRunner.start(
+            ["ingest", "--db", victim.databasePath, "--reporter", "isp-a"] + copies,
+            environment: ["ABUSE_INGEST_TEST_PAUSE": "night-2.log.gz:\(pauseLine):\(marker.path)"])
+        // Paused inside night-2 with the other two committed: the kill lands mid-file.
+        try Self.wait("ingest to pause inside night-2.log.gz") { FileManager.default.fileExists(atPath: marker.path) }
+        try Self.wait("the other files to be committed") { try victim.count("SELECT COUNT(*) FROM shipment WHERE status = 'ingested'") == 2 }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL, "the victim died by SIGKILL")
+        #expect(try victim.count("SELECT COUNT(*) FROM shipment WHERE file_name = 'night-2.log.gz'") == 0, "nothing of the file in progress was committed")
+
+        let again = try CommandRunner.run(["ingest", "--db", victim.databasePath, "--reporter", "isp-a", "--json"] + copies)
+        #expect(again.status == 0, "\(again.stderr)")
+        let statuses = again.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.map { $0["status"] as? String }
+        #expect(statuses == ["duplicate", "duplicate", "ingested"], "the second run's per-file statuses")
+        #expect(try StoreDump.dump(victim.store.database) == expected, "every table equals the clean run's")
+        #expect(try StoreDump.integrity(victim.store.database) == "ok")
+        #expect(try StoreDump.orphans(victim.store.database) == 0, "no orphan segment or block")
+        #expect(StoreDump.strayFiles(archive: victim.folder.appendingPathComponent("archive")) == [], "no stray temporary file in the archive")
+    }
+
+    /// Polls `condition` for up to 60 s.
+    static func wait(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while try !condition() {
+            guard Date() < deadline else { throw TimedOut(what: what) }
+            Thread.sleep(forTimeInterval: 0.02)
         }
+    }
+
+    struct TimedOut: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out waiting for \(what)" }
     }
 }

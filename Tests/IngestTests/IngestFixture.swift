@@ -35,11 +35,16 @@ struct IngestFixture {
 
     func reporter(_ id: String) throws -> Reporter { try store.reporter(id: id)! }
 
-    /// Writes a file into the data folder's `in/` and returns its path.
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+    /// When test logs were shipped: their files' modification time, the reference that
+    /// year-less stamps are placed before (so no test depends on today's date).
+    static let shippedAt = Date(timeIntervalSince1970: 1_795_932_000)  // 2026-11-29T06:00:00Z
+
+    /// Writes a file into the data folder's `in/`, modified at `modified`, and returns its path.
+    func write(_ name: String, _ bytes: [UInt8], modified: Date = IngestFixture.shippedAt) throws -> String {
         let url = folder.appendingPathComponent("in").appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(bytes).write(to: url)
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: url.path)
         return url.path
     }
 

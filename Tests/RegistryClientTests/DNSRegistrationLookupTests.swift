@@ -112,11 +112,14 @@ struct DNSRegistrationLookupTests {
         #expect(client.statistics.tcpFallbacks == 1)
     }
 
+    /// 200 lookups at once with a bound of 4: the server, which holds each query 20 ms,
+    /// never sees more than 4 unanswered, yet sees several at once.
     @Test func boundsConcurrentQueries() async throws {
-        let server = try Rbldnsd()
+        let server = SlowServer(delay: 0.02)
         defer { server.stop() }
         var configuration = DNSRegistrationLookup.Configuration(server: try SocketAddress(ipAddress: "127.0.0.1", port: server.port), zone: DNSName("reg.example.org")!)
         configuration.maxConcurrent = 4
+        configuration.timeout = .seconds(5)
         let client = try DNSRegistrationLookup(configuration: configuration)
         let statuses = await withTaskGroup(of: RegistrationStatus.self) { group in
             for i in 0..<200 {
@@ -128,5 +131,8 @@ struct DNSRegistrationLookupTests {
         }
         #expect(statuses.count == 200)
         #expect(statuses.allSatisfy { $0 == .unregistered })
+        #expect(server.received == 200, "each address asked once (TXT; NXDOMAIN answers the name)")
+        #expect(server.mostInFlight <= 4, "at most 4 queries in flight, the server saw \(server.mostInFlight)")
+        #expect(server.mostInFlight >= 2, "queries do run side by side: \(server.mostInFlight)")
     }
 }

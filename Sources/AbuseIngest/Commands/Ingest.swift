@@ -40,7 +40,9 @@ extension AbuseIngestCommand {
             let store = try global.engineStore()
             // The registry loads while the first files are identified and read.
             let registry = store.registry
-            let ingestor = Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: .init(dataFolder: global.dataFolder))
+            var options = Ingestor.Options(dataFolder: global.dataFolder)
+            options.pause = Self.testPause()
+            let ingestor = Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: options)
             var outcomes: [FileOutcome] = []
             if let id = reporter {
                 guard let known = try store.reporter(id: id) else {
@@ -57,6 +59,14 @@ extension AbuseIngestCommand {
                     "abuse-ingest: \(outcomes.count) file(s): \(counts[.ingested] ?? 0) ingested, \(counts[.duplicate] ?? 0) duplicate, \(counts[.quarantined] ?? 0) quarantined")
             }
             if outcomes.contains(where: { $0.status == .quarantined }) { throw ExitStatus.rejectedInput }
+        }
+
+        /// `ABUSE_INGEST_TEST_PAUSE=FILE:LINE:MARKER`: crash tests stop ingest inside a file.
+        static func testPause() -> Ingestor.Options.PausePoint? {
+            guard let value = ProcessInfo.processInfo.environment["ABUSE_INGEST_TEST_PAUSE"] else { return nil }
+            let parts = value.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3, let line = Int(parts[1]) else { return nil }
+            return .init(fileName: parts[0], line: line, marker: URL(fileURLWithPath: parts[2]))
         }
 
         private func run(_ ingestor: Ingestor, files: [String], reporter: Reporter) throws -> [FileOutcome] {

@@ -5,9 +5,10 @@ import Synchronization
 
 /// A shipped file's archive copy, written while the file is parsed (one read of the file
 /// for both): every byte goes through SHA-256 and, unless the archive holds the file
-/// already, into a temporary file beside its final place. `commit` checks that the bytes
-/// seen are the bytes identified before parsing, makes the copy durable (fsync) and
-/// renames it into place; `discard` removes it.
+/// already, into a temporary file in `archive/.incoming/` (locked while it is written, so
+/// that a copy left by a killed process is recognised and removed: `LogArchive.sweep`).
+/// `commit` checks that the bytes seen are the bytes identified before parsing, makes the
+/// copy durable (fsync) and renames it into place; `discard` removes it.
 ///
 /// `write` is called by the parser's reading thread; `commit` and `discard` after parsing
 /// returned, on the caller's thread. The lock orders the two.
@@ -31,9 +32,13 @@ public final class ArchiveCopy: Sendable {
         if archive.existing(sha256: sha256) == nil {
             let folder = archive.path(sha256: sha256, compressed: true).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let temporary = folder.appendingPathComponent(".\(sha256).\(UUID().uuidString).tmp").path
+            try FileManager.default.createDirectory(at: archive.incoming, withIntermediateDirectories: true)
+            let temporary = archive.incoming.appendingPathComponent("\(sha256).\(UUID().uuidString).tmp").path
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite("\(temporary): \(String(cString: strerror(errno)))") }
+            // Held until the copy is renamed or removed; the kernel drops it when the
+            // process dies, which is how a sweep tells a dead writer's copy.
+            _ = flock(descriptor, LOCK_EX)
             initial.descriptor = descriptor
             initial.temporary = temporary
         }

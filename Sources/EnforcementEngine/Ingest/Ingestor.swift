@@ -16,6 +16,21 @@ public final class Ingestor: Sendable {
         public var workers = ProcessInfo.processInfo.activeProcessorCount
         /// Bounds on one file's aggregate; a file beyond them is quarantined.
         public var limits = FileAggregate.Limits()
+        /// For crash tests only: stop reading the named file at a line, announce it by
+        /// writing `marker`, and wait there to be killed.
+        public var pause: PausePoint?
+
+        public struct PausePoint: Sendable {
+            public var fileName: String
+            public var line: Int
+            public var marker: URL
+
+            public init(fileName: String, line: Int, marker: URL) {
+                self.fileName = fileName
+                self.line = line
+                self.marker = marker
+            }
+        }
 
         public init(dataFolder: URL) {
             self.dataFolder = dataFolder
@@ -55,6 +70,8 @@ public final class Ingestor: Sendable {
     public func ingest(
         files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws(StoreFailure) -> [FileOutcome] {
+        // Copies a killed ingest left behind go first.
+        archive.sweep()
         let results = Mutex<[FileOutcome?]>(Array(repeating: nil, count: files.count))
         let failure = Mutex<StoreFailure?>(nil)
         let next = Atomic(0)
@@ -107,12 +124,14 @@ public final class Ingestor: Sendable {
             progress?(IngestProgressReport(file: path, lines: lines, bytes: bytes, shippedRead: copy.bytesSeen, shippedSize: digest.bytes, finished: finished))
         }
         report(lines: 0, bytes: 0, finished: false)
+        let pause = options.pause.flatMap { $0.fileName == URL(fileURLWithPath: path).lastPathComponent ? $0 : nil }
         let summary: FileSummary
         do {
             summary = try parser.parse(
                 path: path, progress: progress.map { _ in { lines, bytes in report(lines: lines, bytes: bytes, finished: false) } }, rawBytes: { copy.write($0) }
             ) { event in
                 aggregate.add(event)
+                if let pause, event.line >= pause.line { Self.wait(at: pause) }
             }
             aggregate.flush()
         } catch {
@@ -154,6 +173,12 @@ public final class Ingestor: Sendable {
         let committed = try writer.withLock { _ in try store.commit(record, segment: segment) }
         outcome.status = committed ? .ingested : .duplicate
         return outcome
+    }
+
+    /// Announces the pause and waits to be killed (crash tests).
+    private static func wait(at pause: Options.PausePoint) -> Never {
+        try? Data("\(pause.fileName):\(pause.line)\n".utf8).write(to: pause.marker)
+        while true { Thread.sleep(forTimeInterval: 1) }
     }
 
     private func shipment(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Glibc
 
 /// Shipped files kept byte for byte, content-addressed under the data folder
 /// (`archive/ab/abcdef….gz`), so that evidence can be re-read later.
@@ -8,6 +9,26 @@ public struct LogArchive: Sendable {
 
     public init(dataFolder: URL) {
         folder = dataFolder.appendingPathComponent("archive")
+    }
+
+    /// Where copies are written before they are complete (`ArchiveCopy`).
+    public var incoming: URL { folder.appendingPathComponent(".incoming") }
+
+    /// Removes copies left in `incoming` by writers that died (kill -9, power loss): those
+    /// whose lock nobody holds. Copies being written by a live process stay. Returns how
+    /// many were removed.
+    @discardableResult
+    public func sweep() -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: incoming.path) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".tmp") {
+            let path = incoming.appendingPathComponent(name).path
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0, unlink(path) == 0 { removed += 1 }
+            close(descriptor)
+        }
+        return removed
     }
 
     /// Where the file with this digest lives (gzip files keep `.gz`).

@@ -71,7 +71,7 @@ public struct RuleSet: Sendable {
     static func isRulesFile(_ name: String) -> Bool { name.hasSuffix(".yaml") || name.hasSuffix(".yml") }
 
     /// Decodes the files of one folder (`bytes` nil: unreadable): every rule valid, or none.
-    static func decode(_ files: [(path: String, bytes: Data?)], folder: String) throws(RuleLoadFailure) -> RuleSet {
+    package static func decode(_ files: [(path: String, bytes: Data?)], folder: String) throws(RuleLoadFailure) -> RuleSet {
         var rules: [Rule] = []
         var allowlist: [AllowlistEntry] = []
         var errors: [RuleError] = []

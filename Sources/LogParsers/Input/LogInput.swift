@@ -16,13 +16,25 @@ public enum LogInput {
     ) {
         var source: ByteSource = try FileByteSource(path: path)
         if let observer { source = ObservingByteSource(upstream: source, observer: observer) }
+        return try unwrap(source, name: path, decompressAhead: decompressAhead)
+    }
+
+    /// Bytes already in memory, read as a file is (gzip layers unwrapped): for fuzzing the
+    /// readers, and for tests.
+    package static func open(bytes: [UInt8], name: String) throws(InputError) -> (source: ByteSource, compressed: Bool) {
+        try unwrap(MemoryByteSource(bytes), name: name, decompressAhead: false)
+    }
+
+    /// Puts a gzip reader over `source` for every gzip layer its bytes begin with.
+    private static func unwrap(_ upstream: ByteSource, name: String, decompressAhead: Bool) throws(InputError) -> (source: ByteSource, compressed: Bool) {
+        var source = upstream
         var layers = 0
         while true {
             let head = try ReplayByteSource.peek(source, count: 2)
             source = ReplayByteSource(prefix: head, upstream: source)
             guard head.count == 2, head[0] == 0x1F, head[1] == 0x8B else { break }
             if layers == maxNesting {
-                throw InputError(.nestingTooDeep, file: path)
+                throw InputError(.nestingTooDeep, file: name)
             }
             source = try GzipByteSource(upstream: source)
             layers += 1

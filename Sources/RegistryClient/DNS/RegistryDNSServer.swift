@@ -13,6 +13,17 @@ public final class RegistryDNSServer: @unchecked Sendable {
     private let refreshInterval: TimeAmount
     private let stopping = Atomic(false)
     private var refresher: Thread?
+    private let counters = Mutex<[DNSServerCounters]>([])
+
+    /// What the sockets did so far, summed over the event loops.
+    public var statistics: DNSServerStatistics {
+        counters.withLock { $0 }.reduce(into: DNSServerStatistics()) { total, counter in
+            let s = counter.snapshot
+            total.received += s.received
+            total.answered += s.answered
+            total.dropped += s.dropped
+        }
+    }
 
     public init(responder: DNSResponder, threads: Int = System.coreCount, refreshInterval: TimeAmount = .milliseconds(5)) {
         self.responder = responder
@@ -25,14 +36,18 @@ public final class RegistryDNSServer: @unchecked Sendable {
         let responder = self.responder
         var boundPort = port
         var udpChannels: [Channel] = []
+        let tcpCounters = DNSServerCounters()
+        counters.withLock { $0 = [tcpCounters] }
         for loop in group.makeIterator() {
+            let loopCounters = DNSServerCounters()
+            counters.withLock { $0.append(loopCounters) }
             let channel = try DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
                 .channelOption(.datagramVectorReadMessageCount, value: 16)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1500))
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder)) }
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder, counters: loopCounters)) }
                 }
                 .bind(host: host, port: boundPort).wait()
             if boundPort == 0 { boundPort = channel.localAddress?.port ?? 0 }
@@ -45,7 +60,7 @@ public final class RegistryDNSServer: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(responder: responder))
+                    try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(responder: responder, counters: tcpCounters))
                 }
             }
             .bind(host: host, port: boundPort).wait()
@@ -75,25 +90,55 @@ public final class RegistryDNSServer: @unchecked Sendable {
     }
 }
 
+/// What a server's sockets did, counted per event loop (no counter shared between cores on
+/// the hot path) and summed when read.
+public struct DNSServerStatistics: Sendable, Equatable {
+    /// Datagrams and TCP messages received.
+    public var received = 0
+    /// Answers sent.
+    public var answered = 0
+    /// Messages dropped unanswered (responses, runts).
+    public var dropped = 0
+}
+
+/// One event loop's counters.
+final class DNSServerCounters: Sendable {
+    let received = Atomic(0)
+    let answered = Atomic(0)
+    let dropped = Atomic(0)
+
+    var snapshot: DNSServerStatistics {
+        DNSServerStatistics(
+            received: received.load(ordering: .relaxed), answered: answered.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
+    }
+}
+
 final class UDPQueryHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
     let responder: DNSResponder
+    let counters: DNSServerCounters
     /// Reused for every answer (the handler runs on one event loop).
     private var scratch: [UInt8] = []
     /// Answers of one read batch share one buffer; each is sent as a slice of it.
     private var batch: ByteBuffer?
 
-    init(responder: DNSResponder) {
+    init(responder: DNSResponder, counters: DNSServerCounters) {
         self.responder = responder
+        self.counters = counters
         scratch.reserveCapacity(1500)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
+        counters.received.add(1, ordering: .relaxed)
         scratch.removeAll(keepingCapacity: true)
         let answered = envelope.data.withUnsafeReadableBytes { responder.answer($0, overUDP: true, into: &scratch) }
-        guard answered else { return }
+        guard answered else {
+            counters.dropped.add(1, ordering: .relaxed)
+            return
+        }
+        counters.answered.add(1, ordering: .relaxed)
         if batch == nil || batch!.writableBytes < scratch.count {
             batch = context.channel.allocator.buffer(capacity: max(16 * 1024, scratch.count))
         }
@@ -130,15 +175,22 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let responder: DNSResponder
+    let counters: DNSServerCounters
 
-    init(responder: DNSResponder) { self.responder = responder }
+    init(responder: DNSResponder, counters: DNSServerCounters) {
+        self.responder = responder
+        self.counters = counters
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
+        counters.received.add(1, ordering: .relaxed)
         guard let reply = message.withUnsafeReadableBytes({ responder.answer($0, overUDP: false) }) else {
+            counters.dropped.add(1, ordering: .relaxed)
             context.close(promise: nil)
             return
         }
+        counters.answered.add(1, ordering: .relaxed)
         var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
         buffer.writeInteger(UInt16(reply.count))
         buffer.writeBytes(reply)

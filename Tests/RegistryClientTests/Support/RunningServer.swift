@@ -23,4 +23,18 @@ final class RunningServer {
     }
 
     func stop() { server.stop() }
+
+    /// Waits (at most 10 s) until the server has read `count` messages in all.
+    func waitUntilReceived(_ count: Int) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while server.statistics.received < count {
+            guard Date() < deadline else { throw Timeout(what: "the server read \(server.statistics.received) of \(count) packets in 10 s") }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+    }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { what }
 }

@@ -1,0 +1,20 @@
+# Conveniences over scripts/: `make demo`, `make test`, `make release`, `make install PREFIX=…`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: demo test release install fuzz
+
+demo:
+	scripts/demo
+
+test:
+	scripts/test
+
+release:
+	swift build -c release --product abuse-ingest
+
+install: release
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install
+
+fuzz:
+	scripts/fuzz

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// The whole store as text, to compare two stores (a clean run and a run that was killed
+/// and resumed, or before and after a dry run): every table, every row, with row ids and
+/// write times replaced by what they identify (a segment by its shipment's SHA-256).
+public enum StoreDump {
+    /// The tables this dump knows. A table added later fails `dump` until it is known here:
+    /// a comparison of stores that skipped it would prove nothing.
+    public static let knownTables: Set<String> = [
+        "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
+    ]
+
+    static let queries: [(table: String, sql: String)] = [
+        ("grdb_migrations", "SELECT identifier FROM grdb_migrations ORDER BY 1"),
+        ("registration", "SELECT network, registrant, status, abuse_contact, valid_from, cause, source, case_id, provisional FROM registration ORDER BY id"),
+        ("registry_import", "SELECT file, sha256, rows, changed FROM registry_import ORDER BY id"),
+        ("reporter", "SELECT * FROM reporter ORDER BY id"),
+        (
+            "shipment",
+            """
+            SELECT reporter_id, sha256, file_name, status, bytes, lines, events, skipped, unparsed, first_event, last_event,
+                future_events, distant_events, gap_hours, error FROM shipment ORDER BY sha256, status, error
+            """
+        ),
+        ("segment", "SELECT sh.sha256, s.reporter_id, s.first_day, s.last_day, s.records FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1"),
+        (
+            "segment_block",
+            "SELECT sh.sha256, hex(b.first_key), b.data FROM segment_block b JOIN segment s ON s.id = b.segment_id JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1, 2"
+        ),
+        ("enforcement_case", "SELECT * FROM enforcement_case ORDER BY id"),
+        ("audit", "SELECT case_id, time, actor, action, from_status, to_status, reason FROM audit ORDER BY id"),
+        ("contradiction", "SELECT * FROM contradiction ORDER BY 1, 2, 3, 4"),
+    ]
+
+    public struct UnknownTable: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String { "table \(name) is not in StoreDump.knownTables: add it, or the comparison proves nothing about it" }
+    }
+
+    /// Every row as `table: value | value …` (BLOBs as their SHA-256), in a fixed order.
+    public static func dump(_ database: some DatabaseReader) throws -> [String] {
+        try database.read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            if let unknown = tables.first(where: { !knownTables.contains($0) }) { throw UnknownTable(name: unknown) }
+            var lines: [String] = []
+            for (table, sql) in queries where tables.contains(table) {
+                let rows = try Row.fetchAll(db, sql: sql)
+                lines.append("\(table): \(rows.count) rows")
+                for row in rows {
+                    let values = row.databaseValues.map { value -> String in
+                        switch value.storage {
+                        case .blob(let data): "blob:" + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+                        default: value.description
+                        }
+                    }
+                    lines.append("\(table): " + values.joined(separator: " | "))
+                }
+            }
+            return lines
+        }
+    }
+
+    /// `PRAGMA integrity_check` and the foreign-key check: "ok" when both find nothing.
+    public static func integrity(_ database: some DatabaseReader) throws -> String {
+        try database.read { db in
+            let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+            let foreign = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            return foreign.isEmpty ? integrity : integrity + "; foreign keys: \(foreign)"
+        }
+    }
+
+    /// Segments and blocks that belong to nothing: segments of no ingested shipment, blocks
+    /// of no segment, segments without blocks.
+    public static func orphans(_ database: some DatabaseReader) throws -> Int {
+        try database.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM segment WHERE shipment_id NOT IN (SELECT id FROM shipment WHERE status = 'ingested'))
+                         + (SELECT COUNT(*) FROM segment_block WHERE segment_id NOT IN (SELECT id FROM segment))
+                         + (SELECT COUNT(*) FROM segment s WHERE NOT EXISTS (SELECT 1 FROM segment_block b WHERE b.segment_id = s.id))
+                    """) ?? -1
+        }
+    }
+
+    /// Files under `folder` that are no finished archive copy: hidden names, `.tmp`.
+    public static func strayFiles(archive folder: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        var stray: [String] = []
+        for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            let name = url.lastPathComponent
+            if name.hasPrefix(".") || name.hasSuffix(".tmp") || url.path.contains("/.incoming/") { stray.append(url.path) }
+        }
+        return stray.sorted()
+    }
+}
