@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 @main
 struct AbuseIngestCommand: ParsableCommand {
@@ -15,6 +16,9 @@ struct AbuseIngestCommand: ParsableCommand {
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
     /// FORMATS.md §1 prescribes.
     static func main() {
+        // Components that run unattended (the DNS server, ingest, evaluation) log through
+        // swift-log: to standard error.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {
             var command = try parseAsRoot()
             try command.run()

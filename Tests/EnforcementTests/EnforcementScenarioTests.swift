@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LogParsers
 import RegistryClient
+import TestSupport
 import Testing
 
 /// Four ISPs from four organisations, three nights: the dictionary attacker is suspended
@@ -85,13 +86,22 @@ struct EnforcementScenarioTests {
         #expect(try world.store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") } == audit)
     }
 
+    /// A dry run computes what a run would do and writes nothing: every table, the audit
+    /// log and the registration history included, is as before.
     @Test func dryRunWritesNothing() throws {
         let world = try World()
         defer { world.remove() }
+        let before = try StoreDump.dump(world.store.database)
         let changes = try world.evaluate(dryRun: true)
-        #expect(!changes.isEmpty)
-        #expect(try world.store.cases().isEmpty)
+        #expect(changes.contains { $0.subject == DemoScenario.dictionaryAttacker && $0.status == "suspended" }, "it would suspend")
+        #expect(try StoreDump.dump(world.store.database) == before, "no table changed")
         #expect(try world.status(DemoScenario.dictionaryAttacker).status == .active)
+        // The same evaluation for real writes cases, audit lines, a suspension and the contradiction.
+        _ = try world.evaluate()
+        let after = try StoreDump.dump(world.store.database)
+        for table in ["enforcement_case", "audit", "registration", "contradiction"] {
+            #expect(after.filter { $0.hasPrefix("\(table): ") } != before.filter { $0.hasPrefix("\(table): ") }, "a real run writes \(table)")
+        }
     }
 
     @Test func dismissalRestoresTheRegistrationAndEverythingIsAudited() throws {
@@ -154,7 +164,8 @@ extension EnforcementScenarioTests {
         let world = try World()
         defer { world.remove() }
         _ = try world.evaluate()
-        let samples = try world.store.samples(ip: IPAddress(DemoScenario.dictionaryAttacker)!, perReporter: 5, dataFolder: world.folder)
+        let window = SampleWindow(from: DemoScenario.evaluationTime - 86_400_000, to: DemoScenario.evaluationTime)
+        let samples = try world.store.samples(of: [IPAddress(DemoScenario.dictionaryAttacker)!], window: window, perReporter: 5, dataFolder: world.folder)
         #expect(Set(samples.map(\.reporter)) == ["isp-east", "isp-north", "isp-south"])
         #expect(samples.count == 15)
         for sample in samples {
@@ -166,6 +177,38 @@ extension EnforcementScenarioTests {
             #expect(String(lines[sample.line - 1]) == text)
             #expect(shipped.utf8.prefix(Int(sample.offset)).count == Int(sample.offset))
             #expect(String(decoding: Array(shipped.utf8)[Int(sample.offset)...].prefix(text.utf8.count), as: UTF8.self) == text)
+        }
+    }
+
+    /// The time a sample line says (the demo's logs are UTC).
+    static func time(of text: String) -> Int64? {
+        var time: Int64?
+        _ = LogFileParser(options: ParseOptions(referenceMillis: DemoScenario.evaluationTime)).parse(bytes: Array(text.utf8) + [0x0A], name: "sample") { event in
+            if event.hasTime, time == nil { time = event.time }
+        }
+        return time
+    }
+
+    /// A case's samples come from its window only: all three nights hold the attacker's
+    /// lines, the 24 h window ending at midnight shows the last night's, and a window
+    /// beginning at 06:00 (part of a day) only lines from 06:00 on.
+    @Test func samplesComeFromTheWindowOnly() throws {
+        let world = try World()
+        defer { world.remove() }
+        let attacker = [IPAddress(DemoScenario.dictionaryAttacker)!]
+        let everything = try world.store.samples(of: attacker, window: nil, perReporter: 50, dataFolder: world.folder)
+        #expect(Set(everything.map { $0.file.contains("2026-11-26") }) == [true, false], "without a window, samples from every night")
+        let lastNight = SampleWindow(from: DemoScenario.evaluationTime - 86_400_000, to: DemoScenario.evaluationTime)
+        let inNight = try world.store.samples(of: attacker, window: lastNight, perReporter: 50, dataFolder: world.folder)
+        #expect(!inNight.isEmpty)
+        #expect(inNight.allSatisfy { $0.file.contains("2026-11-28") }, "\(inNight.map(\.file))")
+        let morning = SampleWindow(from: DemoScenario.evaluationTime - 18 * 3_600_000, to: DemoScenario.evaluationTime)
+        let fromSix = try world.store.samples(of: attacker, window: morning, perReporter: 50, dataFolder: world.folder)
+        #expect(!fromSix.isEmpty && fromSix.count < inNight.count)
+        for sample in fromSix {
+            let text = try #require(sample.text)
+            let time = try #require(Self.time(of: text))
+            #expect(time >= morning.from && time < morning.to, "\(sample.text ?? "")")
         }
     }
 }

@@ -138,8 +138,21 @@ struct EvidenceBundleTests {
         defer { exported.remove() }
         let again = try RegistryKey.loadOrCreate(dataFolder: exported.world.folder)
         #expect(again.publicKeyBase64 == exported.key.publicKeyBase64)
-        let attributes = try FileManager.default.attributesOfItem(atPath: exported.world.folder.appendingPathComponent("keys/registry.ed25519").path)
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        func mode(_ path: String) throws -> Int? {
+            (try FileManager.default.attributesOfItem(atPath: exported.world.folder.appendingPathComponent(path).path)[.posixPermissions] as? Int).map { $0 & 0o777 }
+        }
+        #expect(try mode("keys") == 0o700, "the keys folder is the owner's alone")
+        #expect(try mode("keys/registry.ed25519") == 0o600)
+        #expect(try mode("keys/registry.hmac") == 0o600, "the pseudonym secret too")
+    }
+
+    /// Reading never creates keys: a data folder without them has none after `load`.
+    @Test func loadingCreatesNoKey() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-nokeys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try RegistryKey.load(dataFolder: folder) == nil)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("keys").path))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LogParsers
 import RegistryClient
+import TestSupport
 import Testing
 
 /// The project's server on a loopback port, asked by `dig` (Debian bind9-dnsutils).
@@ -73,6 +74,26 @@ struct RegistryDNSServerTests {
         #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "TXT") == "\"v=reg1; status=suspended; registrant=R-000123; case=C-2026-000042\"\n")
         try registry.store.recordChange(of: ip("198.51.100.5"), to: .active, at: now + 1, cause: "reinstatement", source: "alice", caseID: "C-2026-000042", provisional: false)
         #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+    }
+
+    /// A registry that can no longer be read is logged and counted, not silently served
+    /// stale: the answers go on from the last state, and the failure shows.
+    @Test func logsAndCountsARefreshThatFails() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let log = CapturedLog()
+        let server = try RunningServer(registry: registry, log: log)
+        defer { server.stop() }
+        #expect(server.server.statistics.refreshFailures == 0)
+        try registry.store.database.write { try $0.execute(sql: "DROP TABLE registration") }
+        let deadline = Date().addingTimeInterval(5)
+        while server.server.statistics.refreshFailures == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(server.server.statistics.refreshFailures > 0, "failed refreshes are counted")
+        let errors = log.all.filter { $0.level == .error }
+        #expect(errors.count == 1, "logged once when it starts failing, not every 5 ms: \(errors.count)")
+        #expect(errors.first?.message.contains("cannot refresh the registry") == true)
+        #expect(errors.first?.metadata["error"]?.contains("registration") == true, "the cause is named: \(errors.first?.metadata ?? [:])")
     }
 
     /// 100,000 random and mutated packets: each is answered or dropped, and the server

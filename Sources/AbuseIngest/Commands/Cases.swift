@@ -24,7 +24,7 @@ extension AbuseIngestCommand {
             func run() throws {
                 let cases = try global.engineStore().cases(status: status.flatMap(EnforcementCase.Status.init))
                 if json {
-                    print(try JSONText.encode(cases.map(CaseJSON.init)))
+                    print(try JSONText.encode(try cases.map(CaseJSON.init)))
                     return
                 }
                 if cases.isEmpty { print("no cases") }
@@ -46,25 +46,33 @@ extension AbuseIngestCommand {
                     Terminal.reportError("no case \(id)")
                     throw ExitStatus.usage
                 }
-                var samples: [EngineStore.CaseSample] = []
-                if let ip = IPAddress(item.subject) {
-                    samples = try store.samples(ip: ip, perReporter: 5, dataFolder: global.dataFolder)
-                }
+                let window = SampleWindow(from: item.windowStart, to: item.windowEnd)
+                let samples = try store.samples(of: try item.addresses(), window: window, perReporter: 5, dataFolder: global.dataFolder)
+                let figures = try item.decodedFigures()
                 if json {
-                    var document = CaseJSON(item)
-                    document.figures = try? JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
+                    var document = try CaseJSON(item)
+                    document.figures = figures
                     document.history = audit.map(AuditJSON.init)
-                    document.registrationRecord = try item.registration.map { try JSONDecoder().decode(RegistrationRecord.self, from: Data($0.utf8)) }
+                    document.registrationRecord = try item.registrationRecord()
                     document.samples = samples
                     print(try JSONText.encode(document))
                     return
                 }
+                let windowText = "\(ISOTime.format(millis: item.windowStart, fraction: false)) to \(ISOTime.format(millis: item.windowEnd, fraction: false))"
                 print("\(item.id): \(item.status), severity \(item.severity)")
                 print("subject: \(item.subject) (\(item.subjectKind))\(item.registrant.map { ", registrant \($0)" } ?? "")")
+                if let addresses = figures.addresses { print("addresses: \(addresses.joined(separator: ", "))") }
                 print("rule: \(item.ruleID) (file sha256 \(item.ruleSHA256)) → \(item.action)")
-                print("window: \(ISOTime.format(millis: item.windowStart, fraction: false)) to \(ISOTime.format(millis: item.windowEnd, fraction: false))")
-                print("figures: \(item.figures)")
-                if !samples.isEmpty { print("samples:") }
+                print("window: \(windowText)")
+                print("figures:")
+                for condition in figures.conditions {
+                    print("  \(condition.holds ? "✔" : "✘") \(condition.label): \(ConditionResult.display(condition.value)) (needs ≥ \(ConditionResult.display(condition.threshold)))")
+                }
+                for reporter in figures.reporters.keys.sorted() {
+                    let counts = figures.reporters[reporter]!.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    print("  \(reporter): \(counts)")
+                }
+                print(samples.isEmpty ? "samples: none in the window \(windowText)" : "samples from the window \(windowText):")
                 for sample in samples {
                     // Log text is the client's: control characters are shown escaped.
                     let text = (sample.text ?? "(not in the archive)").unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
@@ -141,7 +149,7 @@ struct CaseJSON: Encodable {
     var registrationRecord: RegistrationRecord?
     var samples: [EngineStore.CaseSample]?
 
-    init(_ c: EnforcementCase) {
+    init(_ c: EnforcementCase) throws {
         id = c.id
         subject = c.subject
         subjectKind = c.subjectKind
@@ -153,7 +161,7 @@ struct CaseJSON: Encodable {
         status = c.status
         opened = ISOTime.format(millis: c.opened, fraction: false)
         updated = ISOTime.format(millis: c.updated, fraction: false)
-        reporters = (try? JSONDecoder().decode([String].self, from: Data(c.reporters.utf8))) ?? []
+        reporters = try c.decodedReporters()
     }
 
     enum CodingKeys: String, CodingKey {

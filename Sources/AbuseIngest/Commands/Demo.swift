@@ -76,7 +76,7 @@ extension AbuseIngestCommand {
             print("\nevaluate as of \(ISOTime.format(millis: asOf, fraction: false)) with \(set.rules.count) rules from \(rulesFolder):")
             for change in changes {
                 guard let (item, _) = try store.enforcementCase(id: change.caseID) else { continue }
-                let figures = try? JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
+                let figures: CaseFigures? = try item.decodedFigures()
                 print("  \(item.id) [\(change.change.rawValue)] \(item.subject) — \(item.ruleID) → \(item.action), now \(item.status), severity \(item.severity)")
                 if let figures {
                     print("      " + figures.conditions.map { "\($0.label) \(ConditionResult.display($0.value)) (≥ \(ConditionResult.display($0.threshold)))" }.joined(separator: "; "))

@@ -36,7 +36,7 @@ extension AbuseIngestCommand {
                     let document = IPShowJSON(
                         ip: ip.description, registration: registration, reporters: activity.reporters,
                         firstSeen: activity.firstSeen.map { ISOTime.format(millis: $0, fraction: false) },
-                        lastSeen: activity.lastSeen.map { ISOTime.format(millis: $0, fraction: false) }, cases: cases.map(CaseJSON.init))
+                        lastSeen: activity.lastSeen.map { ISOTime.format(millis: $0, fraction: false) }, cases: try cases.map(CaseJSON.init))
                     print(try JSONText.encode(document))
                     return
                 }

@@ -146,7 +146,13 @@ extension EngineStore {
     static func figuresJSON(_ match: RuleMatch) throws -> String {
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        JSONBytes.appendLiteral("{\"conditions\":[", to: &out)
+        JSONBytes.appendLiteral("{", to: &out)
+        if match.subjectKind == .registrant {
+            JSONBytes.appendLiteral("\"addresses\":", to: &out)
+            out += Array(stringsJSON(match.addresses.map(\.description)).utf8)
+            out.append(UInt8(ascii: ","))
+        }
+        JSONBytes.appendLiteral("\"conditions\":[", to: &out)
         for (i, r) in match.results.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONBytes.appendLiteral("{\"holds\":", to: &out)
@@ -222,10 +228,10 @@ extension EngineStore {
         public var text: String?
     }
 
-    /// Up to `perReporter` sample lines per reporter for an IP subject, read back from the
-    /// archived shipments (`dataFolder/archive`).
-    public func samples(ip: IPAddress, perReporter: Int, dataFolder: URL) throws -> [CaseSample] {
-        try sampleLines(ip: ip, perReporter: perReporter, dataFolder: dataFolder).map { sample in
+    /// Up to `perReporter` sample lines per reporter of `addresses` in `window`, read back
+    /// from the archived shipments (`dataFolder/archive`).
+    public func samples(of addresses: [IPAddress], window: SampleWindow?, perReporter: Int, dataFolder: URL) throws -> [CaseSample] {
+        try sampleLines(addresses: addresses, window: window, perReporter: perReporter, dataFolder: dataFolder).map { sample in
             let e = sample.entry
             let selector = EventKind(rawValue: e.kind).map { EventSelector(kind: $0, reason: RejectReason(rawValue: e.reason)).description } ?? "?"
             return CaseSample(

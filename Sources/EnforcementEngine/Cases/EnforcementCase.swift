@@ -1,4 +1,7 @@
+import Foundation
 import GRDB
+import LogParsers
+import RegistryClient
 
 /// A case staff review (table `enforcement_case`): who, which rule, what was seen, and
 /// where it stands. Every change of status is also an `audit` row.
@@ -46,6 +49,40 @@ public struct EnforcementCase: Codable, Sendable, Equatable, FetchableRecord, Mu
     }
 
     public var caseStatus: Status { Status(rawValue: status) ?? .open }
+
+    /// A stored value that does not decode: the database was damaged or written by
+    /// something else. Never shown as empty.
+    public struct CorruptField: Error, CustomStringConvertible {
+        public var caseID: String
+        public var field: String
+        public var cause: String
+        public var description: String { "case \(caseID): the stored \(field) does not decode (\(cause))" }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ json: String, field: String) throws(CorruptField) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(json.utf8))
+        } catch {
+            throw CorruptField(caseID: id, field: field, cause: "\(error)")
+        }
+    }
+
+    /// What the case rests on.
+    public func decodedFigures() throws(CorruptField) -> CaseFigures { try decode(CaseFigures.self, figures, field: "figures") }
+
+    /// The accusing reporters.
+    public func decodedReporters() throws(CorruptField) -> [String] { try decode([String].self, reporters, field: "reporters") }
+
+    /// The registration in force when the case opened (nil: the subject was not registered).
+    public func registrationRecord() throws(CorruptField) -> RegistrationRecord? {
+        try registration.map { json throws(CorruptField) in try decode(RegistrationRecord.self, json, field: "registration") }
+    }
+
+    /// The addresses the case is about: the subject's, or a registrant's from its figures.
+    public func addresses() throws(CorruptField) -> [IPAddress] {
+        if let ip = IPAddress(subject) { return [ip] }
+        return try decodedFigures().addresses?.compactMap(IPAddress.init) ?? []
+    }
 }
 
 /// One line of the append-only audit log.

@@ -31,12 +31,14 @@ public struct EvidenceExporter: Sendable {
     /// caller records in the audit log (`CaseStore.recordUnredactedExport`).
     public func bundle(caseID: String, samplesPerReporter: Int = 20, redacted: Bool = true) throws -> EvidenceBundle {
         guard let (item, _) = try store.enforcementCase(id: caseID) else { throw ExportError(description: "no case \(caseID)") }
-        let figures = try JSONDecoder().decode(CaseFigures.self, from: Data(item.figures.utf8))
+        let figures = try item.decodedFigures()
+        let addresses = try item.addresses()
+        let window = SampleWindow(from: item.windowStart, to: item.windowEnd)
         var files: [String: Data] = [:]
         var index: [String] = []
-        if let ip = IPAddress(item.subject) {
+        if !addresses.isEmpty {
             let pseudonymiser = redacted ? RecipientPseudonymiser(key: key.pseudonymKey, caseID: item.id) : nil
-            var excerpts = try excerpts(ip: ip, perReporter: samplesPerReporter)
+            var excerpts = try excerpts(addresses: addresses, window: window, perReporter: samplesPerReporter)
             var facts: [ExcerptFacts] = []
             for reporter in excerpts.keys.sorted() {
                 let zone = try store.reporter(id: reporter).flatMap { TimeZone(identifier: $0.timezone) }
@@ -64,7 +66,7 @@ public struct EvidenceExporter: Sendable {
                 }
                 files[name] = data
             }
-            let timeline = try timeline(ip: ip, from: item.windowStart, to: item.windowEnd)
+            let timeline = try timeline(addresses: addresses, from: item.windowStart, to: item.windowEnd)
             files["timeline.csv"] = timeline.csv()
             files["timeline.svg"] = timeline.svg(caseID: item.id, subject: item.subject)
             let incidents = Self.incidents(figures)
@@ -78,7 +80,8 @@ public struct EvidenceExporter: Sendable {
             let seen = Self.seen(timeline: timeline, excerptTimes: facts.compactMap(\.time), window: (item.windowStart, item.windowEnd))
             files["report.xarf.json"] = XARFReport.render(
                 XARFReport.Input(
-                    caseID: item.id, subject: item.subject, ruleID: item.ruleID, kind: XARFReport.Kind.of(figures), firstSeen: seen.first, lastSeen: seen.last,
+                    caseID: item.id, subject: Self.source(item, addresses: addresses, facts: facts), ruleID: item.ruleID, kind: XARFReport.Kind.of(figures),
+                    firstSeen: seen.first, lastSeen: seen.last,
                     senders: facts.compactMap(\.sender), ports: facts.compactMap(\.clientPort), events: incidents, reporters: figures.reporters.count,
                     evidence: evidence, registryDomain: registryDomain))
         }
@@ -112,9 +115,18 @@ public struct EvidenceExporter: Sendable {
         return (inFirst ?? max(firstHour, window.0), inLast ?? min(lastHour + 3_599_000, window.1))
     }
 
+    /// The address a report names as its source: the subject, or for a registrant the
+    /// address with the most excerpt lines (then the lowest).
+    static func source(_ item: EnforcementCase, addresses: [IPAddress], facts: [ExcerptFacts]) -> String {
+        if item.subjectKind == Rule.Subject.ip.rawValue { return item.subject }
+        var lines: [IPAddress: Int] = [:]
+        for fact in facts { if let ip = fact.clientIP { lines[ip, default: 0] += 1 } }
+        return (addresses.max { (lines[$0] ?? 0, $1) < (lines[$1] ?? 0, $0) } ?? addresses[0]).description
+    }
+
     /// The ARF report to the registration's abuse contact (none for an unregistered subject).
     func arf(_ item: EnforcementCase, figures: CaseFigures, incidents: Int, excerpts: [String: [Excerpt]]) throws -> Data? {
-        guard let json = item.registration, let record = try? JSONDecoder().decode(RegistrationRecord.self, from: Data(json.utf8)) else { return nil }
+        guard let record = try item.registrationRecord() else { return nil }
         return ARFReport.render(
             ARFReport.Input(
                 caseID: item.id, subjectIP: item.subject, ruleID: item.ruleID, ruleDescription: "", abuseContact: record.abuseContact,
@@ -132,9 +144,9 @@ public struct EvidenceExporter: Sendable {
 
     /// Per reporter, up to `perReporter` sample lines read from the archive; any line that
     /// is not where its reference says stops the export.
-    func excerpts(ip: IPAddress, perReporter: Int) throws -> [String: [Excerpt]] {
+    func excerpts(addresses: [IPAddress], window: SampleWindow, perReporter: Int) throws -> [String: [Excerpt]] {
         var result: [String: [Excerpt]] = [:]
-        for sample in try store.sampleLines(ip: ip, perReporter: perReporter, dataFolder: dataFolder) {
+        for sample in try store.sampleLines(addresses: addresses, window: window, perReporter: perReporter, dataFolder: dataFolder) {
             let entry = sample.entry
             guard let shipment = sample.shipment else { throw ExportError(description: "shipment \(entry.shipmentID) of a sample is not recorded") }
             guard let archived = sample.archived else { throw ExportError(description: sample.problem ?? "line \(entry.line) is not in the archive") }
@@ -149,9 +161,9 @@ public struct EvidenceExporter: Sendable {
     }
 
     /// Hourly counts per reporter and kind over the window, from the stored aggregates.
-    func timeline(ip: IPAddress, from: Int64, to: Int64) throws -> Timeline {
+    func timeline(addresses: [IPAddress], from: Int64, to: Int64) throws -> Timeline {
         var timeline = Timeline(windowStart: from, windowEnd: to)
-        for item in try store.records(of: ip) {
+        for item in try addresses.flatMap({ try store.records(of: $0) }) {
             let day = Int64(item.record.day)
             for entry in item.record.counts {
                 guard let kind = EventKind(rawValue: entry.kind) else { continue }

@@ -9,6 +9,7 @@ struct ExcerptFacts {
     var sender: [UInt8]?
     var recipient: [UInt8]?
     var clientPort: UInt16?
+    var clientIP: IPAddress?
 
     /// Parses `line` as the reporter's MTA logged it (zone of the reporter, years resolved
     /// at or before `reference`). A line that yields no event on its own (a Sendmail reply
@@ -23,6 +24,7 @@ struct ExcerptFacts {
             facts.sender = event.sender.map { Array($0) }
             facts.recipient = event.recipient.map { Array($0) }
             if event.clientPort != 0 { facts.clientPort = event.clientPort }
+            facts.clientIP = event.clientIP
         }
         return facts
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
+import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The registry zone over UDP and TCP (SwiftNIO). One UDP socket per core shares the port
 /// (SO_REUSEPORT); TCP messages carry a two-byte length (RFC 1035 §4.2.2), connections idle
@@ -17,17 +18,23 @@ public final class RegistryDNSServer: @unchecked Sendable {
 
     /// What the sockets did so far, summed over the event loops.
     public var statistics: DNSServerStatistics {
-        counters.withLock { $0 }.reduce(into: DNSServerStatistics()) { total, counter in
+        var total = counters.withLock { $0 }.reduce(into: DNSServerStatistics()) { total, counter in
             let s = counter.snapshot
             total.received += s.received
             total.answered += s.answered
             total.dropped += s.dropped
         }
+        total.refreshFailures = refreshFailures.load(ordering: .relaxed)
+        return total
     }
 
-    public init(responder: DNSResponder, threads: Int = System.coreCount, refreshInterval: TimeAmount = .milliseconds(5)) {
+    private let logger: Logger
+    private let refreshFailures = Atomic(0)
+
+    public init(responder: DNSResponder, threads: Int = System.coreCount, refreshInterval: TimeAmount = .milliseconds(5), logger: Logger = Logger(label: "abuse-ingest.dns")) {
         self.responder = responder
         self.refreshInterval = refreshInterval
+        self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
     }
 
@@ -67,8 +74,22 @@ public final class RegistryDNSServer: @unchecked Sendable {
         channels = udpChannels + [tcp]
         let interval = Double(refreshInterval.nanoseconds) / 1e9
         let thread = Thread { [self] in
+            var failing = false
             while !stopping.load(ordering: .relaxed) {
-                _ = try? responder.registry.refresh()
+                do {
+                    try responder.registry.refresh()
+                    if failing {
+                        logger.notice("registry refresh works again: answers follow the database")
+                        failing = false
+                    }
+                } catch {
+                    let failures = refreshFailures.wrappingAdd(1, ordering: .relaxed).newValue
+                    // Logged when it starts failing and every 1,000th failure after: answers are stale meanwhile.
+                    if !failing || failures % 1000 == 0 {
+                        logger.error("cannot refresh the registry: answers may be stale", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    }
+                    failing = true
+                }
                 Thread.sleep(forTimeInterval: interval)
             }
         }
@@ -99,6 +120,8 @@ public struct DNSServerStatistics: Sendable, Equatable {
     public var answered = 0
     /// Messages dropped unanswered (responses, runts).
     public var dropped = 0
+    /// Failed attempts to fold database changes in (answers are stale while it fails).
+    public var refreshFailures = 0
 }
 
 /// One event loop's counters.

@@ -9,10 +9,10 @@ final class RunningServer {
     let port: Int
     let zone = DNSName("reg.example.org")!
 
-    init(registry: TestRegistry) throws {
+    init(registry: TestRegistry, log: CapturedLog = CapturedLog()) throws {
         let live = try LiveRegistry(store: registry.store)
         let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
-        server = RegistryDNSServer(responder: responder, threads: 2)
+        server = RegistryDNSServer(responder: responder, threads: 2, logger: log.logger("test.dns"))
         port = try server.start(host: "127.0.0.1", port: 0)
     }
 
