@@ -90,6 +90,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "TestSupport"]),
+        .testTarget(
+            name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "EnforcementEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 
 @main
@@ -16,6 +17,12 @@ struct AbuseIngestCommand: ParsableCommand {
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
     /// FORMATS.md §1 prescribes.
     static func main() {
+        // A parent may start us with signals blocked (threads of test runners and some
+        // supervisors do): stopping and reloading must reach us.
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&stopping, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
         // Components that run unattended (the DNS server, ingest, evaluation) log through
         // swift-log: to standard error.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)

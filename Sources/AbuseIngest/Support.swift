@@ -11,9 +11,7 @@ enum Clock {
 /// Compact, key-sorted JSON for machine-readable output.
 enum JSONText {
     static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try CanonicalJSON.string(value)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Runs the built `abuse-ingest` executable as users and scripts do.
@@ -48,8 +49,8 @@ public enum CommandRunner {
         return built
     }
 
-    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
-        let process = try start(arguments, environment: environment)
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], in folder: URL? = nil) throws -> Result {
+        let process = try start(arguments, environment: environment, in: folder)
         let input = process.standardInput as! Pipe
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
@@ -68,11 +69,23 @@ public enum CommandRunner {
             status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err.withLock { $0 }, as: UTF8.self))
     }
 
+    /// Stops a started process: SIGTERM, then SIGKILL after `grace` seconds. Foundation's
+    /// `waitUntilExit` may spin on Linux, so this polls.
+    public static func stop(_ process: Process, grace: Double = 10) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Starts the executable without waiting (for tests that kill it).
-    public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    public static func start(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         process.standardOutput = Pipe()
         process.standardError = Pipe()

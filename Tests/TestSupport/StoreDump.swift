@@ -16,7 +16,7 @@ public enum StoreDump {
         ("grdb_migrations", "SELECT identifier FROM grdb_migrations ORDER BY 1"),
         ("registration", "SELECT network, registrant, status, abuse_contact, valid_from, cause, source, case_id, provisional FROM registration ORDER BY id"),
         ("registry_import", "SELECT file, sha256, rows, changed FROM registry_import ORDER BY id"),
-        ("reporter", "SELECT * FROM reporter ORDER BY id"),
+        ("reporter", "SELECT id, name, organisation, timezone, unparsed_threshold FROM reporter ORDER BY id"),
         (
             "shipment",
             """

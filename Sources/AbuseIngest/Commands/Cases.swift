@@ -53,7 +53,7 @@ extension AbuseIngestCommand {
                     var document = try CaseJSON(item)
                     document.figures = figures
                     document.history = audit.map(AuditJSON.init)
-                    document.registrationRecord = try item.registrationRecord()
+                    document.registrationRecord = try item.registrationRecord().map(RegistrationDocument.init)
                     document.samples = samples
                     print(try JSONText.encode(document))
                     return
@@ -146,7 +146,7 @@ struct CaseJSON: Encodable {
     var reporters: [String]
     var figures: CaseFigures?
     var history: [AuditJSON]?
-    var registrationRecord: RegistrationRecord?
+    var registrationRecord: RegistrationDocument?
     var samples: [EngineStore.CaseSample]?
 
     init(_ c: EnforcementCase) throws {

@@ -28,9 +28,7 @@ extension AbuseIngestCommand {
                 let store = try global.engineStore()
                 let ip = IPAddress(address)!
                 let activity = try store.activity(of: ip, from: from.flatMap(ISOTime.parse), to: to.flatMap(ISOTime.parse))
-                let registration = activity.registration.map {
-                    RegistrationJSON(network: $0.network, registrant: $0.registrant, status: $0.status, abuseContact: $0.abuseContact, since: ISOTime.format(millis: $0.validFrom, fraction: false), cause: $0.cause, caseID: $0.caseID, provisional: $0.provisional)
-                }
+                let registration = activity.registration.map(RegistrationDocument.init)
                 let cases = try store.cases(subject: ip.description)
                 if json {
                     let document = IPShowJSON(
@@ -62,28 +60,9 @@ extension AbuseIngestCommand {
     }
 }
 
-struct RegistrationJSON: Encodable {
-    var network: String
-    var registrant: String
-    var status: String
-    var abuseContact: String
-    var since: String
-    var cause: String
-    var caseID: String?
-    var provisional: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case network, registrant, status
-        case abuseContact = "abuse_contact"
-        case since, cause
-        case caseID = "case"
-        case provisional
-    }
-}
-
 struct IPShowJSON: Encodable {
     var ip: String
-    var registration: [RegistrationJSON]
+    var registration: [RegistrationDocument]
     var reporters: [String: [String: [String: Int]]]
     var firstSeen: String?
     var lastSeen: String?

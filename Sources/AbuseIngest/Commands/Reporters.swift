@@ -60,7 +60,13 @@ extension AbuseIngestCommand {
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print JSON.") var json = false
             @Option(help: "Shipments shown per reporter.") var last = 5
+            @Option(name: .customLong("as-of"), help: "Judge missed nights as of this time (ISO 8601; default now).") var asOf: String?
             @Argument(help: "One reporter (default: all).") var id: String?
+
+            func validate() throws {
+                if let asOf, ISOTime.parse(asOf) == nil { throw ValidationError("--as-of '\(asOf)' is not an ISO 8601 time") }
+                guard (1...1000).contains(last) else { throw ValidationError("--last must be between 1 and 1000") }
+            }
 
             func run() throws {
                 let store = try global.engineStore()
@@ -72,7 +78,7 @@ extension AbuseIngestCommand {
                         throw ExitStatus.usage
                     }
                 }
-                let now = Clock.nowMillis()
+                let now = asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis()
                 var report: [ReporterReport] = []
                 for reporter in reporters {
                     let shipments = try store.shipments(reporter: reporter.id, limit: last)

@@ -86,7 +86,7 @@ extension EngineStore {
             if match.subjectKind == .ip, let ip = IPAddress(match.subject) {
                 record = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? v4Lengths : v6Lengths)
             }
-            let registration = try record.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            let registration = try record.map { try CanonicalJSON.string($0) }
             var item = EnforcementCase(
                 id: try nextID(db, asOf), subject: match.subject, subjectKind: match.subjectKind.rawValue, registrant: match.registrant ?? record?.registrant,
                 ruleID: match.rule.id, ruleSHA256: match.rule.fileSHA256, action: match.rule.action.rawValue, severity: severity.rawValue, status: "open",

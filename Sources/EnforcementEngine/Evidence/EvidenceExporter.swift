@@ -89,7 +89,7 @@ public struct EvidenceExporter: Sendable {
         let fileHashes = files.keys.sorted().map { ($0, Self.json(EvidenceBundle.sha256(files[$0]!))) }
         let manifest = Self.jsonObject([
             ("case", Self.json(item.id)), ("figures", item.figures), ("files", Self.jsonObject(fileHashes)), ("redacted", redacted ? "true" : "false"),
-            ("registration", item.registration ?? "null"), ("rule", Self.json(item.ruleID)), ("rule_sha256", Self.json(item.ruleSHA256)),
+            ("registration", try item.registrationRecord().map { try CanonicalJSON.string(RegistrationDocument($0)) } ?? "null"), ("rule", Self.json(item.ruleID)), ("rule_sha256", Self.json(item.ruleSHA256)),
             ("severity", Self.json(item.severity)), ("signing_key", Self.json(key.fingerprint)), ("subject", Self.json(item.subject)), ("subject_kind", Self.json(item.subjectKind)),
             ("version", "1"),
             ("window", Self.jsonObject([("end", Self.json(ISOTime.format(millis: item.windowEnd, fraction: false))), ("start", Self.json(ISOTime.format(millis: item.windowStart, fraction: false)))])),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Glibc
 
 /// A plain UDP socket for sending raw (possibly malformed) packets to a server.

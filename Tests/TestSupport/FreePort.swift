@@ -1,7 +1,7 @@
 import Glibc
 
 /// A port free on 127.0.0.1 for both UDP and TCP right now.
-func freePort() -> Int {
+public func freePort() -> Int {
     for _ in 0..<20 {
         let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var address = sockaddr_in()
