@@ -17,6 +17,23 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     selectedTarget.run(UnsafeRawBufferPointer(start: data, count: size))
     return 0
 }
+
+/// libFuzzer's driver (the fuzzer runtime's own `main` is not used: SwiftPM names the
+/// executable's entry point itself).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@main
+struct AbuseFuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv, fuzzOneInput))
+    }
+}
 #else
 /// Without the fuzzer: replays inputs through a target (a crash found becomes a
 /// reproducible run), lists the targets, or writes their seed corpora.
