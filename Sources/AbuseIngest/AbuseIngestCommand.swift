@@ -15,7 +15,8 @@ struct AbuseIngestCommand: ParsableCommand {
     )
 
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
-    /// FORMATS.md §1 prescribes.
+    /// FORMATS.md §1 prescribes, and any other error a command lets through to
+    /// `abuse-ingest: error: <what>` and exit 1.
     static func main() {
         // A parent may start us with signals blocked (threads of test runners and some
         // supervisors do): stopping and reloading must reach us.
@@ -26,16 +27,34 @@ struct AbuseIngestCommand: ParsableCommand {
         // Components that run unattended (the DNS server, ingest, evaluation) log through
         // swift-log: to standard error.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            command = try parseAsRoot()
         } catch {
-            let code = exitCode(for: error)
-            if code.rawValue == 64 {
-                Terminal.error(fullMessage(for: error))
-                Self.exit(withError: ExitStatus.usage)
-            }
-            Self.exit(withError: error)
+            exitAfterArgumentError(error)
         }
+        do {
+            try command.run()
+        } catch let code as ExitCode {
+            Self.exit(withError: code)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, usage and validation errors of ArgumentParser itself.
+            exitAfterArgumentError(error)
+        } catch {
+            Terminal.reportError("\(error)")
+            Self.exit(withError: ExitStatus.failure)
+        }
+    }
+
+    /// Help and version exit 0; usage errors print ArgumentParser's message and exit 2.
+    private static func exitAfterArgumentError(_ error: any Error) -> Never {
+        if exitCode(for: error).rawValue == 64 {
+            // FORMATS.md §1: every error reads `abuse-ingest: error: …`, usage errors too.
+            var text = fullMessage(for: error)
+            if text.hasPrefix("Error: ") { text = "abuse-ingest: error: " + text.dropFirst("Error: ".count) }
+            Terminal.error(text)
+            Self.exit(withError: ExitStatus.usage)
+        }
+        Self.exit(withError: error)
     }
 }

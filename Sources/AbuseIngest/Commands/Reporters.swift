@@ -70,36 +70,32 @@ extension AbuseIngestCommand {
 
             func run() throws {
                 let store = try global.engineStore()
-                var reporters = try store.reporters()
-                if let id {
-                    reporters = reporters.filter { $0.id == id }
-                    if reporters.isEmpty {
-                        Terminal.reportError(EngineError.unknownReporter(id).description)
-                        throw ExitStatus.usage
-                    }
-                }
-                let now = asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis()
-                var report: [ReporterReport] = []
-                for reporter in reporters {
-                    let shipments = try store.shipments(reporter: reporter.id, limit: last)
-                    let lastIngested = shipments.first { $0.status == "ingested" }?.receivedAt
-                    let missed = lastIngested.map { Int((now - $0) / 86_400_000) } ?? nil
-                    report.append(ReporterReport(reporter: reporter, shipments: shipments, missedNights: missed, contradicted: try store.contradictions(reporter: reporter.id)))
+                let report: [ReporterStatus]
+                do {
+                    report = try store.reporterStatuses(id: id, last: last, asOf: asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis())
+                } catch let error as EngineError {
+                    Terminal.reportError(error.description)
+                    throw ExitStatus.usage
                 }
                 if json {
                     print(try JSONText.encode(report))
                     return
                 }
                 for r in report {
-                    var flag = ""
-                    if let missed = r.missedNights, missed >= 1 { flag = "  MISSED \(missed) night(s)" }
-                    if r.shipments.isEmpty { flag = "  NO SHIPMENT YET" }
-                    if r.contradicted > 0 { flag += "  FLAGGED: alone accused \(r.contradicted) subject(s) that other reporters saw behave well" }
-                    print("\(r.reporter.id) (\(r.reporter.organisation))\(flag)")
+                    var flags: [String] = []
+                    for flag in r.flags {
+                        switch flag {
+                        case .noShipment: flags.append("NO SHIPMENT YET")
+                        case .missedNight: flags.append("MISSED \(r.missedNights ?? 0) night(s)")
+                        case .contradicted: flags.append("FLAGGED: alone accused \(r.contradicted) subject(s) that other reporters saw behave well")
+                        }
+                    }
+                    print("\(r.reporter.id) (\(r.reporter.organisation))" + flags.map { "  " + $0 }.joined())
                     for s in r.shipments {
-                        let range = [s.firstEvent, s.lastEvent].compactMap { $0.map { ISOTime.format(millis: $0, fraction: false) } }.joined(separator: " to ")
-                        let share = s.lines == 0 ? 0 : Double(s.unparsed) * 100 / Double(s.lines)
-                        print("  \(ISOTime.format(millis: s.receivedAt, fraction: false)) \(s.status) \(s.fileName): \(s.lines) lines, \(s.events) events, \(s.skipped) skipped, \(s.unparsed) unparsed (\(String(format: "%.1f", share)) %), \(range), \(s.futureEvents) in the future, \(s.distantEvents) over a week old, \(s.gapHours) gap hours\(s.error.map { " — \($0)" } ?? "")")
+                        let range = [s.firstEvent, s.lastEvent].compactMap { $0 }.joined(separator: " to ")
+                        print(
+                            "  \(s.received) \(s.status) \(s.file): \(s.lines) lines, \(s.events) events, \(s.skipped) skipped, \(s.unparsed) unparsed (\(String(format: "%.1f", s.unparsedShare * 100)) %), \(range), \(s.futureEvents) in the future, \(s.distantEvents) over a week old, \(s.gapHours) gap hours\(s.error.map { " — \($0)" } ?? "")"
+                        )
                     }
                 }
             }
@@ -107,18 +103,3 @@ extension AbuseIngestCommand {
     }
 }
 
-/// `reporters status --json`: a reporter, its last shipments and whether it missed nights.
-struct ReporterReport: Encodable {
-    var reporter: Reporter
-    var shipments: [Shipment]
-    /// Whole days since the last ingested shipment (nil: never shipped).
-    var missedNights: Int?
-    /// Accusations of this reporter alone that other reporters contradicted.
-    var contradicted: Int
-
-    enum CodingKeys: String, CodingKey {
-        case reporter, shipments
-        case missedNights = "missed_nights"
-        case contradicted
-    }
-}

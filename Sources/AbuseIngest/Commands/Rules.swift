@@ -29,8 +29,8 @@ extension AbuseIngestCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Parse logs in memory (nothing stored) and show, per rule and subject, each condition's figure against its threshold.",
                 discussion: """
-                    Each FILE counts as a reporter of its own (its name), so distinct_reporters and \
-                    distinct_organisations are the number of files. Registration statuses come from --db \
+                    Each FILE counts as a reporter of its own (named by the path as given), so \
+                    distinct_reporters and distinct_organisations are the number of files. Registration statuses come from --db \
                     when it exists (unregistered otherwise). The window ends just after the last event.
                     """
             )
@@ -53,7 +53,8 @@ extension AbuseIngestCommand {
                 var last: Int64 = 0
                 let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: timezone)))
                 for file in files {
-                    let reporter = URL(fileURLWithPath: file).lastPathComponent
+                    // The path as given: files of several reporters often share a name (2026-11-28.log.gz).
+                    let reporter = file
                     organisations[reporter] = reporter
                     do {
                         let summary = try parser.parse(path: file) { event in
