@@ -115,3 +115,71 @@ struct IngestCommandTests {
         var description: String { "timed out waiting for \(what)" }
     }
 }
+
+extension IngestCommandTests {
+    /// Hidden files are left alone, and a name already taken in `done/` does not overwrite
+    /// what is there: the new file gets its digest in front.
+    @Test func spoolLeavesHiddenFilesAndKeepsNamesApartInDone() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let spool = fixture.folder.appendingPathComponent("spool")
+        let inbox = spool.appendingPathComponent("isp-a")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        let old = Date(timeIntervalSinceNow: -3600)
+        func place(_ name: String, seed: UInt64) throws -> Data {
+            let data = Data(try TestLog.gzip(TestLog.postfix(lines: 100, seed: seed)))
+            try data.write(to: inbox.appendingPathComponent(name))
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: inbox.appendingPathComponent(name).path)
+            return data
+        }
+        let first = try place("mail.log.1.gz", seed: 1)
+        _ = try place(".mail.log.2.gz.swp", seed: 2)
+        #expect(try CommandRunner.run(["ingest", "--db", fixture.databasePath, "--spool", spool.path]).status == 0)
+        // The next night's file under the same name (logrotate reuses names).
+        let second = try place("mail.log.1.gz", seed: 3)
+        let result = try CommandRunner.run(["ingest", "--db", fixture.databasePath, "--spool", spool.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let done = spool.appendingPathComponent("done/isp-a")
+        let names = try FileManager.default.contentsOfDirectory(atPath: done.path).sorted()
+        #expect(names.count == 2 && names.contains("mail.log.1.gz"), "\(names)")
+        let renamed = try #require(names.first { $0 != "mail.log.1.gz" })
+        #expect(renamed.hasSuffix("-mail.log.1.gz") && renamed.count == "mail.log.1.gz".count + 13)
+        #expect(try Data(contentsOf: done.appendingPathComponent("mail.log.1.gz")) == first, "the first night's file is untouched")
+        #expect(try Data(contentsOf: done.appendingPathComponent(renamed)) == second)
+        #expect(FileManager.default.fileExists(atPath: inbox.appendingPathComponent(".mail.log.2.gz.swp").path), "a hidden file is left alone")
+        #expect(try fixture.count("SELECT COUNT(*) FROM shipment") == 2, "the hidden file was not ingested")
+    }
+
+    /// A reporter's spool folder that cannot be read is an error naming it (exit 1), and
+    /// the other reporters' files are still ingested. Run as an unprivileged user (root
+    /// reads every folder).
+    @Test func spoolReportsAnUnreadableReporterFolderAndGoesOn() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let spool = fixture.folder.appendingPathComponent("spool")
+        for id in ["isp-a", "isp-b"] {
+            let inbox = spool.appendingPathComponent(id)
+            try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+            let path = inbox.appendingPathComponent("night.log.gz").path
+            try Data(try TestLog.gzip(TestLog.postfix(lines: 100, seed: id == "isp-a" ? 1 : 2))).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+        }
+        let arguments = ["ingest", "--db", fixture.databasePath, "--spool", spool.path]
+        var user: String?
+        if getuid() == 0 {
+            // The data folder becomes the unprivileged user's to write.
+            let chmod = Process()
+            chmod.executableURL = URL(fileURLWithPath: "/bin/chmod")
+            chmod.arguments = ["-R", "a+rwX", fixture.folder.path]
+            try chmod.run()
+            chmod.waitUntilExit()
+            user = "nobody"
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: spool.appendingPathComponent("isp-a").path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: spool.appendingPathComponent("isp-a").path) }
+        let result = try CommandRunner.run(arguments, asUser: user)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("abuse-ingest: error: cannot read the reporter's spool folder") && result.stderr.contains("(\(spool.path)/isp-a)"), "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("done/isp-b/night.log.gz").path), "the other reporter's file went through")
+    }
+}

@@ -175,3 +175,22 @@ extension IngestorTests {
         #expect(seen.dropFirst().dropLast().allSatisfy { $0.fraction > 0 && $0.fraction < 1 }, "in between, part of the file")
     }
 }
+
+extension IngestorTests {
+    /// A file beyond the aggregate's bounds (here: more distinct client days than allowed)
+    /// is quarantined with the reason, nothing of it stored, and the next file goes on.
+    @Test func quarantinesAFileBeyondTheAggregateBoundsInsteadOfTrapping() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        var options = Ingestor.Options(dataFolder: fixture.folder)
+        options.limits.maxClientDays = 100
+        let ingestor = Ingestor(store: fixture.store, index: try fixture.store.registry.loadIndex(), options: options)
+        let crowded = try fixture.write("crowded.log", TestLog.postfix(lines: 2000, seed: 4, clients: 5000))
+        let small = try fixture.write("small.log", TestLog.postfix(lines: 300, seed: 5, clients: 20))
+        let outcomes = try ingestor.ingest(files: [crowded, small], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
+        #expect(outcomes.map(\.status) == [.quarantined, .ingested])
+        #expect(outcomes[0].error == "cannot be aggregated: more than 100 distinct client days in one file (split the file, or raise the bound)")
+        #expect(try fixture.count("SELECT COUNT(*) FROM segment") == 1)
+        #expect(try fixture.count("SELECT COUNT(*) FROM shipment WHERE status = 'quarantined' AND file_name = 'crowded.log'") == 1)
+    }
+}

@@ -49,8 +49,10 @@ public enum CommandRunner {
         return built
     }
 
-    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], in folder: URL? = nil) throws -> Result {
-        let process = try start(arguments, environment: environment, in: folder)
+    public static func run(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], in folder: URL? = nil, asUser user: String? = nil
+    ) throws -> Result {
+        let process = try start(arguments, environment: environment, in: folder, asUser: user)
         let input = process.standardInput as! Pipe
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
@@ -81,10 +83,16 @@ public enum CommandRunner {
     }
 
     /// Starts the executable without waiting (for tests that kill it).
-    public static func start(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> Process {
+    /// - Parameter user: run as this user (through `runuser`, which needs root).
+    public static func start(_ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil, asUser user: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: try Requirement.program("runuser", debianPackage: "util-linux"))
+            process.arguments = ["-u", user, "--", try binary().path] + arguments
+        } else {
+            process.executableURL = try binary()
+            process.arguments = arguments
+        }
         if let folder { process.currentDirectoryURL = folder }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         process.standardOutput = Pipe()

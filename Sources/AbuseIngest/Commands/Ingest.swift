@@ -44,6 +44,7 @@ extension AbuseIngestCommand {
             options.pause = Self.testPause()
             let ingestor = Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: options)
             var outcomes: [FileOutcome] = []
+            var spoolFailed = false
             if let id = reporter {
                 guard let known = try store.reporter(id: id) else {
                     Terminal.reportError(EngineError.unknownReporter(id).description)
@@ -51,14 +52,22 @@ extension AbuseIngestCommand {
                 }
                 outcomes = try run(ingestor, files: files, reporter: known)
             } else if let spool {
-                outcomes = try runSpool(ingestor, store: store, folder: URL(fileURLWithPath: spool))
+                (outcomes, spoolFailed) = try runSpool(ingestor, folder: URL(fileURLWithPath: spool))
             }
             if !json {
                 let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
                 Terminal.error(
                     "abuse-ingest: \(outcomes.count) file(s): \(counts[.ingested] ?? 0) ingested, \(counts[.duplicate] ?? 0) duplicate, \(counts[.quarantined] ?? 0) quarantined")
             }
+            if spoolFailed { throw ExitStatus.failure }
             if outcomes.contains(where: { $0.status == .quarantined }) { throw ExitStatus.rejectedInput }
+        }
+
+        /// A progress line on standard error when it is a terminal; nil otherwise.
+        static func progressOnTerminal() -> (@Sendable (IngestProgressReport) -> Void)? {
+            guard Terminal.stderrIsTerminal else { return nil }
+            let board = IngestProgressBoard()
+            return { report in Terminal.progress(board.update(report)) }
         }
 
         /// `ABUSE_INGEST_TEST_PAUSE=FILE:LINE:MARKER`: crash tests stop ingest inside a file.
@@ -70,19 +79,17 @@ extension AbuseIngestCommand {
         }
 
         private func run(_ ingestor: Ingestor, files: [String], reporter: Reporter) throws -> [FileOutcome] {
-            let progress: IngestProgress? = Terminal.stderrIsTerminal ? IngestProgress() : nil
-            var callback: (@Sendable (IngestProgressReport) -> Void)?
-            if let progress { callback = { report in progress.update(report) } }
+            let callback = Self.progressOnTerminal()
             let outcomes: [FileOutcome]
             do {
                 outcomes = try ingestor.ingest(files: files, reporter: reporter, now: Clock.nowMillis(), progress: callback)
             } catch {
-                progress?.clear()
+                if callback != nil { Terminal.clearProgress() }
                 for outcome in error.outcomes { report(outcome) }
                 Terminal.reportError(error.description)
                 throw ExitStatus.failure
             }
-            progress?.clear()
+            if callback != nil { Terminal.clearProgress() }
             for outcome in outcomes { report(outcome) }
             return outcomes
         }
@@ -100,96 +107,27 @@ extension AbuseIngestCommand {
         }
 
         /// Spool mode: every known reporter's folder, settled files only.
-        private func runSpool(_ ingestor: Ingestor, store: EngineStore, folder: URL) throws -> [FileOutcome] {
-            let fm = FileManager.default
-            guard let entries = try? fm.contentsOfDirectory(atPath: folder.path) else {
-                Terminal.reportError("cannot read the spool folder \(folder.path)")
+        private func runSpool(_ ingestor: Ingestor, folder: URL) throws -> (outcomes: [FileOutcome], failed: Bool) {
+            let callback = Self.progressOnTerminal()
+            let pass: Spool.Pass
+            do {
+                pass = try Spool(folder: folder, settle: Double(settle)).process(with: ingestor, now: Date(), receivedAt: Clock.nowMillis(), progress: callback)
+            } catch let error as Spool.Unreadable {
+                Terminal.reportError(error.description)
                 throw ExitStatus.usage
+            } catch let failure as Ingestor.StoreFailure {
+                if callback != nil { Terminal.clearProgress() }
+                for outcome in failure.outcomes { report(outcome) }
+                Terminal.reportError(failure.description)
+                throw ExitStatus.failure
             }
-            var all: [FileOutcome] = []
-            let now = Date()
-            for name in entries.sorted() where name != "done" && name != "quarantine" && !name.hasPrefix(".") {
-                let reporterFolder = folder.appendingPathComponent(name)
-                var isDirectory: ObjCBool = false
-                guard fm.fileExists(atPath: reporterFolder.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-                guard let reporter = try store.reporter(id: name) else {
-                    Terminal.error("abuse-ingest: warning: spool folder \(reporterFolder.path) belongs to no known reporter; left alone")
-                    continue
-                }
-                let candidates = (try? fm.contentsOfDirectory(atPath: reporterFolder.path)) ?? []
-                var ready: [String] = []
-                for file in candidates.sorted() where !file.hasPrefix(".") && !file.hasSuffix(".part") {
-                    let path = reporterFolder.appendingPathComponent(file).path
-                    guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular,
-                        let modified = attributes[.modificationDate] as? Date
-                    else { continue }
-                    if now.timeIntervalSince(modified) < Double(settle) { continue }  // still being written
-                    ready.append(path)
-                }
-                guard !ready.isEmpty else { continue }
-                let outcomes = try run(ingestor, files: ready, reporter: reporter)
-                for outcome in outcomes {
-                    let destination = folder.appendingPathComponent(outcome.status == .quarantined ? "quarantine" : "done").appendingPathComponent(name)
-                    try fm.createDirectory(at: destination, withIntermediateDirectories: true)
-                    var target = destination.appendingPathComponent(URL(fileURLWithPath: outcome.file).lastPathComponent)
-                    if fm.fileExists(atPath: target.path) {
-                        target = destination.appendingPathComponent("\(String(outcome.sha256?.prefix(12) ?? "x"))-\(target.lastPathComponent)")
-                    }
-                    try fm.moveItem(atPath: outcome.file, toPath: target.path)
-                    if outcome.status == .quarantined {
-                        try ((outcome.error ?? "quarantined") + "\n").write(to: URL(fileURLWithPath: target.path + ".reason"), atomically: true, encoding: .utf8)
-                    }
-                }
-                all += outcomes
+            if callback != nil { Terminal.clearProgress() }
+            for outcome in pass.outcomes { report(outcome) }
+            for problem in pass.problems {
+                Terminal.error("abuse-ingest: \(problem.severity == .error ? "error" : "warning"): \(problem)")
             }
-            return all
+            return (pass.outcomes, pass.problems.contains { $0.severity == .error })
         }
     }
 }
 
-/// Progress on a terminal, one line for the files being read: each file's share read,
-/// megabytes parsed, lines per second and the time left at that pace.
-final class IngestProgress: @unchecked Sendable {
-    private struct File {
-        var started: Date
-        var report: IngestProgressReport
-    }
-
-    private let lock = NSLock()
-    private var files: [String: File] = [:]
-    private var order: [String] = []
-
-    func update(_ report: IngestProgressReport) {
-        lock.lock()
-        defer { lock.unlock() }
-        if report.finished {
-            files[report.file] = nil
-            order.removeAll { $0 == report.file }
-        } else if files[report.file] == nil {
-            files[report.file] = File(started: Date(), report: report)
-            order.append(report.file)
-        } else {
-            files[report.file]!.report = report
-        }
-        let now = Date()
-        let parts = order.compactMap { name -> String? in
-            guard let file = files[name] else { return nil }
-            return Self.describe(file.report, seconds: now.timeIntervalSince(file.started))
-        }
-        if parts.isEmpty { Terminal.clearProgress() } else { Terminal.progress(parts.joined(separator: "  |  ")) }
-    }
-
-    /// `mx1.log.gz 45% 55 MB 1.8 M lines/s, 3 s left`.
-    static func describe(_ report: IngestProgressReport, seconds: Double) -> String {
-        var text = "\(URL(fileURLWithPath: report.file).lastPathComponent) \(Int(report.fraction * 100))% \(report.bytes / 1_000_000) MB"
-        guard seconds >= 0.25, report.lines > 0 else { return text }
-        text += String(format: " %.1f M lines/s", Double(report.lines) / seconds / 1e6)
-        if report.fraction > 0.02 {
-            let left = seconds * (1 - report.fraction) / report.fraction
-            text += left < 10 ? String(format: ", %.1f s left", left) : left < 90 ? String(format: ", %.0f s left", left) : String(format: ", %.0f min left", left / 60)
-        }
-        return text
-    }
-
-    func clear() { Terminal.clearProgress() }
-}
