@@ -24,6 +24,17 @@ final class RunningServer {
 
     func stop() { server.stop() }
 
+    /// Waits (at most 10 s) until every message read was answered or dropped.
+    func waitUntilHandled() throws {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let s = server.statistics
+            if s.answered + s.dropped >= s.received { return }
+            guard Date() < deadline else { throw Timeout(what: "the server handled \(s.answered + s.dropped) of \(s.received) packets in 10 s") }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+    }
+
     /// Waits (at most 10 s) until the server has read `count` messages in all.
     func waitUntilReceived(_ count: Int) throws {
         let deadline = Date().addingTimeInterval(10)

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Glibc
+import RegistryClient
 
 /// A plain UDP socket for sending raw (possibly malformed) packets to a server.
 final class UDPSocket {
@@ -31,6 +32,14 @@ final class UDPSocket {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         return n >= 0 ? Array(buffer[0..<n]) : nil
+    }
+
+    /// The next answer with `id` that decodes (others are skipped), or nil after the timeout.
+    func receive(id: UInt16) -> DNSMessage? {
+        while let bytes = receive() {
+            if let message = try? DNSMessage(parsing: bytes), message.id == id { return message }
+        }
+        return nil
     }
 
     /// Reads and drops whatever is waiting, without blocking.
