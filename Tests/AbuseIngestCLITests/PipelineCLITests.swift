@@ -138,15 +138,17 @@ struct PipelineCLITests {
                 #expect(shown.status == 0)
                 bytes.append(Data(shown.stdout.utf8))
             }
-            for caseID in ["C-2026-000001", "C-2026-000003"] {
-                let zip = folder.appendingPathComponent("\(caseID).zip")
-                let exported = try CommandRunner.run(["evidence", "export", caseID, "--out", zip.path, "--db", db])
+            // Fewer samples than each shipment keeps: the reservoir's choice shows.
+            for (caseID, samples) in [("C-2026-000001", "20"), ("C-2026-000001", "3"), ("C-2026-000003", "2")] {
+                let zip = folder.appendingPathComponent("\(caseID)-\(samples).zip")
+                let exported = try CommandRunner.run(["evidence", "export", caseID, "--out", zip.path, "--samples-per-reporter", samples, "--db", db])
                 #expect(exported.status == 0, "\(exported.stderr)")
                 bytes.append(try Data(contentsOf: zip))
             }
+            bytes.append(Data(try CommandRunner.run(["cases", "show", "C-2026-000001", "--json", "--db", db]).stdout.utf8))
             outputs.append(bytes)
         }
-        #expect(outputs[0].count == 5 && outputs[0] == outputs[1], "the same bytes whatever the order")
+        #expect(outputs[0].count == 7 && outputs[0] == outputs[1], "the same bytes whatever the order")
     }
 
     /// Two `ingest` processes on one database at the same time, with a file in common: both

@@ -85,3 +85,25 @@ struct RegistrationIndexTests {
         #expect(spansEnding > 10, "some spans end at a later change")
     }
 }
+
+extension RegistrationIndexTests {
+    /// A history row whose status is none a registration can hold (a damaged database)
+    /// reads as unknown, never as active: no rule that applies to active servers acts on it.
+    @Test func aRowWithAnUnrecordableStatusReadsAsUnknown() throws {
+        let since = time("2026-01-01T00:00:00Z")
+        let index = RegistrationIndex(rows: [
+            IndexRow(network: try IPNetwork(parsing: "198.51.100.0/28"), status: .unregistered, registrant: "R-1", caseID: nil, validFrom: since),
+            IndexRow(network: try IPNetwork(parsing: "192.0.2.0/24"), status: .revoked, registrant: "R-2", caseID: nil, validFrom: since),
+        ])
+        #expect(index.status(of: ip("198.51.100.5"), at: since + 1) == .unknown)
+        #expect(index.statusSpan(of: ip("198.51.100.5"), at: since + 1).status == .unknown)
+        #expect(index.status(of: ip("192.0.2.9"), at: since + 1) == .revoked, "recordable statuses keep theirs")
+    }
+
+    /// The status codes stored in segments are fixed: each status and its code, both ways.
+    @Test func statusCodesAreFixed() {
+        #expect(RegistrationStatus.allCases.map(\.code) == [0, 1, 2, 3, 4])
+        #expect(RegistrationStatus.allCases.allSatisfy { RegistrationStatus(code: $0.code) == $0 })
+        #expect(RegistrationStatus(code: 5) == nil)
+    }
+}
