@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "abuse-ingest", targets: ["AbuseIngest"]),
         .executable(name: "abuse-bench", targets: ["AbuseBench"]),
         .executable(name: "abuse-fuzz", targets: ["AbuseFuzz"]),
+        .library(name: "Primitives", targets: ["Primitives"]),
         .library(name: "LogParsers", targets: ["LogParsers"]),
         .library(name: "RegistryClient", targets: ["RegistryClient"]),
         .library(name: "EnforcementEngine", targets: ["EnforcementEngine"]),
@@ -26,11 +27,13 @@ let package = Package(
         .systemLibrary(name: "SystemIsal", providers: [.apt(["libisal-dev"])]),
         // Header only: the compiler's prefetch hint, which Swift does not expose.
         .systemLibrary(name: "CPrefetch"),
-        .target(name: "LogParsers", dependencies: ["SystemZlib", "SystemIsal"]),
+        // Values every module shares: addresses, networks, times, JSON, digests, the clock.
+        .target(name: "Primitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LogParsers", dependencies: ["Primitives", "SystemZlib", "SystemIsal"]),
         .target(
             name: "RegistryClient",
             dependencies: [
-                "LogParsers", "CPrefetch",
+                "Primitives", "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -41,7 +44,7 @@ let package = Package(
         .target(
             name: "EnforcementEngine",
             dependencies: [
-                "LogParsers", "RegistryClient", "SystemZlib", "SystemIsal", "CPrefetch",
+                "Primitives", "LogParsers", "RegistryClient", "SystemZlib", "SystemIsal", "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

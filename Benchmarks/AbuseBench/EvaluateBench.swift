@@ -3,6 +3,7 @@ import EnforcementEngine
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 extension AbuseBench {

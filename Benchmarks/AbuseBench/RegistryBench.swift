@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import LogParsers
+import Primitives
 import RegistryClient
 
 extension AbuseBench {

@@ -1,5 +1,6 @@
 import EnforcementEngine
 import LogParsers
+import Primitives
 
 /// A deterministic registry of many networks in the shared address space 100.64.0.0/10:
 /// blocks of four addresses registered as /30, /31 or /32, every 256th block's /24 too

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// Every MTA parser's line entry point: the first byte picks the format (auto, or one MTA
 /// forced), the rest is log text. Events must point inside the input, carry canonical

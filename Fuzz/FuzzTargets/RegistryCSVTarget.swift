@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// The registry CSV import's validation: any bytes give valid rows or a list of problems

@@ -1,6 +1,7 @@
 import EnforcementEngine
 import Foundation
 import GRDB
+import Primitives
 import RegistryClient
 
 /// The wall clock, read only here at the edge (the libraries take times as arguments).

@@ -1,6 +1,7 @@
 import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 import TestSupport
 import Testing

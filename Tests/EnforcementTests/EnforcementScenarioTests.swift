@@ -2,6 +2,7 @@ import EnforcementEngine
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 import TestSupport
 import Testing

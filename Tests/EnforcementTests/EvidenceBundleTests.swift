@@ -2,6 +2,7 @@ import Crypto
 import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 @testable import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 import Testing
 

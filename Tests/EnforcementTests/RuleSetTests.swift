@@ -1,6 +1,7 @@
 import EnforcementEngine
 import LogParsers
 import Foundation
+import Primitives
 import Testing
 
 struct RuleSetTests {

@@ -2,6 +2,7 @@ import EnforcementEngine
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// A store with a registry and reporters of its own, fed Postfix lines written by hand:

@@ -1,6 +1,7 @@
 @testable import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 import Testing
 
 /// Times through ingest: a reporter's zone across both summer-time changes of 2026, and a

@@ -2,6 +2,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 import Synchronization
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import LogParsers
 import NIOCore
+import Primitives
 import RegistryClient
 import TestSupport
 import Testing

@@ -1,4 +1,4 @@
-import LogParsers
+import Primitives
 import RegistryClient
 import Testing
 

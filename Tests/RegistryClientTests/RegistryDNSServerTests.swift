@@ -1,5 +1,4 @@
 import Foundation
-import LogParsers
 import RegistryClient
 import TestSupport
 import Testing

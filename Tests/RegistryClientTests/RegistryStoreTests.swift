@@ -1,5 +1,4 @@
 import GRDB
-import LogParsers
 import RegistryClient
 import Testing
 

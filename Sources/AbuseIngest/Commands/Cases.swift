@@ -2,6 +2,7 @@ import ArgumentParser
 import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 
 extension AbuseIngestCommand {

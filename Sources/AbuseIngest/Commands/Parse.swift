@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LogParsers
+import Primitives
 
 extension AbuseIngestCommand {
     struct Parse: ParsableCommand {

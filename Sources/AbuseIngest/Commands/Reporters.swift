@@ -2,6 +2,7 @@ import ArgumentParser
 import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 
 extension AbuseIngestCommand {
     struct Reporters: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// Cases, their audit log and the registration changes they cause: each method one

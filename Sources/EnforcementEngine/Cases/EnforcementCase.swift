@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// A case staff review (table `enforcement_case`): who, which rule, what was seen, and

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 
 /// A sampled line of a shipment in a client's reservoir, with its priority (the smallest
 /// are kept, deterministically: the priority mixes the shipment's SHA-256 and the line).

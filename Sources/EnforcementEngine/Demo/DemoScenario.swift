@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// A small world for `demo` and the engine's tests: a registry, four ISPs (Postfix, Exim,
 /// Sendmail) from four organisations, and three nights of their logs with a dictionary

@@ -1,4 +1,5 @@
 import LogParsers
+import Primitives
 
 /// The stored activity of one client over an evaluation's span, flattened.
 public struct ClientActivity: Sendable {

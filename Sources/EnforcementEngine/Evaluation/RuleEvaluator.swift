@@ -1,4 +1,5 @@
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// Pure evaluation of rules over stored activity: the same activity, rules and `asOf`

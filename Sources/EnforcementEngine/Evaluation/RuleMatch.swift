@@ -1,4 +1,5 @@
 import LogParsers
+import Primitives
 
 /// A rule that fired on a subject, with the figures that made it fire.
 public struct RuleMatch: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// An abuse report in the Abuse Reporting Format (RFC 5965): `multipart/report;
 /// report-type=feedback-report` with a human-readable part, the `message/feedback-report`

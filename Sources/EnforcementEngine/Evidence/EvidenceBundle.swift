@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 import ZIPFoundation
 

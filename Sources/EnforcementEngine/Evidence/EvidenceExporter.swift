@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// Builds a case's evidence bundle from the store and the archived shipments: excerpts read

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// What the parsers read in one excerpt line again at export: the envelope addresses,
 /// the client's port and the time, for the X-ARF report and the recipient pseudonyms.

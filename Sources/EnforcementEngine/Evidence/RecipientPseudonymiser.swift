@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// Replaces the local part of every recipient address in a log line by a keyed hash
 /// (`r-` and 16 hex digits of HMAC-SHA-256 over the case id and the lower-cased address), so

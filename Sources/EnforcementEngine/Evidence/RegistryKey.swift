@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Primitives
 
 /// The registry's secrets, kept in the data folder's `keys/` (folder mode 0700, files mode
 /// 0600) and generated on first use: the Ed25519 key that signs evidence bundles

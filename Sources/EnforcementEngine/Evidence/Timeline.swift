@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// Hourly counts per reporter and event kind over a case window: `timeline.csv` and the
 /// same as a chart, `timeline.svg` (static SVG drawn here: no script, no external font).

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LogParsers
+import Primitives
 
 /// A case as an X-ARF v4 JSON report (`report.xarf.json`): `messaging`/`spam` for mail
 /// abuse, `connection`/`login_attack` for SASL brute force, the bundle's excerpts and

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Glibc
+import Primitives
 import Synchronization
 
 /// A shipped file's archive copy, written while the file is parsed (one read of the file

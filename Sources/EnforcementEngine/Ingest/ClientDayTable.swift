@@ -1,5 +1,6 @@
 import CPrefetch
 import LogParsers
+import Primitives
 
 /// The per-file map from (client, day) to its aggregate: open addressing over a flat array
 /// of entries, hashed with one multiply (Swift's `Dictionary` hashes every key with SipHash,

@@ -1,5 +1,6 @@
 import CPrefetch
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// Everything ingest keeps of one file, built in memory while the file is parsed and

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// Addresses as stored: 4 bytes for IPv4, 16 for IPv6 (compact keys for the aggregates).
 public enum IPKey {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 import Synchronization
 

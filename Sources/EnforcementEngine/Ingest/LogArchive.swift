@@ -59,23 +59,3 @@ public struct LogArchive: Sendable {
         }
     }
 }
-
-/// SHA-256 of files and bytes, as lower-case hex.
-public enum Digest {
-    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Streams a file through SHA-256.
-    public static func sha256(file path: String) throws -> (hex: String, bytes: Int64) {
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? input.close() }
-        var hasher = SHA256()
-        var total: Int64 = 0
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            total += Int64(chunk.count)
-        }
-        return (hex(hasher.finalize()), total)
-    }
-}

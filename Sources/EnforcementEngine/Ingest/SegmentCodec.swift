@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// The byte layout of segment blocks. A shipment's records, in segment order, are cut into
 /// blocks of about `recordsPerBlock` (`BlockWriter`); each block is stored compressed as one

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// One client's day in one shipment, as a segment stores it: the client's address (as
 /// `IPKey` bytes), the day, first and last seen, the counts per (hour, kind, reason,

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// A reporter's recent shipments with their quality figures, and what an operator should
 /// look at (`reporters status`, the service's reporters page): a missed night, no shipment

@@ -1,4 +1,5 @@
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// A registration as the product shows it (`ip show`, `cases show`, evidence manifests):

@@ -1,3 +1,4 @@
+import Primitives
 import RegistryClient
 
 /// A network no rule may act on, with the reason it is exempt (`rules/allowlist.yaml`).

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// The rules of one folder and its allow-list, all valid or none loaded.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 import RegistryClient
 
 /// What the store knows of one address (FORMATS.md §1 `ip show`).

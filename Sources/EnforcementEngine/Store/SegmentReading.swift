@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LogParsers
+import Primitives
 
 /// Reading the shipments' segments back: one client's records (one index seek and one
 /// inflate per segment), and every client of a window in address order (a k-way merge of

@@ -1,3 +1,4 @@
+import Primitives
 /// Decides whether a message no parser rule matched still looks connection-relevant
 /// (then it is counted as unparsed, a sign of format drift) or is housekeeping (skipped).
 enum RelevanceHeuristic {

@@ -1,3 +1,4 @@
+import Primitives
 /// Courier's `courieresmtpd`: `error,relay=::ffff:1.2.3.4,from=<…>,to=<…>: 550 User unknown.`
 /// and `error,relay=…,msg="535 Authentication failed.",cmd: AUTH …`.
 final class CourierParser: MTAParser {

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Reads one log file (or standard input) and hands every connection event to a callback:
 /// the streaming core of `parse` and `ingest`. Memory stays flat whatever the file size.

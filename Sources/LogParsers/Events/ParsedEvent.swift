@@ -1,3 +1,4 @@
+import Primitives
 /// An event as a parser finds it: scalar values plus views into the current line (or the
 /// parser's own buffers). Valid only inside the callback that receives it; call
 /// `materialize(file:)` to keep it.

@@ -1,3 +1,4 @@
+import Primitives
 /// Reads the client peer from the forms MTAs log it in, always choosing the TCP peer and
 /// never an address from a HELO name.
 enum PeerScanner {

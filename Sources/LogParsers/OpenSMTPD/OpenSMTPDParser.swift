@@ -1,3 +1,4 @@
+import Primitives
 /// OpenSMTPD (`smtpd[pid]: <session> smtp …`, 6.x format). The client address is logged
 /// once, on `connected`; later lines name only the session, so sessions are tracked
 /// (bounded) from `connected` to `disconnected`.

@@ -1,3 +1,4 @@
+import Primitives
 /// Writes events as JSON Lines in the key order of FORMATS.md §2, straight from the
 /// parser's byte views (no intermediate Strings).
 public struct EventJSONWriter {

@@ -1,3 +1,4 @@
+import Primitives
 /// Postfix: `smtpd` (any service or instance name: `postfix/submission/smtpd`,
 /// `postfix-out/smtpd`), `postscreen`, and `cleanup` content rejects.
 final class PostfixParser: MTAParser {

@@ -1,3 +1,4 @@
+import Primitives
 /// qmail and its companions: `tcpserver` (connections), `rblsmtpd` (DNSBL refusals) and
 /// `qmail-smtpd` RBL patches, directly or behind a `qmail:` tag with a TAI stamp.
 final class QmailParser: MTAParser {

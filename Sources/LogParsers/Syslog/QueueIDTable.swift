@@ -1,3 +1,4 @@
+import Primitives
 /// A bounded map from queue or session ids to a value, for correlating lines of one
 /// transaction. Keys are 64-bit FNV-1a hashes of the id bytes; the oldest entries are
 /// forgotten first, so memory stays bounded however long the log.

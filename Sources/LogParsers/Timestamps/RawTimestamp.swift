@@ -1,3 +1,4 @@
+import Primitives
 /// A timestamp as written in a log line, before year inference and zone conversion.
 ///
 /// Stored in small integers (one is made for every line and travels by value through the

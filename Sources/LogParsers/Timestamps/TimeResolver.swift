@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// Turns log timestamps into UTC: infers the year of year-less stamps from a reference
 /// time and converts zone-less wall-clock times from an IANA zone.

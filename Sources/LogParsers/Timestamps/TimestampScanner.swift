@@ -1,3 +1,4 @@
+import Primitives
 /// Reads the timestamp forms MTA logs use from raw bytes, advancing `position`.
 ///
 /// - RFC 3164: `Nov  8 03:14:15`, `Nov 8 03:14:15` (no year)

@@ -1,4 +1,4 @@
-import LogParsers
+import Primitives
 
 /// The common query — one question, type A, class IN, a name in the zone, perhaps an EDNS
 /// OPT — answered straight from the request bytes into the reply bytes, with no

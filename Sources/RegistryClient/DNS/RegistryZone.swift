@@ -1,4 +1,4 @@
-import LogParsers
+import Primitives
 
 /// The registry zone of FORMATS.md §4 as a pure function from a query to an answer:
 /// `<reversed IPv4 octets | 32 reversed IPv6 nibbles>.<zone>` → `127.0.0.2` active,

@@ -1,5 +1,5 @@
 import Foundation
-import LogParsers
+import Primitives
 
 /// A registry import file (FORMATS.md §3), validated whole before anything is applied.
 public struct RegistryCSV: Sendable {

@@ -1,4 +1,4 @@
-import LogParsers
+import Primitives
 
 /// One history row as the in-memory index needs it.
 public struct IndexRow: Sendable {

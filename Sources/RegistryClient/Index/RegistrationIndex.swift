@@ -1,5 +1,5 @@
 import CPrefetch
-import LogParsers
+import Primitives
 
 /// The registry in memory for bulk use: longest-prefix match over IPv4 and IPv6 with each
 /// network's full history, answering "what was this address's status at time T" without

@@ -1,3 +1,4 @@
+import Primitives
 /// A registration's state at a moment, as a lookup answers it.
 public struct RegistrationState: Sendable, Equatable {
     public var status: RegistrationStatus

@@ -1,7 +1,7 @@
 import Foundation
-import LogParsers
 import NIOCore
 import NIOPosix
+import Primitives
 import Synchronization
 
 /// Registration statuses from a remote registry zone (FORMATS.md §4), for deployments

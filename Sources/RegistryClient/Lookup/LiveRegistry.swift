@@ -1,5 +1,5 @@
 import GRDB
-import LogParsers
+import Primitives
 import Synchronization
 
 /// The registry as a long-running reader sees it (the DNS server): an in-memory index

@@ -1,4 +1,4 @@
-import LogParsers
+import Primitives
 
 /// Where registration statuses come from: the embedded registry (the default) or a
 /// remote registry zone over DNS. A lookup that fails answers `unknown`, never

@@ -1,5 +1,5 @@
 import GRDB
-import LogParsers
+import Primitives
 
 /// One row of the registry history (table `registration`): the state of a network from
 /// `validFrom` on, until a later row of the same network. Rows are never updated or

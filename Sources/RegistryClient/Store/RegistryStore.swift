@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import LogParsers
+import Primitives
 
 /// The registry in the embedded database: registrations with their full history. Each
 /// public write is one transaction.

@@ -1,5 +1,6 @@
 import Foundation
 import LogParsers
+import Primitives
 
 /// Parses a file or a string with the library and keeps every event as a value.
 enum EventCollector {

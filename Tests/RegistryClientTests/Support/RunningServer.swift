@@ -1,6 +1,5 @@
 import Foundation
 import TestSupport
-import LogParsers
 import RegistryClient
 
 /// The project's DNS server, started on a free loopback port for a test.

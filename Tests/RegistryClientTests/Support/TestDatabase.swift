@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import LogParsers
+import Primitives
 import RegistryClient
 
 /// A registry in a fresh SQLite file in a temporary folder.

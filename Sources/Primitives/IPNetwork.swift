@@ -1,4 +1,3 @@
-import LogParsers
 
 /// An IPv4 or IPv6 network in CIDR notation (`198.51.100.0/28`, `2001:db8:10::/48`).
 public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
