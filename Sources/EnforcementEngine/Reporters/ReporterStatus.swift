@@ -136,22 +136,3 @@ public struct ReporterStatus: Codable, Sendable, Equatable {
         self.flags = flags
     }
 }
-
-extension EngineStore {
-    /// Every reporter's status (or one's), as of `asOf`, with its last `last` shipments.
-    public func reporterStatuses(id: String? = nil, last: Int, asOf: Int64) throws -> [ReporterStatus] {
-        var reporters = try reporters()
-        if let id {
-            reporters = reporters.filter { $0.id == id }
-            if reporters.isEmpty { throw EngineError.unknownReporter(id) }
-        }
-        return try reporters.map { reporter in
-            let lastIngested = try database.read { db in
-                try Int64.fetchOne(db, sql: "SELECT MAX(received_at) FROM shipment WHERE reporter_id = ? AND status = 'ingested'", arguments: [reporter.id])
-            }
-            return ReporterStatus(
-                reporter: reporter, shipments: try shipments(reporter: reporter.id, limit: last), lastIngested: lastIngested,
-                contradicted: try contradictions(reporter: reporter.id), asOf: asOf)
-        }
-    }
-}

@@ -18,23 +18,6 @@ public final class EngineStore: Sendable {
         try migrator.migrate(database)
     }
 
-    // MARK: Reporters
-
-    public func addReporter(_ reporter: Reporter) throws {
-        try database.write { db in
-            if try Reporter.fetchOne(db, key: reporter.id) != nil { throw EngineError.reporterExists(reporter.id) }
-            try reporter.insert(db)
-        }
-    }
-
-    public func reporters() throws -> [Reporter] {
-        try database.read { db in try Reporter.order(Column("id")).fetchAll(db) }
-    }
-
-    public func reporter(id: String) throws -> Reporter? {
-        try database.read { db in try Reporter.fetchOne(db, key: id) }
-    }
-
     // MARK: Shipments
 
     /// Whether a file with this SHA-256 was already ingested.

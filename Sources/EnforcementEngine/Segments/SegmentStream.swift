@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import LogParsers
+import Primitives
+
+/// One segment read block by block in key order (a few blocks fetched at a time).
+final class SegmentStream {
+    struct Span {
+        var sortKey: SegmentCodec.Key
+        var day: Int32
+        var counts: Range<Int>
+    }
+
+    let segmentID: Int64
+    let reporter: String
+    private var raw: [UInt8] = []
+    private var spans: [Span] = []
+    private var position = 0
+    private var pending: [Data] = []
+    private var lastKey = Data()
+    private var exhausted = false
+    static let blocksPerFetch = 8
+
+    init(segmentID: Int64, reporter: String) {
+        self.segmentID = segmentID
+        self.reporter = reporter
+    }
+
+    var current: Span? { position < spans.count ? spans[position] : nil }
+
+    /// Moves to the next record, loading the next block when this one is done.
+    func advance(_ db: Database) throws {
+        if position < spans.count { position += 1 }
+        while position >= spans.count {
+            if pending.isEmpty {
+                guard !exhausted else { return }
+                // A cached statement: compiled once for all streams and pages.
+                let statement = try db.cachedStatement(sql: "SELECT first_key, data FROM segment_block WHERE segment_id = ? AND first_key > ? ORDER BY first_key LIMIT ?")
+                let rows = try Row.fetchAll(statement, arguments: [segmentID, lastKey, Self.blocksPerFetch])
+                if rows.count < Self.blocksPerFetch { exhausted = true }
+                guard let last = rows.last else { return }
+                lastKey = last[0]
+                pending = rows.map { $0[1] }
+                pending.reverse()
+            }
+            let stored = pending.removeLast()
+            raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
+            spans.removeAll(keepingCapacity: true)
+            position = 0
+            try raw.withUnsafeBytes { base in
+                let origin = base.baseAddress!
+                try SegmentCodec.forEachRecord(base) { view in
+                    let countsStart = view.counts.baseAddress.map { $0 - origin } ?? 0
+                    spans.append(Span(sortKey: view.key, day: view.day, counts: countsStart..<countsStart + view.counts.count))
+                }
+            }
+        }
+    }
+
+    func forEachCount(_ span: Span, _ body: (DayCounts.Entry) -> Void) {
+        raw.withUnsafeBytes { base in SegmentCodec.forEachCount(UnsafeRawBufferPointer(rebasing: base[span.counts]), body) }
+    }
+}
