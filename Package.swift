@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LogParsers", targets: ["LogParsers"]),
         .library(name: "RegistryClient", targets: ["RegistryClient"]),
         .library(name: "EnforcementEngine", targets: ["EnforcementEngine"]),
+        .library(name: "Evidence", targets: ["Evidence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,24 +49,34 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Evidence bundles: export, reports (ARF, X-ARF), signing, verification, zip.
+        .target(
+            name: "Evidence",
+            dependencies: [
+                "Primitives", "LogParsers", "RegistryClient", "EnforcementEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        // The demo's world and its deterministic generator (demo, tests, benchmarks).
+        .target(name: "Demo", dependencies: ["Primitives", "LogParsers"]),
         .executableTarget(
             name: "AbuseIngest",
             dependencies: [
-                "LogParsers", "RegistryClient", "EnforcementEngine",
+                "Primitives", "LogParsers", "RegistryClient", "EnforcementEngine", "Evidence", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "AbuseBench",
             dependencies: [
-                "LogParsers", "SystemZlib", "RegistryClient", "EnforcementEngine",
+                "Primitives", "LogParsers", "SystemZlib", "RegistryClient", "EnforcementEngine", "Demo",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -82,9 +93,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EnforcementTests",
-            dependencies: ["EnforcementEngine", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "EnforcementEngine", "Evidence", "Demo", "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
-        .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "AbuseIngest", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["EnforcementEngine", "Demo", "AbuseIngest", "TestSupport"]),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "TestSupport"]),
         .target(
             name: "TestSupport",
@@ -94,6 +107,6 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(
-            name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "EnforcementEngine", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "AbuseIngestCLITests", dependencies: ["AbuseIngest", "EnforcementEngine", "Demo", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

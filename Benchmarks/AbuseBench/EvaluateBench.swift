@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demo
 import EnforcementEngine
 import Foundation
 import GRDB

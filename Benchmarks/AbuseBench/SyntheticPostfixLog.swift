@@ -1,3 +1,4 @@
+import Demo
 import EnforcementEngine
 /// A deterministic Postfix night with realistic traffic: postscreen and smtpd
 /// connections, rejects of every reason, SASL failures, deliveries through cleanup, qmgr

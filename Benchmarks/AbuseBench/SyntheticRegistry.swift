@@ -1,3 +1,4 @@
+import Demo
 import EnforcementEngine
 import LogParsers
 import Primitives

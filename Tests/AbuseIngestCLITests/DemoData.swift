@@ -1,3 +1,4 @@
+import Demo
 import EnforcementEngine
 import Foundation
 import TestSupport

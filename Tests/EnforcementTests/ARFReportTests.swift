@@ -1,4 +1,5 @@
 import EnforcementEngine
+import Evidence
 import Foundation
 import TestSupport
 import Testing

@@ -1,4 +1,6 @@
+import Demo
 import EnforcementEngine
+import Evidence
 import Foundation
 import LogParsers
 import Primitives

@@ -1,4 +1,5 @@
 @testable import EnforcementEngine
+import Demo
 import Foundation
 import GRDB
 import LogParsers

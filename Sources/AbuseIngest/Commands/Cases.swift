@@ -1,5 +1,6 @@
 import ArgumentParser
 import EnforcementEngine
+import Evidence
 import Foundation
 import LogParsers
 import Primitives

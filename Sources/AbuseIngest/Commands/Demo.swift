@@ -1,5 +1,7 @@
 import ArgumentParser
+import Demo
 import EnforcementEngine
+import Evidence
 import Foundation
 import LogParsers
 import Primitives

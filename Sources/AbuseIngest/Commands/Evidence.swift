@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import EnforcementEngine
+import Evidence
 import Foundation
 
 extension AbuseIngestCommand {

@@ -1,14 +1,14 @@
 import Foundation
 
 /// A sample line reference of a client's reservoir, with what the archive holds at it.
-struct SampleLine {
-    typealias Entry = SampleReference
+package struct SampleLine {
+    package typealias Entry = SampleReference
 
-    var reporter: String
-    var entry: Entry
-    var shipment: Shipment?
+    package var reporter: String
+    package var entry: Entry
+    package var shipment: Shipment?
     /// The archived line at `entry.line` (its offset and bytes), nil when not readable.
-    var archived: (offset: UInt64, bytes: [UInt8])?
+    package var archived: (offset: UInt64, bytes: [UInt8])?
     /// Why `archived` is nil.
-    var problem: String?
+    package var problem: String?
 }

@@ -31,7 +31,7 @@ extension EngineStore {
     /// read back from the archived shipments in one pass per shipment. With a `window`, only
     /// lines of that window: records of its days, and on a day it covers only in part, lines
     /// whose own time (read again from the line) falls inside it.
-    func sampleLines(addresses: [IPAddress], window: SampleWindow?, perReporter: Int, dataFolder: URL, samplesPerKey: Int = 10) throws -> [SampleLine] {
+    package func sampleLines(addresses: [IPAddress], window: SampleWindow?, perReporter: Int, dataFolder: URL, samplesPerKey: Int = 10) throws -> [SampleLine] {
         var candidates: [(String, SampleReference)] = []
         for ip in addresses {
             for (reporter, kept) in try reservoir(of: ip, window: window, samplesPerKey: samplesPerKey) {

@@ -1,3 +1,4 @@
+import EnforcementEngine
 import Foundation
 import LogParsers
 import Primitives

@@ -176,22 +176,6 @@ public struct DemoScenario: Sendable {
     }
 }
 
-/// A small deterministic random generator (SplitMix64): the same seed gives the same data.
-/// Used by the demo scenario and the benchmarks' synthetic logs.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension String {
     /// FNV-1a of the UTF-8 bytes: stable across runs (unlike `hashValue`).
     var hashValueStable: Int { Int(truncatingIfNeeded: FNV1a.hash(utf8) >> 1) }

@@ -1,4 +1,5 @@
 import Crypto
+import EnforcementEngine
 import Foundation
 import LogParsers
 import Primitives

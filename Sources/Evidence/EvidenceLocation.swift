@@ -1,3 +1,4 @@
+import EnforcementEngine
 import Foundation
 
 /// Where a case's bundle is kept when the registry exports it for itself:
