@@ -75,7 +75,7 @@ extension AbuseBench {
                     // A stand-in file identity (no file exists): the name's bytes as 64 hex digits.
                     let sha = Digest.hex(Array(name.utf8.prefix(32)) + Array(repeating: 0, count: 32 - min(32, name.utf8.count)))
                     let shipment = Shipment(
-                        reporterID: "isp-\(reporter)", sha256: sha, fileName: name, status: "ingested",
+                        reporterID: "isp-\(reporter)", sha256: sha, fileName: name, status: .ingested,
                         receivedAt: (day + 1) * 86_400_000, bytes: 0, lines: records.count, events: records.count, skipped: 0, unparsed: 0,
                         firstEvent: day * 86_400_000, lastEvent: (day + 1) * 86_400_000 - 1, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
                     try store.commit(shipment, segment: try EncodedSegment(records: records))

@@ -3,7 +3,7 @@ import Glibc
 import Logging
 
 @main
-struct AbuseIngestCommand: ParsableCommand {
+struct AbuseIngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "abuse-ingest",
         abstract: "Find rogue mail servers in ISPs' MTA logs for a registry of registered e-mail servers.",
@@ -17,7 +17,7 @@ struct AbuseIngestCommand: ParsableCommand {
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
     /// FORMATS.md §1 prescribes, and any other error a command lets through to
     /// `abuse-ingest: error: <what>` and exit 1.
-    static func main() {
+    static func main() async {
         // A parent may start us with signals blocked (threads of test runners and some
         // supervisors do): stopping and reloading must reach us.
         var stopping = sigset_t()
@@ -34,15 +34,19 @@ struct AbuseIngestCommand: ParsableCommand {
             exitAfterArgumentError(error)
         }
         do {
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             Self.exit(withError: code)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // Help, usage and validation errors of ArgumentParser itself.
             exitAfterArgumentError(error)
         } catch {
-            Terminal.reportError("\(error)")
-            Self.exit(withError: ExitStatus.failure)
+            Failure.report(error)
+            Self.exit(withError: Failure.exitCode(for: error))
         }
     }
 

@@ -1,13 +1,10 @@
+import ArgumentParser
 import EnforcementEngine
+import Evidence
 import Foundation
-import GRDB
+import Logging
 import Primitives
 import RegistryClient
-
-/// The wall clock, read only here at the edge (the libraries take times as arguments).
-enum Clock {
-    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-}
 
 /// Compact, key-sorted JSON for machine-readable output.
 enum JSONText {
@@ -17,36 +14,53 @@ enum JSONText {
 }
 
 extension GlobalOptions {
-    /// Opens the database named by `--db`, reporting failures the FORMATS.md way.
-    func openDatabase() throws -> DatabasePool {
-        do {
-            return try DatabaseConnection.open(path: db)
-        } catch {
-            Terminal.reportError(error.description)
-            throw ExitStatus.failure
-        }
+    /// The store on the database named by `--db` (opened, its tables migrated).
+    func engineStore() throws -> EngineStore {
+        try EngineStore(database: try DatabaseConnection.open(path: db))
     }
 
     func registryStore() throws -> RegistryStore {
-        let pool = try openDatabase()
-        do {
-            return try RegistryStore(database: pool)
-        } catch {
-            Terminal.reportError("cannot prepare the registry tables in \(db): \(error)")
-            throw ExitStatus.failure
-        }
+        try RegistryStore(database: try DatabaseConnection.open(path: db))
     }
 
-    func engineStore() throws -> EngineStore {
-        let pool = try openDatabase()
-        do {
-            return try EngineStore(database: pool)
-        } catch {
-            Terminal.reportError("cannot prepare the tables in \(db): \(error)")
-            throw ExitStatus.failure
-        }
+    /// The engine's operations on this data folder, on the system clock.
+    func enforcement() throws -> Enforcement {
+        Enforcement(store: try engineStore(), dataFolder: dataFolder, clock: .system, logger: Logger(label: "abuse-ingest"))
     }
 
     /// The data folder: the folder that holds the database.
     var dataFolder: URL { DatabaseConnection.dataFolder(forDatabase: db) }
+}
+
+/// How errors that reach the command line are told and what they exit with (FORMATS.md
+/// §1): usage and configuration errors 2, everything else 1.
+enum Failure {
+    static func exitCode(for error: any Error) -> ExitCode {
+        switch error {
+        case is RuleLoadFailure, is CaseDecision.Refusal: ExitStatus.usage
+        case let error as RegistryImportError: if case .invalid = error { ExitStatus.usage } else { ExitStatus.failure }
+        case let error as EngineError where error.isUsage: ExitStatus.usage
+        case let error as EngineStore.CaseError: if case .noSuchCase = error { ExitStatus.usage } else { ExitStatus.failure }
+        case let error as EvidenceExporter.ExportError: if case .noSuchCase = error { ExitStatus.usage } else { ExitStatus.failure }
+        default: ExitStatus.failure
+        }
+    }
+
+    /// `abuse-ingest: error: <what>` for each problem the error carries.
+    static func report(_ error: any Error) {
+        switch error {
+        case let failure as RuleLoadFailure:
+            for problem in failure.errors { Terminal.reportError(problem.description) }
+            if case .invalid(let folder, let errors) = failure {
+                Terminal.error("abuse-ingest: \(errors.count) error(s) in \(folder); no rule of it is loaded")
+            } else {
+                Terminal.reportError(failure.description)
+            }
+        case RegistryImportError.invalid(let file, let problems):
+            for problem in problems { Terminal.reportError("\(problem.message) (\(file):\(problem.line))") }
+            Terminal.error("abuse-ingest: \(problems.count) bad row(s); nothing was imported")
+        default:
+            Terminal.reportError("\(error)")
+        }
+    }
 }

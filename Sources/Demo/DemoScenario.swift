@@ -49,6 +49,25 @@ public struct DemoScenario: Sendable {
 
     public init() {}
 
+    /// Writes every reporter's nights as gzip files, `FOLDER/<reporter>/<night>.log.gz`, each
+    /// dated the next morning (the reference for year-less stamps, as a shipped file is).
+    public func writeShipments(to folder: URL) throws -> [(reporter: Reporter, files: [String])] {
+        try Self.reporters.map { reporter in
+            let logs = folder.appendingPathComponent(reporter.id)
+            try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+            let files = try Self.nights.map { night -> String in
+                let path = logs.appendingPathComponent("\(night).log.gz").path
+                let writer = try GzipFileWriter(path: path)
+                writer.write(log(for: reporter, night: night))
+                try writer.close()
+                let shippedAt = ISOTime.parse(night + "T06:00:00Z")! + 86_400_000
+                try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(shippedAt) / 1000)], ofItemAtPath: path)
+                return path
+            }
+            return (reporter, files)
+        }
+    }
+
     /// The log lines of one reporter for one night (UTC times in the stamps).
     public func log(for reporter: Reporter, night: String) -> String {
         var rng = SplitMix64(seed: UInt64(abs(reporter.id.hashValueStable &+ night.hashValueStable)))

@@ -24,23 +24,61 @@ public struct EvidenceExporter: Sendable {
         self.registryDomain = registryDomain
     }
 
-    public struct ExportError: Error, CustomStringConvertible {
-        public var description: String
+    /// Why a bundle cannot be made: the case, or a line its samples point at.
+    public enum ExportError: Error, Equatable, CustomStringConvertible {
+        case noSuchCase(String)
+        case shipmentNotRecorded(caseID: String, shipment: Int64)
+        /// A sample's line is not in the archive (or not where the sample says).
+        case missingExcerpt(caseID: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .noSuchCase(let id): "no case \(id)"
+            case .shipmentNotRecorded(let id, let shipment): "case \(id): shipment \(shipment) of a sample is not recorded"
+            case .missingExcerpt(let id, let reason): "case \(id): \(reason)"
+            }
+        }
     }
 
-    /// The bundle of a case. With `redacted` (the default) recipient local parts in the
-    /// excerpts and reports are pseudonymised; an unredacted export is an admin's choice the
-    /// caller records in the audit log (`CaseStore.recordUnredactedExport`).
+    /// Whether recipients in excerpts and reports are pseudonymised. Disclosing them is an
+    /// admin's named choice, written to the case's audit log by the export itself.
+    public enum Redaction: Sendable, Equatable {
+        case pseudonymised
+        case unredacted(by: String, reason: String)
+    }
+
+    /// Exports a case's bundle to `path` (a folder, or a zip when it ends in `.zip`; an
+    /// existing folder that is no bundle gets it in a folder named after the case). An
+    /// unredacted export is audited first: a disclosure attempt is on record even when
+    /// writing then fails. Returns where it went.
+    @discardableResult
+    public func export(caseID: String, to path: URL, samplesPerReporter: Int = 20, redaction: Redaction = .pseudonymised, at time: Int64) throws -> (bundle: EvidenceBundle, path: URL) {
+        let redacted: Bool
+        switch redaction {
+        case .pseudonymised:
+            redacted = true
+        case .unredacted(let actor, let reason):
+            try store.recordUnredactedExport(caseID: caseID, by: actor, reason: reason, at: time)
+            redacted = false
+        }
+        let bundle = try self.bundle(caseID: caseID, samplesPerReporter: samplesPerReporter, redacted: redacted)
+        let destination = EvidenceBundle.destination(for: path, caseID: caseID)
+        try bundle.write(to: destination)
+        return (bundle, destination)
+    }
+
+    /// The bundle of a case, in memory. With `redacted` (the default) recipient local parts
+    /// in the excerpts and reports are pseudonymised (`export` audits an unredacted one).
     public func bundle(caseID: String, samplesPerReporter: Int = 20, redacted: Bool = true) throws -> EvidenceBundle {
-        guard let (item, _) = try store.enforcementCase(id: caseID) else { throw ExportError(description: "no case \(caseID)") }
-        let figures = try item.decodedFigures()
-        let addresses = try item.addresses()
-        let window = SampleWindow(from: item.windowStart, to: item.windowEnd)
+        guard let (item, _) = try store.enforcementCase(id: caseID) else { throw ExportError.noSuchCase(caseID) }
+        let figures = item.figures
+        let addresses = item.addresses
+        let window = item.window
         var files: [String: Data] = [:]
         var index: [String] = []
         if !addresses.isEmpty {
             let pseudonymiser = redacted ? RecipientPseudonymiser(key: key.pseudonymKey, caseID: item.id) : nil
-            var excerpts = try excerpts(addresses: addresses, window: window, perReporter: samplesPerReporter)
+            var excerpts = try excerpts(caseID: item.id, addresses: addresses, window: window, perReporter: samplesPerReporter)
             var facts: [ExcerptFacts] = []
             for reporter in excerpts.keys.sorted() {
                 let zone = try store.reporter(id: reporter).flatMap { TimeZone(identifier: $0.timezone) }
@@ -90,9 +128,10 @@ public struct EvidenceExporter: Sendable {
         files["excerpts/index.jsonl"] = Data(index.map { $0 + "\n" }.joined().utf8)
         let fileHashes = files.keys.sorted().map { ($0, Self.json(EvidenceBundle.sha256(files[$0]!))) }
         let manifest = Self.jsonObject([
-            ("case", Self.json(item.id)), ("figures", item.figures), ("files", Self.jsonObject(fileHashes)), ("redacted", redacted ? "true" : "false"),
-            ("registration", try item.registrationRecord().map { try CanonicalJSON.string(RegistrationDocument($0)) } ?? "null"), ("rule", Self.json(item.ruleID)), ("rule_sha256", Self.json(item.ruleSHA256)),
-            ("severity", Self.json(item.severity)), ("signing_key", Self.json(key.fingerprint)), ("subject", Self.json(item.subject)), ("subject_kind", Self.json(item.subjectKind)),
+            ("case", Self.json(item.id)), ("figures", item.figures.json), ("files", Self.jsonObject(fileHashes)), ("redacted", redacted ? "true" : "false"),
+            ("registration", try item.registration.map { try CanonicalJSON.string(RegistrationDocument($0)) } ?? "null"), ("rule", Self.json(item.ruleID)),
+            ("rule_sha256", Self.json(item.ruleSHA256)), ("severity", Self.json(item.severity.rawValue)), ("signing_key", Self.json(key.fingerprint)),
+            ("subject", Self.json(item.subject)), ("subject_kind", Self.json(item.subjectKind.rawValue)),
             ("version", "1"),
             ("window", Self.jsonObject([("end", Self.json(ISOTime.format(millis: item.windowEnd, fraction: false))), ("start", Self.json(ISOTime.format(millis: item.windowStart, fraction: false)))])),
         ]) + "\n"
@@ -120,7 +159,7 @@ public struct EvidenceExporter: Sendable {
     /// The address a report names as its source: the subject, or for a registrant the
     /// address with the most excerpt lines (then the lowest).
     static func source(_ item: EnforcementCase, addresses: [IPAddress], facts: [ExcerptFacts]) -> String {
-        if item.subjectKind == Rule.Subject.ip.rawValue { return item.subject }
+        if item.subjectKind == .ip { return item.subject }
         var lines: [IPAddress: Int] = [:]
         for fact in facts { if let ip = fact.clientIP { lines[ip, default: 0] += 1 } }
         return (addresses.max { (lines[$0] ?? 0, $1) < (lines[$1] ?? 0, $0) } ?? addresses[0]).description
@@ -128,7 +167,7 @@ public struct EvidenceExporter: Sendable {
 
     /// The ARF report to the registration's abuse contact (none for an unregistered subject).
     func arf(_ item: EnforcementCase, figures: CaseFigures, incidents: Int, excerpts: [String: [Excerpt]]) throws -> Data? {
-        guard let record = try item.registrationRecord() else { return nil }
+        guard let record = item.registration else { return nil }
         return ARFReport.render(
             ARFReport.Input(
                 caseID: item.id, subjectIP: item.subject, ruleID: item.ruleID, ruleDescription: "", abuseContact: record.abuseContact,
@@ -146,14 +185,14 @@ public struct EvidenceExporter: Sendable {
 
     /// Per reporter, up to `perReporter` sample lines read from the archive; any line that
     /// is not where its reference says stops the export.
-    func excerpts(addresses: [IPAddress], window: SampleWindow, perReporter: Int) throws -> [String: [Excerpt]] {
+    func excerpts(caseID: String, addresses: [IPAddress], window: SampleWindow, perReporter: Int) throws -> [String: [Excerpt]] {
         var result: [String: [Excerpt]] = [:]
         for sample in try store.sampleLines(addresses: addresses, window: window, perReporter: perReporter, dataFolder: dataFolder) {
             let entry = sample.entry
-            guard let shipment = sample.shipment else { throw ExportError(description: "shipment \(entry.shipmentID) of a sample is not recorded") }
-            guard let archived = sample.archived else { throw ExportError(description: sample.problem ?? "line \(entry.line) is not in the archive") }
+            guard let shipment = sample.shipment else { throw ExportError.shipmentNotRecorded(caseID: caseID, shipment: entry.shipmentID) }
+            guard let archived = sample.archived else { throw ExportError.missingExcerpt(caseID: caseID, reason: sample.problem ?? "line \(entry.line) is not in the archive") }
             guard archived.offset == entry.offset else {
-                throw ExportError(description: "line \(entry.line) of shipment \(entry.shipmentID) is not where the sample says")
+                throw ExportError.missingExcerpt(caseID: caseID, reason: "line \(entry.line) of shipment \(shipment.sha256) is not where the sample says")
             }
             result[sample.reporter, default: []].append(
                 Excerpt(file: shipment.fileName, sha256: shipment.sha256, line: entry.line, offset: entry.offset, bytes: archived.bytes))

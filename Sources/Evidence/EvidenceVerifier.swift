@@ -17,6 +17,12 @@ public struct EvidenceVerifier: Sendable {
         self.archiveFolder = archiveFolder
     }
 
+    /// With a public key given as base64 (as `keys show` prints it); nil when it is none.
+    public init?(publicKeyBase64: String, archiveFolder: URL?) {
+        guard let key = RegistryKey.publicKey(base64: publicKeyBase64) else { return nil }
+        self.init(publicKey: key, archiveFolder: archiveFolder)
+    }
+
     /// The fingerprint of the key a bundle's manifest says signed it (nil when it names none).
     public static func signingKey(of path: URL) throws -> String? {
         let files = try EvidenceBundle.readFiles(at: path)

@@ -15,7 +15,7 @@ import Testing
 struct EndToEndSubjectTests {
     static let reporters = [("isp-a", "A"), ("isp-b", "B"), ("isp-c", "C")]
 
-    @Test func anIPv6ServerIsSuspendedWithVerifiedEvidenceAndAnsweredByItsNibbleName() throws {
+    @Test func anIPv6ServerIsSuspendedWithVerifiedEvidenceAndAnsweredByItsNibbleName() async throws {
         let world = try SmallWorld(
             registry: "network,registrant,status,abuse_contact,since\n2001:db8:10::/48,R-000124,active,noc@example.com,2026-02-01T00:00:00Z\n",
             reporters: Self.reporters)
@@ -27,7 +27,7 @@ struct EndToEndSubjectTests {
         }
         let changes = try world.evaluate(RuleSet.shipped())
         let suspension = try #require(changes.first { $0.subject == attacker })
-        #expect(suspension.rule == "registered-dictionary-attack" && suspension.status == "suspended", "\(changes)")
+        #expect(suspension.rule == "registered-dictionary-attack" && suspension.status == .suspended, "\(changes)")
         #expect(try world.store.registry.state(of: IPAddress(attacker)!, at: SmallWorld.asOf + 1).status == .suspended)
         // The bundle: excerpts of IPv6 lines, verified against the archive.
         let (bundle, key) = try world.export(suspension.caseID)
@@ -40,9 +40,9 @@ struct EndToEndSubjectTests {
         // DNS: 32 reversed nibbles under the zone answer the suspension.
         let responder = DNSResponder(
             zone: RegistryZone(zone: DNSName("reg.example.org")!), registry: try LiveRegistry(store: world.store.registry), clock: { SmallWorld.asOf + 60_000 })
-        let server = RegistryDNSServer(responder: responder, threads: 1)
-        let port = try server.start(host: "127.0.0.1", port: 0)
-        defer { server.stop() }
+        let served = try await ServedZone.start(RegistryDNSServer(responder: responder, configuration: .init(host: "127.0.0.1", port: 0, threads: 1)))
+        defer { Task { await served.stop() } }
+        let port = served.port
         let nibbles = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.reg.example.org"
         let dig = try Requirement.program("dig", debianPackage: "bind9-dnsutils")
         #expect(try Self.output(dig, ["@127.0.0.1", "-p", String(port), "+short", nibbles, "A"]) == "127.0.0.3\n")
@@ -117,8 +117,8 @@ struct EndToEndSubjectTests {
         let changes = try world.evaluate(rules)
         #expect(changes.map(\.subject) == ["R-000300"], "130 refusals from R-000300's two networks; R-000301's 30 are not enough")
         let item = try #require(try world.store.enforcementCase(id: changes[0].caseID)?.0)
-        #expect(try item.decodedFigures().addresses == ["198.51.100.5", "203.0.113.77"])
-        #expect(try item.decodedFigures().conditions.first?.value == 130)
+        #expect(item.figures.addresses == ["198.51.100.5", "203.0.113.77"])
+        #expect(item.figures.conditions.first?.value == 130)
         let (bundle, key) = try world.export(item.id)
         let a = String(decoding: try #require(bundle.files["excerpts/isp-a.log"]), as: UTF8.self)
         let b = String(decoding: try #require(bundle.files["excerpts/isp-b.log"]), as: UTF8.self)

@@ -17,37 +17,24 @@ struct EnforcementScenarioTests {
     struct World {
         let folder: URL
         let store: EngineStore
+        let enforcement: Enforcement
         let rules: RuleSet
 
+        /// The demo's registry and three nights of shipments, ingested (nothing evaluated).
         init() throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-scenario-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            store = try EngineStore(database: try DatabaseConnection.open(path: folder.appendingPathComponent("abuse-ingest.db").path))
+            let prepared = try DemoRun(folder: folder).prepare()
+            enforcement = prepared.enforcement
+            store = enforcement.store
+            for shipped in prepared.shipped {
+                #expect(shipped.outcomes.allSatisfy { $0.status == .ingested }, "\(shipped.reporter.id): \(shipped.outcomes.map(\.error))")
+            }
             let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules")
             rules = try RuleSet.load(folder: shipped.path)
-            let csv = try RegistryCSV(bytes: Array(DemoScenario.registryCSV.utf8))
-            _ = try store.registry.importRows(csv.rows, file: "registry.csv", sha256: "demo", now: 0)
-            let scenario = DemoScenario()
-            let ingestor = Ingestor(store: store, index: try store.registry.loadIndex(), options: .init(dataFolder: folder))
-            for reporter in DemoScenario.reporters {
-                try store.addReporter(Reporter(id: reporter.id, name: reporter.name, organisation: reporter.organisation, createdAt: 0))
-                var files: [String] = []
-                for night in DemoScenario.nights {
-                    let path = folder.appendingPathComponent("\(reporter.id)-\(night).log").path
-                    try scenario.log(for: reporter, night: night).write(toFile: path, atomically: true, encoding: .utf8)
-                    try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(DemoScenario.evaluationTime / 1000))], ofItemAtPath: path)
-                    files.append(path)
-                }
-                let outcomes = try ingestor.ingest(files: files, reporter: try store.reporter(id: reporter.id)!, now: DemoScenario.evaluationTime)
-                #expect(outcomes.allSatisfy { $0.status == .ingested }, "\(reporter.id): \(outcomes.map(\.error))")
-            }
         }
 
-        func evaluate(dryRun: Bool = false) throws -> [CaseChange] {
-            let asOf = DemoScenario.evaluationTime
-            let evaluator = RuleEvaluator(rules: rules, organisations: try store.organisations(), registry: try store.registry.loadIndex())
-            let (matches, contradictions) = evaluator.evaluateWithContradictions(try store.activity(from: asOf - 86_400_000, to: asOf), asOf: asOf)
-            return try store.apply(matches, contradictions: contradictions, asOf: asOf, dryRun: dryRun)
+        func evaluate(dryRun: Bool = false, asOf: Int64 = DemoScenario.evaluationTime) throws -> [CaseChange] {
+            try enforcement.evaluate(rules: rules, asOf: asOf, dryRun: dryRun).changes
         }
 
         func status(_ ip: String) throws -> RegistrationState {
@@ -64,15 +51,15 @@ struct EnforcementScenarioTests {
         let bySubject = Dictionary(grouping: changes, by: \.subject)
         let attack = try #require(bySubject[DemoScenario.dictionaryAttacker]?.first)
         #expect(attack.rule == "registered-dictionary-attack")
-        #expect(attack.status == "suspended")
+        #expect(attack.status == .suspended)
         let state = try world.status(DemoScenario.dictionaryAttacker)
         #expect(state.status == .suspended)
         #expect(state.caseID == attack.caseID, "the registry (and so DNS TXT) names the case")
         #expect(bySubject[DemoScenario.falselyAccused] == nil, "one reporter's word opens no case")
         #expect(try world.status(DemoScenario.falselyAccused).status == .active)
         #expect(try world.store.contradictions(reporter: "isp-west") == 1, "the lone accuser is flagged")
-        #expect(bySubject[DemoScenario.unregisteredSpammer]?.first?.action == "report")
-        #expect(bySubject[DemoScenario.blockListed]?.first?.status == "open")
+        #expect(bySubject[DemoScenario.unregisteredSpammer]?.first?.action == .report)
+        #expect(bySubject[DemoScenario.blockListed]?.first?.status == .open)
         #expect(bySubject[DemoScenario.goodServer] == nil)
     }
 
@@ -95,7 +82,7 @@ struct EnforcementScenarioTests {
         defer { world.remove() }
         let before = try StoreDump.dump(world.store.database)
         let changes = try world.evaluate(dryRun: true)
-        #expect(changes.contains { $0.subject == DemoScenario.dictionaryAttacker && $0.status == "suspended" }, "it would suspend")
+        #expect(changes.contains { $0.subject == DemoScenario.dictionaryAttacker && $0.status == .suspended }, "it would suspend")
         #expect(try StoreDump.dump(world.store.database) == before, "no table changed")
         #expect(try world.status(DemoScenario.dictionaryAttacker).status == .active)
         // The same evaluation for real writes cases, audit lines, a suspension and the contradiction.
@@ -117,7 +104,7 @@ struct EnforcementScenarioTests {
         // A dismissed case cannot be approved afterwards.
         #expect(throws: CaseDecision.Refusal.self) { try world.store.decide(.approve, caseID: caseID, by: "bob", reason: "late", at: later + 1) }
         let (item, audit) = try #require(try world.store.enforcementCase(id: caseID))
-        #expect(item.status == "dismissed")
+        #expect(item.status == .dismissed)
         #expect(audit.map(\.action) == ["opened", "suspended (provisional)", "dismiss"])
         #expect(audit.map(\.actor) == ["engine", "engine", "alice"])
         // The audit log is append-only in the schema itself.
@@ -150,14 +137,11 @@ struct EnforcementScenarioTests {
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(DemoScenario.evaluationTime / 1000 + 86_400))], ofItemAtPath: path)
             _ = try ingestor.ingest(files: [path], reporter: try world.store.reporter(id: reporter.id)!, now: DemoScenario.evaluationTime + 86_400_000)
         }
-        let asOf = DemoScenario.evaluationTime + 86_400_000 + 3000
-        let evaluator = RuleEvaluator(rules: world.rules, organisations: try world.store.organisations(), registry: try world.store.registry.loadIndex())
-        let (matches, _) = evaluator.evaluateWithContradictions(try world.store.activity(from: asOf - 86_400_000, to: asOf), asOf: asOf)
-        let again = try world.store.apply(matches, asOf: asOf, dryRun: false)
+        let again = try world.evaluate(asOf: DemoScenario.evaluationTime + 86_400_000 + 3000)
         let next = try #require(again.first { $0.subject == DemoScenario.dictionaryAttacker && $0.change == .opened })
         #expect(next.caseID != caseID)
-        #expect(next.severity == "critical", "high, raised once for the earlier suspension")
-        #expect(next.status == "suspended")
+        #expect(next.severity == .critical, "high, raised once for the earlier suspension")
+        #expect(next.status == .suspended)
     }
 }
 
@@ -174,12 +158,25 @@ extension EnforcementScenarioTests {
             let text = try #require(sample.text, "\(sample.file):\(sample.line) is in the archive")
             #expect(text.contains(DemoScenario.dictionaryAttacker))
             // Byte for byte the shipped line at that number and offset.
-            let shipped = try String(contentsOf: world.folder.appendingPathComponent(sample.file), encoding: .utf8)
+            let shipped = try Self.gunzip(world.folder.appendingPathComponent("logs/\(sample.reporter)/\(sample.file)"))
             let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(String(lines[sample.line - 1]) == text)
             #expect(shipped.utf8.prefix(Int(sample.offset)).count == Int(sample.offset))
             #expect(String(decoding: Array(shipped.utf8)[Int(sample.offset)...].prefix(text.utf8.count), as: UTF8.self) == text)
         }
+    }
+
+    /// A shipped file's text, inflated by gzip itself.
+    static func gunzip(_ file: URL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Requirement.program("gzip", debianPackage: "gzip"))
+        process.arguments = ["-dc", file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The time a sample line says (the demo's logs are UTC).

@@ -58,9 +58,7 @@ struct SmallWorld {
     }
 
     func evaluate(_ rules: RuleSet) throws -> [CaseChange] {
-        let evaluator = RuleEvaluator(rules: rules, organisations: try store.organisations(), registry: try store.registry.loadIndex())
-        let (matches, contradictions) = evaluator.evaluateWithContradictions(try store.activity(from: Self.asOf - 86_400_000, to: Self.asOf), asOf: Self.asOf)
-        return try store.apply(matches, contradictions: contradictions, asOf: Self.asOf, dryRun: false)
+        try Enforcement(store: store, dataFolder: folder, clock: .fixed(Self.asOf)).evaluate(rules: rules).changes
     }
 
     func export(_ caseID: String) throws -> (bundle: EvidenceBundle, key: RegistryKey) {

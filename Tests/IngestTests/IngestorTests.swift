@@ -150,7 +150,7 @@ func time(_ text: String) -> Int64 { ISOTime.parse(text)! }
 /// A shipment row of reporter isp-a for segments written directly.
 func testShipment(sha256: String, fileName: String) -> Shipment {
     Shipment(
-        reporterID: "isp-a", sha256: sha256, fileName: fileName, status: "ingested", receivedAt: 0, bytes: 0, lines: 0, events: 0, skipped: 0, unparsed: 0,
+        reporterID: "isp-a", sha256: sha256, fileName: fileName, status: .ingested, receivedAt: 0, bytes: 0, lines: 0, events: 0, skipped: 0, unparsed: 0,
         firstEvent: nil, lastEvent: nil, futureEvents: 0, distantEvents: 0, gapHours: 0, error: nil)
 }
 func ip(_ text: String) -> IPAddress { IPAddress(text)! }

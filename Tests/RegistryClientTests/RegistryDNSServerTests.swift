@@ -15,12 +15,12 @@ struct RegistryDNSServerTests {
 
         """
 
-    @Test func answersEveryTypeAndErrorAsTheContractSays() throws {
+    @Test func answersEveryTypeAndErrorAsTheContractSays() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
-        let server = try RunningServer(registry: registry)
-        defer { server.stop() }
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
 
         #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
         #expect(try server.dig("+short", "25.2.0.192.reg.example.org", "A") == "127.0.0.3\n")
@@ -46,11 +46,11 @@ struct RegistryDNSServerTests {
         #expect(badVersion.contains("BADVERS"))
     }
 
-    @Test func answersFORMERRToAMalformedQuery() throws {
+    @Test func answersFORMERRToAMalformedQuery() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
-        let server = try RunningServer(registry: registry)
-        defer { server.stop() }
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
         let socket = UDPSocket()
         // A header announcing one question, then a compression loop.
         socket.send([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1], port: server.port)
@@ -60,12 +60,12 @@ struct RegistryDNSServerTests {
         #expect(reply[3] & 0x0F == 1, "FORMERR")
     }
 
-    @Test func showsASuspensionAtTheNextQuery() throws {
+    @Test func showsASuspensionAtTheNextQuery() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
-        let server = try RunningServer(registry: registry)
-        defer { server.stop() }
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
         #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try registry.store.recordChange(of: ip("198.51.100.5"), to: .suspended, at: now, cause: "suspension", source: "engine", caseID: "C-2026-000042", provisional: true)
@@ -77,17 +77,17 @@ struct RegistryDNSServerTests {
 
     /// A registry that can no longer be read is logged and counted, not silently served
     /// stale: the answers go on from the last state, and the failure shows.
-    @Test func logsAndCountsARefreshThatFails() throws {
+    @Test func logsAndCountsARefreshThatFails() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         let log = CapturedLog()
-        let server = try RunningServer(registry: registry, log: log)
-        defer { server.stop() }
+        let server = try await RunningServer(registry: registry, log: log)
+        defer { server.stopLater() }
         #expect(server.server.statistics.refreshFailures == 0)
-        try registry.store.database.write { try $0.execute(sql: "DROP TABLE registration") }
+        try await registry.store.database.write { try $0.execute(sql: "DROP TABLE registration") }
         let deadline = Date().addingTimeInterval(5)
-        while server.server.statistics.refreshFailures == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        while server.server.statistics.refreshFailures == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.server.statistics.refreshFailures > 0, "failed refreshes are counted")
         let errors = log.all.filter { $0.level == .error }
         #expect(errors.count == 1, "logged once when it starts failing, not every 5 ms: \(errors.count)")
@@ -97,12 +97,12 @@ struct RegistryDNSServerTests {
 
     /// 100,000 random and mutated packets: each is answered or dropped, and the server
     /// still answers correct queries afterwards.
-    @Test func survivesOneHundredThousandHostilePackets() throws {
+    @Test func survivesOneHundredThousandHostilePackets() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
-        let server = try RunningServer(registry: registry)
-        defer { server.stop() }
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
         var valid = DNSMessage(id: 1)
         valid.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
         valid.edns = .init()
@@ -140,7 +140,7 @@ struct RegistryDNSServerTests {
         }
         try server.waitUntilReceived(before + sent)
         try server.waitUntilHandled()
-        Thread.sleep(forTimeInterval: 0.05)
+        try await Task.sleep(for: .milliseconds(50))
         socket.drain()
         let statistics = server.server.statistics
         #expect(statistics.received - before == 100_000, "the server read every hostile packet")

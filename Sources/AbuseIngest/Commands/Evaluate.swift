@@ -1,7 +1,6 @@
 import ArgumentParser
 import EnforcementEngine
 import Foundation
-import LogParsers
 import Primitives
 
 extension AbuseIngestCommand {
@@ -26,30 +25,21 @@ extension AbuseIngestCommand {
         }
 
         func run() throws {
-            let set = try RulesFolder.resolve(explicit: rules, dataFolder: global.dataFolder)
-            let store = try global.engineStore()
-            let time = asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis()
-            let longest = set.rules.map(\.window).max() ?? 0
-            let evaluator = RuleEvaluator(rules: set, organisations: try store.organisations(), registry: try store.registry.loadIndex())
-            var session = RuleEvaluator.Session(evaluator: evaluator, asOf: time)
-            var clients = 0
-            try store.forEachClient(from: time - longest, to: time) { client in
-                clients += 1
-                session.add(client)
-            }
-            let (matches, contradictions) = session.finish()
-            let changes = try store.apply(matches, contradictions: contradictions, asOf: time, dryRun: dryRun)
+            let set = try RuleSet.resolve(explicit: rules, dataFolder: global.dataFolder)
+            let evaluation = try global.enforcement().evaluate(rules: set, asOf: asOf.flatMap(ISOTime.parse), dryRun: dryRun)
             if json {
-                print(try JSONText.encode(changes))
+                print(try JSONText.encode(evaluation.changes))
                 return
             }
-            for c in changes {
-                print("\(c.caseID) \(c.change.rawValue): \(c.rule) \(c.subject) → \(c.action), \(c.status), severity \(c.severity)\(c.note.map { " (\($0))" } ?? "")")
+            for c in evaluation.changes {
+                print("\(c.caseID) \(c.change.rawValue): \(c.rule) \(c.subject) → \(c.action.rawValue), \(c.status.rawValue), severity \(c.severity.rawValue)\(c.note.map { " (\($0))" } ?? "")")
             }
-            for c in contradictions {
+            for c in evaluation.contradictions {
                 print("contradiction: \(c.reporter) alone accuses \(c.subject) under \(c.ruleID); \(c.witnesses.count) other reporter(s) saw it behave well — no case")
             }
-            Terminal.error("abuse-ingest: \(set.rules.count) rules (\(set.folder)) over \(clients) clients as of \(ISOTime.format(millis: time, fraction: false)): \(changes.filter { $0.change == .opened }.count) opened, \(changes.filter { $0.change == .updated }.count) updated\(dryRun ? " (dry run: nothing written)" : "")")
+            Terminal.error(
+                "abuse-ingest: \(evaluation.rules) rules (\(evaluation.rulesFolder)) over \(evaluation.clients) clients as of \(ISOTime.format(millis: evaluation.asOf, fraction: false)): \(evaluation.opened) opened, \(evaluation.updated) updated\(dryRun ? " (dry run: nothing written)" : "")"
+            )
         }
     }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import EnforcementEngine
 import Foundation
-import LogParsers
 import Primitives
-import RegistryClient
 
 extension AbuseIngestCommand {
     struct IP: ParsableCommand {
@@ -28,61 +26,30 @@ extension AbuseIngestCommand {
             func run() throws {
                 let store = try global.engineStore()
                 let ip = IPAddress(address)!
-                let activity = try store.activity(of: ip, from: from.flatMap(ISOTime.parse), to: to.flatMap(ISOTime.parse))
-                let registration = activity.registration.map(RegistrationDocument.init)
-                let cases = try store.cases(subject: ip.description)
+                let report = AddressReport(
+                    try store.activity(of: ip, from: from.flatMap(ISOTime.parse), to: to.flatMap(ISOTime.parse)), cases: try store.cases(subject: ip.description))
                 if json {
-                    let document = IPShowJSON(
-                        ip: ip.description, registration: registration, reporters: activity.reporters,
-                        firstSeen: activity.firstSeen.map { ISOTime.format(millis: $0, fraction: false) },
-                        lastSeen: activity.lastSeen.map { ISOTime.format(millis: $0, fraction: false) }, cases: try cases.map(CaseJSON.init))
-                    print(try JSONText.encode(document))
+                    print(try JSONText.encode(report))
                     return
                 }
-                print("\(ip)")
+                print(report.ip)
                 print("registration:")
-                if registration.isEmpty { print("  none (unregistered)") }
-                for r in registration {
-                    print("  \(r.since) \(r.network) \(r.status) registrant=\(r.registrant) contact=\(r.abuseContact) (\(r.cause)\(r.caseID.map { ", case \($0)" } ?? "")\(r.provisional ? ", provisional" : ""))")
+                if report.registration.isEmpty { print("  none (unregistered)") }
+                for r in report.registration {
+                    print(
+                        "  \(r.since) \(r.network) \(r.status) registrant=\(r.registrant) contact=\(r.abuseContact) (\(r.cause)\(r.caseID.map { ", case \($0)" } ?? "")\(r.provisional ? ", provisional" : ""))"
+                    )
                 }
-                if let first = activity.firstSeen, let last = activity.lastSeen {
-                    print("seen: \(ISOTime.format(millis: first, fraction: false)) to \(ISOTime.format(millis: last, fraction: false))")
-                }
-                for (reporter, days) in activity.reporters.sorted(by: { $0.key < $1.key }) {
+                if let first = report.firstSeen, let last = report.lastSeen { print("seen: \(first) to \(last)") }
+                for (reporter, days) in report.reporters.sorted(by: { $0.key < $1.key }) {
                     print("reporter \(reporter):")
                     for (day, counts) in days.sorted(by: { $0.key < $1.key }) {
                         print("  \(day): " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                     }
                 }
-                if cases.isEmpty { print("cases: none") }
-                for c in cases { print("case \(c.id): \(c.status), \(c.ruleID) → \(c.action), severity \(c.severity)") }
+                if report.cases.isEmpty { print("cases: none") }
+                for c in report.cases { print("case \(c.id): \(c.status.rawValue), \(c.rule) → \(c.action.rawValue), severity \(c.severity.rawValue)") }
             }
         }
-    }
-}
-
-struct IPShowJSON: Encodable {
-    var ip: String
-    var registration: [RegistrationDocument]
-    var reporters: [String: [String: [String: Int]]]
-    var firstSeen: String?
-    var lastSeen: String?
-    var cases: [CaseJSON]
-
-    enum CodingKeys: String, CodingKey {
-        case ip, registration, reporters
-        case firstSeen = "first_seen"
-        case lastSeen = "last_seen"
-        case cases
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ip, forKey: .ip)
-        try c.encode(registration, forKey: .registration)
-        try c.encode(reporters, forKey: .reporters)
-        try c.encode(firstSeen, forKey: .firstSeen)
-        try c.encode(lastSeen, forKey: .lastSeen)
-        try c.encode(cases, forKey: .cases)
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import EnforcementEngine
 import Foundation
 import LogParsers
-import RegistryClient
 
 extension AbuseIngestCommand {
     struct Ingest: ParsableCommand {
@@ -15,7 +14,8 @@ extension AbuseIngestCommand {
                 quarantined and the rest goes on. Exit 3 when any file was quarantined.
                 Spool mode processes DIR/<reporter-id>/* and moves each file to DIR/done/<reporter-id>/ \
                 or DIR/quarantine/<reporter-id>/ (with <file>.reason); *.part files, hidden files and files \
-                modified in the last --settle seconds are left alone.
+                modified in the last --settle seconds are left alone. Exit 1 when a reporter's folder \
+                cannot be read (the others are processed).
                 """
         )
 
@@ -37,30 +37,46 @@ extension AbuseIngestCommand {
         }
 
         func run() throws {
-            let store = try global.engineStore()
-            // The registry loads while the first files are identified and read.
-            let registry = store.registry
+            let enforcement = try global.enforcement()
             var options = Ingestor.Options(dataFolder: global.dataFolder)
             options.pause = Self.testPause()
-            let ingestor = Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: options)
-            var outcomes: [FileOutcome] = []
-            var spoolFailed = false
-            if let id = reporter {
-                guard let known = try store.reporter(id: id) else {
-                    Terminal.reportError(EngineError.unknownReporter(id).description)
-                    throw ExitStatus.usage
+            let progress = Self.progressOnTerminal()
+            var outcomes: [FileOutcome]
+            var problems: [Spool.Problem] = []
+            do {
+                if let spool {
+                    let pass = try enforcement.processSpool(Spool(folder: URL(fileURLWithPath: spool), settle: Double(settle)), options: options, progress: progress)
+                    (outcomes, problems) = (pass.outcomes, pass.problems)
+                } else {
+                    outcomes = try enforcement.ingest(files: files, reporter: reporter ?? "", options: options, progress: progress)
                 }
-                outcomes = try run(ingestor, files: files, reporter: known)
-            } else if let spool {
-                (outcomes, spoolFailed) = try runSpool(ingestor, folder: URL(fileURLWithPath: spool))
+            } catch let failure as Ingestor.StoreFailure {
+                if progress != nil { Terminal.clearProgress() }
+                for outcome in failure.outcomes { report(outcome) }
+                throw failure
             }
+            if progress != nil { Terminal.clearProgress() }
+            for outcome in outcomes { report(outcome) }
+            for problem in problems { Terminal.error("abuse-ingest: \(problem.severity == .error ? "error" : "warning"): \(problem)") }
             if !json {
                 let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
                 Terminal.error(
                     "abuse-ingest: \(outcomes.count) file(s): \(counts[.ingested] ?? 0) ingested, \(counts[.duplicate] ?? 0) duplicate, \(counts[.quarantined] ?? 0) quarantined")
             }
-            if spoolFailed { throw ExitStatus.failure }
+            if problems.contains(where: { $0.severity == .error }) { throw ExitStatus.failure }
             if outcomes.contains(where: { $0.status == .quarantined }) { throw ExitStatus.rejectedInput }
+        }
+
+        private func report(_ outcome: FileOutcome) {
+            if json {
+                print((try? JSONText.encode(outcome)) ?? "{}")
+                return
+            }
+            var line = "\(outcome.file): \(outcome.status.rawValue)"
+            if outcome.status != .duplicate { line += ", \(outcome.lines) lines, \(outcome.events) events, \(outcome.unparsed) unparsed" }
+            if let first = outcome.firstEvent, let last = outcome.lastEvent { line += ", \(first) to \(last)" }
+            print(line)
+            if let error = outcome.error { Terminal.reportError("\(error) (\(outcome.file))") }
         }
 
         /// A progress line on standard error when it is a terminal; nil otherwise.
@@ -77,57 +93,5 @@ extension AbuseIngestCommand {
             guard parts.count == 3, let line = Int(parts[1]) else { return nil }
             return .init(fileName: parts[0], line: line, marker: URL(fileURLWithPath: parts[2]))
         }
-
-        private func run(_ ingestor: Ingestor, files: [String], reporter: Reporter) throws -> [FileOutcome] {
-            let callback = Self.progressOnTerminal()
-            let outcomes: [FileOutcome]
-            do {
-                outcomes = try ingestor.ingest(files: files, reporter: reporter, now: Clock.nowMillis(), progress: callback)
-            } catch {
-                if callback != nil { Terminal.clearProgress() }
-                for outcome in error.outcomes { report(outcome) }
-                Terminal.reportError(error.description)
-                throw ExitStatus.failure
-            }
-            if callback != nil { Terminal.clearProgress() }
-            for outcome in outcomes { report(outcome) }
-            return outcomes
-        }
-
-        private func report(_ outcome: FileOutcome) {
-            if json {
-                print((try? JSONText.encode(outcome)) ?? "{}")
-                return
-            }
-            var line = "\(outcome.file): \(outcome.status.rawValue)"
-            if outcome.status != .duplicate { line += ", \(outcome.lines) lines, \(outcome.events) events, \(outcome.unparsed) unparsed" }
-            if let first = outcome.firstEvent, let last = outcome.lastEvent { line += ", \(first) to \(last)" }
-            print(line)
-            if let error = outcome.error { Terminal.reportError("\(error) (\(outcome.file))") }
-        }
-
-        /// Spool mode: every known reporter's folder, settled files only.
-        private func runSpool(_ ingestor: Ingestor, folder: URL) throws -> (outcomes: [FileOutcome], failed: Bool) {
-            let callback = Self.progressOnTerminal()
-            let pass: Spool.Pass
-            do {
-                pass = try Spool(folder: folder, settle: Double(settle)).process(with: ingestor, now: Date(), receivedAt: Clock.nowMillis(), progress: callback)
-            } catch let error as Spool.Unreadable {
-                Terminal.reportError(error.description)
-                throw ExitStatus.usage
-            } catch let failure as Ingestor.StoreFailure {
-                if callback != nil { Terminal.clearProgress() }
-                for outcome in failure.outcomes { report(outcome) }
-                Terminal.reportError(failure.description)
-                throw ExitStatus.failure
-            }
-            if callback != nil { Terminal.clearProgress() }
-            for outcome in pass.outcomes { report(outcome) }
-            for problem in pass.problems {
-                Terminal.error("abuse-ingest: \(problem.severity == .error ? "error" : "warning"): \(problem)")
-            }
-            return (pass.outcomes, pass.problems.contains { $0.severity == .error })
-        }
     }
 }
-

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
+import Logging
+import Primitives
 import RegistryClient
+import ServiceLifecycle
 
-extension AbuseIngestCommand {
-    struct RegistryServeDNS: ParsableCommand {
+extension AbuseIngestCommand.Registry {
+    struct ServeDNS: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve-dns",
             abstract: "Serve the registry zone over DNS (UDP and TCP) so that MTAs can ask.",
@@ -12,7 +15,7 @@ extension AbuseIngestCommand {
                 active, 127.0.0.3 suspended, 127.0.0.4 revoked, NXDOMAIN unregistered; TXT \
                 "v=reg1; status=…; registrant=…; case=…". SOA and NS at the apex, REFUSED outside the \
                 zone, FORMERR for malformed queries; 2.0.0.127.ZONE is the RFC 5782 test entry. Answers \
-                follow the database: a suspension shows at the next query.
+                follow the database: a suspension shows at the next query. SIGTERM or SIGINT stops it.
                 Postfix: smtpd_client_restrictions = permit_dnswl_client ZONE=127.0.0.2, reject
                 """
         )
@@ -32,44 +35,17 @@ extension AbuseIngestCommand {
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
         }
 
-        func run() throws {
+        func run() async throws {
             let address = ListenAddress(listen)!
-            let store = try global.registryStore()
-            let registry = try RegistryClient.LiveRegistry(store: store)
+            let registry = try LiveRegistry(store: try global.registryStore())
             let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: nameServer.flatMap(DNSName.init))
-            let responder = DNSResponder(zone: served, registry: registry, clock: { Clock.nowMillis() })
-            let server = RegistryDNSServer(responder: responder, threads: threads)
-            let port: Int
-            do {
-                port = try server.start(host: address.host, port: address.port)
-            } catch {
-                Terminal.reportError("cannot listen on \(listen): \(error)")
-                throw ExitStatus.failure
-            }
+            let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
+            let logger = Logger(label: "abuse-ingest.dns")
+            let server = RegistryDNSServer(responder: responder, configuration: .init(host: address.host, port: address.port, threads: threads), logger: logger)
+            let port = try await server.bind()
             Terminal.error("abuse-ingest: serving \(served.zone) on \(address.host):\(port) (UDP and TCP), \(registry.networkCount) networks")
-            try server.wait()
+            let services = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await services.run()
         }
-    }
-}
-
-/// `HOST:PORT`, `[IPv6]:PORT`.
-struct ListenAddress {
-    var host: String
-    var port: Int
-
-    init?(_ text: String) {
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65535).contains(port) else { return nil }
-            self.port = port
-            return
-        }
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            return nil
-        }
-        host = String(text[..<colon])
-        guard !host.isEmpty, !host.contains(":") else { return nil }
-        self.port = port
     }
 }

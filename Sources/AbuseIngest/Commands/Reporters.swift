@@ -31,7 +31,7 @@ extension AbuseIngestCommand {
             func run() throws {
                 let store = try global.engineStore()
                 do {
-                    try store.addReporter(Reporter(id: id, name: name, organisation: organisation, timezone: timezone, unparsedThreshold: unparsedThreshold, createdAt: Clock.nowMillis()))
+                    try store.addReporter(Reporter(id: id, name: name, organisation: organisation, timezone: timezone, unparsedThreshold: unparsedThreshold, createdAt: WallClock.system.nowMillis()))
                 } catch let error as EngineError {
                     Terminal.reportError(error.description)
                     throw ExitStatus.usage
@@ -73,7 +73,7 @@ extension AbuseIngestCommand {
                 let store = try global.engineStore()
                 let report: [ReporterStatus]
                 do {
-                    report = try store.reporterStatuses(id: id, last: last, asOf: asOf.flatMap(ISOTime.parse) ?? Clock.nowMillis())
+                    report = try store.reporterStatuses(id: id, last: last, asOf: asOf.flatMap(ISOTime.parse) ?? WallClock.system.nowMillis())
                 } catch let error as EngineError {
                     Terminal.reportError(error.description)
                     throw ExitStatus.usage

@@ -36,7 +36,7 @@ public final class ArchiveCopy: Sendable {
             try FileManager.default.createDirectory(at: archive.incoming, withIntermediateDirectories: true)
             let temporary = archive.incoming.appendingPathComponent("\(sha256).\(UUID().uuidString).tmp").path
             let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite("\(temporary): \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite(path: temporary, cause: String(cString: strerror(errno))) }
             // Held until the copy is renamed or removed; the kernel drops it when the
             // process dies, which is how a sweep tells a dead writer's copy.
             _ = flock(descriptor, LOCK_EX)
@@ -77,12 +77,12 @@ public final class ArchiveCopy: Sendable {
     public func commit(path source: String, compressed: Bool) throws -> URL {
         let target = archive.path(sha256: sha256, compressed: compressed)
         let outcome: Result<String?, LogArchive.ArchiveError> = state.withLock { s in
-            if Digest.hex(s.hasher.finalize()) != sha256 { return .failure(.changedWhileReading(source)) }
+            if Digest.hex(s.hasher.finalize()) != sha256 { return .failure(.changedWhileReading(path: source)) }
             guard let temporary = s.temporary else { return .success(nil) }
-            if let failure = s.failure { return .failure(.cannotWrite("\(temporary): \(failure)")) }
+            if let failure = s.failure { return .failure(.cannotWrite(path: temporary, cause: failure)) }
             if fsync(s.descriptor) != 0 || close(s.descriptor) != 0 {
                 s.descriptor = -1
-                return .failure(.cannotWrite("\(temporary): \(String(cString: strerror(errno)))"))
+                return .failure(.cannotWrite(path: temporary, cause: String(cString: strerror(errno))))
             }
             s.descriptor = -1
             return .success(temporary)
@@ -97,7 +97,7 @@ public final class ArchiveCopy: Sendable {
             guard rename(temporary, target.path) == 0 else {
                 let reason = String(cString: strerror(errno))
                 discard()
-                throw LogArchive.ArchiveError.cannotWrite("\(target.path): \(reason)")
+                throw LogArchive.ArchiveError.cannotWrite(path: target.path, cause: reason)
             }
             state.withLock { $0.temporary = nil }
             return target

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LogParsers
+import Logging
 import Primitives
 import RegistryClient
 import Synchronization
@@ -38,31 +39,56 @@ public final class Ingestor: Sendable {
         }
     }
 
-    /// A fatal error: the store could not be written (read-only, full disk). What was
-    /// committed before stays; the file being written was rolled back.
+    /// A fatal error that stops the batch: the database or the archive could not be written
+    /// (read-only, full disk), or the registry could not be loaded. What was committed
+    /// before stays; the file in progress was rolled back.
     public struct StoreFailure: Error, CustomStringConvertible {
+        public enum Place: Sendable, Equatable {
+            case database, archive, registry
+        }
+
+        public var place: Place
         public var file: String
         public var cause: String
+        /// The files done before the failure.
         public var outcomes: [FileOutcome]
-        public var description: String { "cannot write the database while ingesting \(file): \(cause)" }
+
+        public var description: String {
+            switch place {
+            case .database: "cannot write the database while ingesting \(file): \(cause)"
+            case .archive: "cannot write the archive copy of \(file): \(cause)"
+            case .registry: "cannot load the registry to judge \(file): \(cause)"
+            }
+        }
+
+        /// What failed, from the error a file's ingest threw.
+        static func classify(_ error: any Error, file: String) -> StoreFailure {
+            switch error {
+            case let failure as StoreFailure: failure
+            case let archive as LogArchive.ArchiveError: StoreFailure(place: .archive, file: file, cause: archive.description, outcomes: [])
+            default: StoreFailure(place: .database, file: file, cause: "\(error)", outcomes: [])
+            }
+        }
     }
 
     public let store: EngineStore
     public let index: LoadingIndex
     public let options: Options
     public let archive: LogArchive
+    public let logger: Logger
     private let writer = Mutex(())
 
-    public convenience init(store: EngineStore, index: RegistrationIndex, options: Options) {
-        self.init(store: store, loading: LoadingIndex(ready: index), options: options)
+    public convenience init(store: EngineStore, index: RegistrationIndex, options: Options, logger: Logger = Logger(label: "abuse-ingest.ingest")) {
+        self.init(store: store, loading: LoadingIndex(ready: index), options: options, logger: logger)
     }
 
     /// With the registry still loading (`LoadingIndex`): files are identified and read
     /// meanwhile.
-    public init(store: EngineStore, loading index: LoadingIndex, options: Options) {
+    public init(store: EngineStore, loading index: LoadingIndex, options: Options, logger: Logger = Logger(label: "abuse-ingest.ingest")) {
         self.store = store
         self.index = index
         self.options = options
+        self.logger = logger
         archive = LogArchive(dataFolder: options.dataFolder)
     }
 
@@ -72,7 +98,8 @@ public final class Ingestor: Sendable {
         files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws(StoreFailure) -> [FileOutcome] {
         // Copies a killed ingest left behind go first.
-        archive.sweep()
+        let swept = archive.sweep()
+        if swept > 0 { logger.notice("removed archive copies a killed ingest left", metadata: ["copies": "\(swept)"]) }
         let results = Mutex<[FileOutcome?]>(Array(repeating: nil, count: files.count))
         let failure = Mutex<StoreFailure?>(nil)
         let next = Atomic(0)
@@ -86,8 +113,11 @@ public final class Ingestor: Sendable {
                 do {
                     let outcome = try ingestOne(files[i], reporter: reporter, now: now, decompressAhead: decompressAhead, progress: progress)
                     results.withLock { $0[i] = outcome }
+                    log(outcome)
                 } catch {
-                    failure.withLock { if $0 == nil { $0 = StoreFailure(file: files[i], cause: "\(error)", outcomes: []) } }
+                    let classified = StoreFailure.classify(error, file: files[i])
+                    logger.error("ingest stopped", metadata: ["file": "\(files[i])", "error": "\(classified)"])
+                    failure.withLock { if $0 == nil { $0 = classified } }
                 }
             }
         }
@@ -141,7 +171,7 @@ public final class Ingestor: Sendable {
             return outcome
         }
         report(lines: summary.lines, bytes: summary.bytes, finished: true)
-        if let failure = aggregate.indexFailure { throw StoreFailure(file: path, cause: "cannot load the registry: \(failure)", outcomes: []) }
+        if let failure = aggregate.indexFailure { throw StoreFailure(place: .registry, file: path, cause: "\(failure)", outcomes: []) }
         outcome.lines = summary.lines
         outcome.events = summary.events
         outcome.unparsed = summary.unparsed
@@ -170,10 +200,32 @@ public final class Ingestor: Sendable {
             try store.recordQuarantine(shipment(path, digest, reporter, now, summary, aggregate, error: outcome.error))
             return outcome
         }
-        try copy.commit(path: path, compressed: summary.compressed)
+        do {
+            try copy.commit(path: path, compressed: summary.compressed)
+        } catch LogArchive.ArchiveError.changedWhileReading {
+            // Not a store failure: this file was still being written. The others go on.
+            outcome.error = "changed while it was read (its SHA-256 is no longer the one it was identified by): ship it again once complete"
+            try store.recordQuarantine(record)
+            return outcome
+        }
         let committed = try writer.withLock { _ in try store.commit(record, segment: segment) }
         outcome.status = committed ? .ingested : .duplicate
         return outcome
+    }
+
+    /// One line per file: what became of it.
+    private func log(_ outcome: FileOutcome) {
+        var metadata: Logger.Metadata = ["file": "\(outcome.file)", "status": "\(outcome.status.rawValue)", "reporter": "\(outcome.reporter)"]
+        if let sha = outcome.sha256 { metadata["sha256"] = "\(sha)" }
+        switch outcome.status {
+        case .quarantined:
+            metadata["error"] = "\(outcome.error ?? "")"
+            logger.warning("file quarantined", metadata: metadata)
+        case .ingested, .duplicate:
+            metadata["lines"] = "\(outcome.lines)"
+            metadata["events"] = "\(outcome.events)"
+            logger.info("file \(outcome.status.rawValue)", metadata: metadata)
+        }
     }
 
     /// Announces the pause and waits to be killed (crash tests).
@@ -187,7 +239,7 @@ public final class Ingestor: Sendable {
         _ aggregate: FileAggregate, error: String?
     ) -> Shipment {
         Shipment(
-            id: nil, reporterID: reporter.id, sha256: digest.hex, fileName: URL(fileURLWithPath: path).lastPathComponent, status: "ingested",
+            id: nil, reporterID: reporter.id, sha256: digest.hex, fileName: URL(fileURLWithPath: path).lastPathComponent, status: .ingested,
             receivedAt: now, bytes: digest.bytes, lines: summary.lines, events: summary.events, skipped: summary.skipped,
             unparsed: summary.unparsed, firstEvent: summary.firstEvent.flatMap(ISOTime.parse), lastEvent: summary.lastEvent.flatMap(ISOTime.parse),
             futureEvents: aggregate.futureEvents, distantEvents: aggregate.distantEvents, gapHours: aggregate.gapHours, error: error)

@@ -47,13 +47,15 @@ public struct LogArchive: Sendable {
         try ArchiveCopy(archive: self, sha256: sha256)
     }
 
-    public enum ArchiveError: Error, CustomStringConvertible {
-        case cannotWrite(String)
-        case changedWhileReading(String)
+    public enum ArchiveError: Error, Equatable, CustomStringConvertible {
+        /// The copy could not be written (full disk, permissions): what, and why.
+        case cannotWrite(path: String, cause: String)
+        /// The shipped file's bytes are no longer those it was identified by.
+        case changedWhileReading(path: String)
 
         public var description: String {
             switch self {
-            case .cannotWrite(let path): "cannot write the archive copy \(path)"
+            case .cannotWrite(let path, let cause): "cannot write the archive copy \(path): \(cause)"
             case .changedWhileReading(let path): "\(path) changed while it was being archived"
             }
         }

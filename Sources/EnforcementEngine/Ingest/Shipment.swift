@@ -8,8 +8,8 @@ public struct Shipment: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     public var reporterID: String
     public var sha256: String
     public var fileName: String
-    /// `ingested` or `quarantined`.
-    public var status: String
+    /// `ingested` or `quarantined` (a duplicate is never recorded).
+    public var status: FileOutcome.Status
     public var receivedAt: Int64
     public var bytes: Int64
     public var lines: Int
@@ -43,7 +43,7 @@ public struct Shipment: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     }
 
     public init(
-        id: Int64? = nil, reporterID: String, sha256: String, fileName: String, status: String, receivedAt: Int64, bytes: Int64, lines: Int, events: Int,
+        id: Int64? = nil, reporterID: String, sha256: String, fileName: String, status: FileOutcome.Status, receivedAt: Int64, bytes: Int64, lines: Int, events: Int,
         skipped: Int, unparsed: Int, firstEvent: Int64?, lastEvent: Int64?, futureEvents: Int, distantEvents: Int, gapHours: Int, error: String?
     ) {
         self.id = id

@@ -47,7 +47,7 @@ public struct ReporterStatus: Codable, Sendable, Equatable {
         public init(_ s: Shipment) {
             file = s.fileName
             sha256 = s.sha256
-            status = s.status
+            status = s.status.rawValue
             received = ISOTime.format(millis: s.receivedAt, fraction: false)
             bytes = s.bytes
             lines = s.lines

@@ -30,7 +30,7 @@ public final class EngineStore: Sendable {
     /// Records a quarantined shipment (its figures and reason; no aggregates).
     public func recordQuarantine(_ shipment: Shipment) throws {
         var row = shipment
-        row.status = "quarantined"
+        row.status = .quarantined
         try database.write { db in try row.insert(db) }
     }
 
@@ -43,7 +43,7 @@ public final class EngineStore: Sendable {
                 return false
             }
             var row = shipment
-            row.status = "ingested"
+            row.status = .ingested
             try row.insert(db)
             guard segment.records > 0 else { return true }
             try db.execute(
@@ -79,4 +79,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .invalidReporterID(let id): "reporter id '\(id)' must be 1–64 letters, digits, '-', '_' or '.'"
         }
     }
+
+    /// Whether the caller asked for something that cannot be (a usage error, exit 2).
+    public var isUsage: Bool { true }
 }

@@ -4,6 +4,8 @@ import Foundation
 /// ahead of the reader, so that decompression and parsing use two cores.
 ///
 /// An error of the inner source is delivered after every byte it produced before it.
+// Unchecked: its state is guarded by `condition`, a condition variable (the reader waits
+// for chunks, the inflating thread for free buffers), which Mutex cannot express.
 final class PrefetchingByteSource: ByteSource, @unchecked Sendable {
     private static let chunkCapacity = 1 << 20
     private static let chunkCount = 4

@@ -9,7 +9,7 @@ import Synchronization
 /// zone's negative TTL (RFC 2308); queries time out and are retried, a truncated answer is
 /// asked again over TCP, at most `maxConcurrent` queries are in flight. An error code
 /// (`127.255.255.0/24`), a timeout or a server failure gives `unknown`, never `unregistered`.
-public final class DNSRegistrationLookup: RegistrationLookup, @unchecked Sendable {
+public final class DNSRegistrationLookup: RegistrationLookup, Sendable {
     public struct Configuration: Sendable {
         public var server: SocketAddress
         public var zone: DNSName
@@ -23,6 +23,11 @@ public final class DNSRegistrationLookup: RegistrationLookup, @unchecked Sendabl
         public init(server: SocketAddress, zone: DNSName) {
             self.server = server
             self.zone = zone
+        }
+
+        /// A zone on the server at `host` (an address) and `port`.
+        public init(host: String, port: Int, zone: DNSName) throws {
+            self.init(server: try SocketAddress(ipAddress: host, port: port), zone: zone)
         }
     }
 

@@ -5,14 +5,15 @@ import RegistryClient
 /// The project's DNS server, started on a free loopback port for a test.
 final class RunningServer {
     let server: RegistryDNSServer
-    let port: Int
+    let served: ServedZone
+    var port: Int { served.port }
     let zone = DNSName("reg.example.org")!
 
-    init(registry: TestRegistry, log: CapturedLog = CapturedLog()) throws {
+    init(registry: TestRegistry, log: CapturedLog = CapturedLog()) async throws {
         let live = try LiveRegistry(store: registry.store)
         let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
-        server = RegistryDNSServer(responder: responder, threads: 2, logger: log.logger("test.dns"))
-        port = try server.start(host: "127.0.0.1", port: 0)
+        server = RegistryDNSServer(responder: responder, configuration: .init(host: "127.0.0.1", port: 0, threads: 2), logger: log.logger("test.dns"))
+        served = try await ServedZone.start(server)
     }
 
     /// `dig` against this server; returns its output.
@@ -21,7 +22,13 @@ final class RunningServer {
         return try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
     }
 
-    func stop() { server.stop() }
+    func stop() async { await served.stop() }
+
+    /// Stops the server once the test is done with it (for `defer`).
+    func stopLater() {
+        let served = self.served
+        Task { await served.stop() }
+    }
 
     /// Waits (at most 10 s) until every message read was answered or dropped.
     func waitUntilHandled() throws {

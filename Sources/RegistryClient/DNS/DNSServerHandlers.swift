@@ -1,0 +1,121 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+/// What a server's sockets did, counted per event loop (no counter shared between cores on
+/// the hot path) and summed when read.
+public struct DNSServerStatistics: Sendable, Equatable {
+    /// Datagrams and TCP messages received.
+    public var received = 0
+    /// Answers sent.
+    public var answered = 0
+    /// Messages dropped unanswered (responses, runts).
+    public var dropped = 0
+    /// Failed attempts to fold database changes in (answers are stale while it fails).
+    public var refreshFailures = 0
+}
+
+/// One event loop's counters.
+final class DNSServerCounters: Sendable {
+    let received = Atomic(0)
+    let answered = Atomic(0)
+    let dropped = Atomic(0)
+
+    var snapshot: DNSServerStatistics {
+        DNSServerStatistics(
+            received: received.load(ordering: .relaxed), answered: answered.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
+    }
+}
+
+final class UDPQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    let responder: DNSResponder
+    let counters: DNSServerCounters
+    /// Reused for every answer (the handler runs on one event loop).
+    private var scratch: [UInt8] = []
+    /// Answers of one read batch share one buffer; each is sent as a slice of it.
+    private var batch: ByteBuffer?
+
+    init(responder: DNSResponder, counters: DNSServerCounters) {
+        self.responder = responder
+        self.counters = counters
+        scratch.reserveCapacity(1500)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        counters.received.add(1, ordering: .relaxed)
+        scratch.removeAll(keepingCapacity: true)
+        let answered = envelope.data.withUnsafeReadableBytes { responder.answer($0, overUDP: true, into: &scratch) }
+        guard answered else {
+            counters.dropped.add(1, ordering: .relaxed)
+            return
+        }
+        counters.answered.add(1, ordering: .relaxed)
+        if batch == nil || batch!.writableBytes < scratch.count {
+            batch = context.channel.allocator.buffer(capacity: max(16 * 1024, scratch.count))
+        }
+        let start = batch!.writerIndex
+        batch!.writeBytes(scratch)
+        let reply = batch!.getSlice(at: start, length: scratch.count)!
+        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        batch = nil
+    }
+
+    /// A send or receive error on one datagram never closes the server's socket.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+/// Splits a TCP stream into DNS messages by their two-byte length.
+struct TCPFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return .needMoreData }
+        guard buffer.readableBytes >= 2 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2)
+        let message = buffer.readSlice(length: Int(length))!
+        context.fireChannelRead(wrapInboundOut(message))
+        return .continue
+    }
+}
+
+/// Answers the DNS messages of one TCP connection; closes it on a message that gets no
+/// answer, an error, or 10 s without a message (`IdleStateHandler`).
+final class TCPQueryHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let responder: DNSResponder
+    let counters: DNSServerCounters
+
+    init(responder: DNSResponder, counters: DNSServerCounters) {
+        self.responder = responder
+        self.counters = counters
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        counters.received.add(1, ordering: .relaxed)
+        guard let reply = message.withUnsafeReadableBytes({ responder.answer($0, overUDP: false) }) else {
+            counters.dropped.add(1, ordering: .relaxed)
+            context.close(promise: nil)
+            return
+        }
+        counters.answered.add(1, ordering: .relaxed)
+        var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+        buffer.writeInteger(UInt16(reply.count))
+        buffer.writeBytes(reply)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
