@@ -16,11 +16,11 @@ enum JSONText {
 extension GlobalOptions {
     /// The store on the database named by `--db` (opened, its tables migrated).
     func engineStore() throws -> EngineStore {
-        try EngineStore(database: try DatabaseConnection.open(path: db))
+        try EngineStore(path: db)
     }
 
     func registryStore() throws -> RegistryStore {
-        try RegistryStore(database: try DatabaseConnection.open(path: db))
+        try RegistryStore(path: db)
     }
 
     /// The engine's operations on this data folder, on the system clock.
@@ -29,7 +29,7 @@ extension GlobalOptions {
     }
 
     /// The data folder: the folder that holds the database.
-    var dataFolder: URL { DatabaseConnection.dataFolder(forDatabase: db) }
+    var dataFolder: URL { URL(fileURLWithPath: db).deletingLastPathComponent() }
 }
 
 /// How errors that reach the command line are told and what they exit with (FORMATS.md

@@ -2,6 +2,7 @@ import Crypto
 import EnforcementEngine
 import Foundation
 import LogParsers
+import Primitives
 
 /// Checks a bundle (folder or zip): every file's SHA-256 against the manifest, no file
 /// missing or added, the Ed25519 signature of the manifest, and, given the archive, every
@@ -26,8 +27,8 @@ public struct EvidenceVerifier: Sendable {
     /// The fingerprint of the key a bundle's manifest says signed it (nil when it names none).
     public static func signingKey(of path: URL) throws -> String? {
         let files = try EvidenceBundle.readFiles(at: path)
-        guard let data = files[EvidenceBundle.manifestName], let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return manifest["signing_key"] as? String
+        guard let data = files[EvidenceBundle.manifestName], let manifest = try? CanonicalJSON.decode(ManifestView.self, from: data) else { return nil }
+        return manifest.signingKey
     }
 
     public func verify(_ path: URL) -> [String] {
@@ -41,11 +42,10 @@ public struct EvidenceVerifier: Sendable {
     public func verify(files: [String: Data]) -> [String] {
         var problems: [String] = []
         guard let manifestData = files[EvidenceBundle.manifestName] else { return ["manifest.json is missing"] }
-        guard let manifest = try? JSONSerialization.jsonObject(with: manifestData) as? [String: Any], let listed = manifest["files"] as? [String: String] else {
-            return ["manifest.json is not a bundle manifest"]
-        }
+        guard let manifest = try? CanonicalJSON.decode(ManifestView.self, from: manifestData) else { return ["manifest.json is not a bundle manifest"] }
+        let listed = manifest.files
         // Signature over the manifest's SHA-256, by the key the manifest names.
-        let named = manifest["signing_key"] as? String
+        let named = manifest.signingKey
         let given = RegistryKey.fingerprint(of: publicKey)
         if let named, named != given {
             problems.append("signature: the bundle names signing key \(named), not the key given (\(given))")
@@ -91,14 +91,12 @@ public struct EvidenceVerifier: Sendable {
         var excerptFiles: [String: [[UInt8]]] = [:]
         var wanted: [String: [IndexEntry]] = [:]
         for (n, raw) in indexData.split(separator: 0x0A).enumerated() {
-            guard let entry = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any], let sha = entry["sha256"] as? String,
-                let line = entry["line"] as? Int, let offset = entry["offset"] as? Int, let excerpt = entry["excerpt"] as? String,
-                let excerptLine = entry["excerpt_line"] as? Int, let redactions = Self.redactions(entry["redactions"])
-            else {
+            guard let entry = try? CanonicalJSON.decode(IndexLine.self, from: Data(raw)) else {
                 problems.append("excerpts/index.jsonl:\(n + 1): not an index entry")
                 continue
             }
-            wanted[sha, default: []].append(IndexEntry(line: line, offset: UInt64(offset), excerpt: excerpt, excerptLine: excerptLine, redactions: redactions))
+            let (sha, line, offset, excerpt, excerptLine, redactions) = (entry.sha256, entry.line, entry.offset, entry.excerpt, entry.excerptLine, entry.redactions ?? [])
+            wanted[sha, default: []].append(IndexEntry(line: line, offset: offset, excerpt: excerpt, excerptLine: excerptLine, redactions: redactions))
             if excerptFiles[excerpt] == nil {
                 excerptFiles[excerpt] = (files[excerpt] ?? Data()).split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
             }
@@ -136,15 +134,31 @@ public struct EvidenceVerifier: Sendable {
         return problems
     }
 
-    /// The index's `redactions` (absent in bundles written before pseudonyms: none).
-    static func redactions(_ value: Any?) -> [RecipientPseudonymiser.Redaction]? {
-        guard let value else { return [] }
-        guard let list = value as? [[String: Any]] else { return nil }
-        var result: [RecipientPseudonymiser.Redaction] = []
-        for item in list {
-            guard let offset = item["offset"] as? Int, let length = item["length"] as? Int, let pseudonym = item["pseudonym"] as? String else { return nil }
-            result.append(.init(offset: offset, length: length, pseudonym: pseudonym))
+    /// What verification reads of a manifest.
+    struct ManifestView: Decodable {
+        var files: [String: String]
+        var signingKey: String?
+
+        enum CodingKeys: String, CodingKey {
+            case files
+            case signingKey = "signing_key"
         }
-        return result
+    }
+
+    /// One line of `excerpts/index.jsonl` (`redactions` absent in bundles written before
+    /// pseudonyms: none).
+    struct IndexLine: Decodable {
+        var sha256: String
+        var line: Int
+        var offset: UInt64
+        var excerpt: String
+        var excerptLine: Int
+        var redactions: [RecipientPseudonymiser.Redaction]?
+
+        enum CodingKeys: String, CodingKey {
+            case sha256, line, offset, excerpt
+            case excerptLine = "excerpt_line"
+            case redactions
+        }
     }
 }

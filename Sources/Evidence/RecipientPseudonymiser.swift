@@ -15,7 +15,7 @@ struct RecipientPseudonymiser {
     let caseID: String
 
     /// One replaced span of the original line.
-    struct Redaction: Equatable {
+    struct Redaction: Equatable, Codable {
         /// Byte offset of the local part in the original line.
         var offset: Int
         /// Its length in the original line.

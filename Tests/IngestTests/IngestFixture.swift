@@ -71,7 +71,7 @@ struct IngestFixture {
         var result: [(ip: String, hour: Int64, status: RegistrationStatus, count: Int)] = []
         try store.forEachRecord { item in
             for entry in item.record.counts {
-                result.append((item.record.key.map { String(format: "%02X", $0) }.joined(), Int64(item.record.day) * 24 + Int64(entry.hourOfDay), StatusCode.status(Int(entry.status)), entry.count))
+                result.append((item.record.key.map { String(format: "%02X", $0) }.joined(), Int64(item.record.day) * 24 + Int64(entry.hourOfDay), RegistrationStatus(code: entry.status) ?? .unknown, entry.count))
             }
         }
         return result.sorted { ($0.ip, $0.hour) < ($1.ip, $1.hour) }

@@ -54,23 +54,23 @@ struct Fail2banCorpusTests {
             for expectation in cases {
                 let host = expectation.host?.lowercased()
                 let failures = (byLine[expectation.lineno] ?? []).filter {
-                    Self.failureKinds.contains($0.kind) && (host == nil || $0.clientIP?.lowercased() == host)
+                    Self.failureKinds.contains($0.kind) && (host == nil || $0.clientIP?.description.lowercased() == host)
                 }
                 let ok: Bool
                 var problem = ""
                 if expectation.match {
                     if let event = failures.first {
                         let expectedTime = expectation.time.map { Self.normalise($0) }
-                        let actualTime = event.time.map { String($0.dropLast()) }  // drop the Z
+                        let actualTime = event.timeText.map { String($0.dropLast()) }  // drop the Z
                         ok = expectedTime == nil || expectedTime == actualTime
                         if !ok { problem = "time \(actualTime ?? "nil") != \(expectedTime ?? "nil")" }
                     } else {
                         ok = false
-                        problem = "no failure event for \(host ?? "?"); got \(byLine[expectation.lineno]?.map { "\($0.kind) \($0.clientIP ?? "-")" } ?? [])"
+                        problem = "no failure event for \(host ?? "?"); got \(byLine[expectation.lineno]?.map { "\($0.kind) \($0.clientIP?.description ?? "-")" } ?? [])"
                     }
                 } else {
                     ok = failures.isEmpty
-                    if !ok { problem = "unexpected \(failures.map { "\($0.kind) \($0.clientIP ?? "-")" })" }
+                    if !ok { problem = "unexpected \(failures.map { "\($0.kind) \($0.clientIP?.description ?? "-")" })" }
                 }
                 if ok {
                     passed += 1

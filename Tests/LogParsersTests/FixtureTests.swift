@@ -36,12 +36,28 @@ struct FixtureTests {
         }
     }
 
-    @Test func outputLinesDecodeAsConnectionEvents() throws {
-        let data = try Data(contentsOf: Self.folder("postfix").appendingPathComponent("expected.jsonl"))
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            let event = try JSONDecoder().decode(ConnectionEvent.self, from: Data(line))
-            #expect(event.source.file == "input.log")
-            #expect(event.mta == .postfix)
+    /// The fast JSON writer of `parse` and the typed event agree: every event of every
+    /// fixture, printed, decodes to the event `materialize` copies, and that encodes back to
+    /// the same bytes.
+    @Test(arguments: fixtures)
+    func printedEventsAreTheTypedEvents(name: String) throws {
+        var writer = EventJSONWriter()
+        writer.setFile("input.log")
+        var printed: [[UInt8]] = []
+        var typed: [ConnectionEvent] = []
+        _ = try LogFileParser(options: .fixed).parse(path: Self.folder(name).appendingPathComponent("input.log").path, name: "input.log") { event in
+            var line: [UInt8] = []
+            writer.append(event, to: &line)
+            printed.append(Array(line.dropLast()))
+            typed.append(event.materialize(file: "input.log"))
+        }
+        #expect(!typed.isEmpty)
+        for (line, event) in zip(printed, typed) {
+            #expect(try JSONDecoder().decode(ConnectionEvent.self, from: Data(line)) == event, "\(String(decoding: line, as: UTF8.self))")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            let again = try JSONDecoder().decode(ConnectionEvent.self, from: encoder.encode(event))
+            #expect(again == event)
         }
     }
 }

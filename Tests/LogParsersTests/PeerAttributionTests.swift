@@ -26,7 +26,7 @@ struct PeerAttributionTests {
     func attributesTheTCPPeer(line: String, expected: String) throws {
         let (events, _) = try EventCollector.parse(text: line + "\n")
         #expect(events.count == 1, "one event from: \(line)")
-        #expect(events.first?.clientIP == expected, "client of: \(line)")
+        #expect(events.first?.clientIP?.description == expected, "client of: \(line)")
     }
 
     @Test func cleanupRejectUsesTheQueueIDsClientNotHeaderText() throws {
@@ -37,7 +37,7 @@ struct PeerAttributionTests {
             """
         let (events, _) = try EventCollector.parse(text: log)
         let reject = events.first { $0.kind == .rejected }
-        #expect(reject?.clientIP == "198.51.100.20")
+        #expect(reject?.clientIP?.description == "198.51.100.20")
         #expect(reject?.reason == .spamContent)
     }
 
@@ -52,7 +52,7 @@ struct PeerAttributionTests {
             """
         let (events, summary) = try EventCollector.parse(text: log)
         #expect(events.map(\.recipient) == ["a@isp.example", "b@isp.example"])
-        #expect(events.allSatisfy { $0.clientIP == "203.0.113.27" && $0.source.line == 4 && $0.reason == .unknownRecipient })
+        #expect(events.allSatisfy { $0.clientIP?.description == "203.0.113.27" && $0.source.line == 4 && $0.reason == .unknownRecipient })
         #expect(summary.unresolved == 1, "the refusal of queue 5ASB0000A00299 never learns its client")
     }
 
@@ -64,7 +64,7 @@ struct PeerAttributionTests {
 
             """
         let (events, _) = try EventCollector.parse(text: log)
-        #expect(events.last?.clientIP == "203.0.113.30")
+        #expect(events.last?.clientIP?.description == "203.0.113.30")
         #expect(events.last?.reason == .unknownRecipient)
     }
 }

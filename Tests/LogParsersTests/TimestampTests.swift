@@ -7,7 +7,7 @@ struct TimestampTests {
     static func times(_ lines: [String], reference: String, zone: String? = nil) throws -> [String?] {
         let options = ParseOptions(referenceMillis: ISOTime.parse(reference)!, timeZone: zone.flatMap(TimeZone.init(identifier:)))
         let text = lines.map { $0 + "\n" }.joined()
-        return try EventCollector.parse(text: text, options: options).events.map(\.time)
+        return try EventCollector.parse(text: text, options: options).events.map(\.timeText)
     }
 
     @Test func readsSingleDigitDaysWithOneOrTwoSpaces() throws {

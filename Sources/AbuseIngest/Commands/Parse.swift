@@ -63,47 +63,34 @@ extension AbuseIngestCommand {
                 referenceMillis: referenceTime.flatMap(ISOTime.parse),
                 timeZone: TimeZone(identifier: timezone)
             )
-            let parser = LogFileParser(options: options)
             let out = BufferedOutput()
-            var writer = EventJSONWriter()
-            let printEvents = output == .jsonl
             let showProgress = Terminal.stderrIsTerminal
+            let started = Date()
             var summaries: [FileSummary] = []
             var unreadable = false
-            for path in files {
-                writer.setFile(path)
-                let started = Date()
-                do {
-                    let summary = try parser.parse(
-                        path: path,
-                        progress: showProgress
-                            ? { lines, bytes in
-                                let seconds = max(Date().timeIntervalSince(started), 0.001)
-                                Terminal.progress(
-                                    "\(path): \(lines) lines, \(bytes / 1_000_000) MB, \(Int(Double(lines) / seconds)) lines/s")
-                            } : nil
-                    ) { event in
-                        guard printEvents else { return }
-                        writer.append(event, to: &out.buffer)
-                        out.flushIfFull()
-                    }
-                    if showProgress { Terminal.clearProgress() }
+            EventPrinter(options: options, printsEvents: output == .jsonl).run(
+                files: files, to: out,
+                progress: showProgress
+                    ? { path, lines, bytes in
+                        let seconds = max(Date().timeIntervalSince(started), 0.001)
+                        Terminal.progress("\(path): \(lines) lines, \(bytes / 1_000_000) MB, \(Int(Double(lines) / seconds)) lines/s")
+                    } : nil
+            ) { _, outcome in
+                if showProgress { Terminal.clearProgress() }
+                switch outcome {
+                case .parsed(let summary):
                     summaries.append(summary)
                     if !summaryJSON { Terminal.error(SummaryText.line(summary)) }
                     if let error = summary.error { Terminal.reportError(error) }
-                } catch {
-                    if showProgress { Terminal.clearProgress() }
+                case .unreadable(let error):
                     Terminal.reportError(error.description)
                     unreadable = true
                 }
             }
-            out.flush()
             if summaryJSON {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
                 for summary in summaries {
-                    let text = String(decoding: try encoder.encode(summary), as: UTF8.self)
-                    if printEvents {
+                    let text = try JSONText.encode(summary)
+                    if output == .jsonl {
                         Terminal.error(text)
                     } else {
                         out.buffer.append(contentsOf: (text + "\n").utf8)

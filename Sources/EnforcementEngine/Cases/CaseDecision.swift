@@ -32,7 +32,9 @@ public enum CaseDecision: String, Sendable, CaseIterable {
         case (.approve, .open): return Outcome(to: .confirmed, registration: nil)
         case (.dismiss, .open): return Outcome(to: .dismissed, registration: nil)
         case (.dismiss, .suspended): return Outcome(to: .dismissed, registration: .restorePrior)
-        case (.reinstate, .suspended), (.reinstate, .confirmed) where suspended: return Outcome(to: .reinstated, registration: .restorePrior)
+        case (.reinstate, .suspended): return Outcome(to: .reinstated, registration: .restorePrior)
+        // A confirmed case can be reinstated only when it had suspended the registration.
+        case (.reinstate, .confirmed) where suspended: return Outcome(to: .reinstated, registration: .restorePrior)
         default: throw .notAllowed(decision: rawValue, from: status.rawValue)
         }
     }

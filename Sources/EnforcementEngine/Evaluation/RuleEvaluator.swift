@@ -65,7 +65,7 @@ public struct RuleEvaluator: Sendable {
             prepared = evaluator.rules.rules.map { rule in
                 Prepared(
                     rule: rule, firstHour: (asOf - rule.window) / 3_600_000, lastHour: (asOf - 1) / 3_600_000,
-                    statusMask: rule.appliesTo.reduce(0) { $0 | 1 << StatusCode.code($1) }, accusing: rule.accusingSelectors)
+                    statusMask: rule.appliesTo.reduce(0) { $0 | 1 << $1.code }, accusing: rule.accusingSelectors)
             }
             registrants = Array(repeating: [:], count: prepared.count)
         }

@@ -229,7 +229,7 @@ public struct FileAggregate: Sendable {
         if p.time > entry.last { entry.last = p.time }
         if p.time < entry.statusFrom || p.time >= entry.statusUntil {
             let span = known ?? index.statusSpan(of: p.ip, at: p.time)
-            entry.status = StatusCode.code(span.status)
+            entry.status = span.status.code
             entry.statusFrom = span.from
             entry.statusUntil = span.until
         }

@@ -44,14 +44,16 @@ final class SegmentStream {
                 pending.reverse()
             }
             let stored = pending.removeLast()
-            raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
             spans.removeAll(keepingCapacity: true)
             position = 0
-            try raw.withUnsafeBytes { base in
-                let origin = base.baseAddress!
-                try SegmentCodec.forEachRecord(base) { view in
-                    let countsStart = view.counts.baseAddress.map { $0 - origin } ?? 0
-                    spans.append(Span(sortKey: view.key, day: view.day, counts: countsStart..<countsStart + view.counts.count))
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: nil) {
+                raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
+                try raw.withUnsafeBytes { base in
+                    let origin = base.baseAddress!
+                    try SegmentCodec.forEachRecord(base) { view in
+                        let countsStart = view.counts.baseAddress.map { $0 - origin } ?? 0
+                        spans.append(Span(sortKey: view.key, day: view.day, counts: countsStart..<countsStart + view.counts.count))
+                    }
                 }
             }
         }

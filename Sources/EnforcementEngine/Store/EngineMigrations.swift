@@ -134,27 +134,6 @@ enum EngineMigrations {
                     CREATE TRIGGER segment_block_no_update BEFORE UPDATE ON segment_block BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
                     """)
         }
-        migrator.registerMigration("engine-v4-column-blocks") { db in
-            // Blocks move from row-wise records to column-wise sections (`SegmentCodec`,
-            // format 2: a tenth smaller for the same records). Blocks of the first layout are
-            // replaced record for record (blocks are never updated: the old row goes, the
-            // new one comes); keys and contents stay the same.
-            let keys = try Row.fetchAll(db, sql: "SELECT segment_id, first_key FROM segment_block ORDER BY segment_id, first_key")
-            for key in keys {
-                let segment: Int64 = key[0]
-                let firstKey: Data = key[1]
-                guard let stored = try Data.fetchOne(db, sql: "SELECT data FROM segment_block WHERE segment_id = ? AND first_key = ?", arguments: [segment, firstKey])
-                else { continue }
-                let raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
-                guard raw.first != SegmentCodec.format else { continue }
-                let records = try raw.withUnsafeBytes { try LegacyRowBlock.records($0) }
-                var writer = SegmentCodec.BlockWriter()
-                for record in records { try writer.add(record) }
-                try db.execute(sql: "DELETE FROM segment_block WHERE segment_id = ? AND first_key = ?", arguments: [segment, firstKey])
-                for block in try writer.finish() {
-                    try db.execute(sql: "INSERT INTO segment_block (segment_id, first_key, data) VALUES (?, ?, ?)", arguments: [segment, Data(block.firstKey), Data(block.data)])
-                }
-            }
-        }
+        migrator.registerMigration(ColumnBlocksMigration.identifier) { db in try ColumnBlocksMigration.migrate(db) }
     }
 }

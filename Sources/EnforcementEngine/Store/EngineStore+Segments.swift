@@ -24,22 +24,23 @@ extension EngineStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT s.reporter_id, s.shipment_id, sh.sha256,
-                        (SELECT data FROM segment_block b WHERE b.segment_id = s.id AND b.first_key <= ?1 ORDER BY b.first_key DESC LIMIT 1)
-                    FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY s.shipment_id
+                    SELECT s.reporter_id, s.shipment_id, sh.sha256, b.data, s.id, b.first_key
+                    FROM segment s JOIN shipment sh ON sh.id = s.shipment_id
+                    JOIN segment_block b ON b.segment_id = s.id
+                        AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
+                    ORDER BY s.shipment_id
                     """, arguments: [key])
             while let row = try rows.next() {
                 let reporter: String = row[0]
                 let shipment: Int64 = row[1]
                 let sha: String = row[2]
-                let raw: [UInt8]? = try row.withUnsafeData(atIndex: 3) { data in
-                    try data.map { try $0.withUnsafeBytes { try SegmentCodec.inflate($0) } }
-                }
-                guard let raw else { continue }
-                try raw.withUnsafeBytes { bytes in
-                    try SegmentCodec.forEachRecord(bytes) { view in
-                        guard view.key == wanted else { return }
-                        result.append(ClientRecord(reporter: reporter, shipmentID: shipment, shipmentSHA256: sha, record: SegmentCodec.record(view)))
+                try CorruptSegment.reading(segment: row[4], shipment: sha, firstKey: Array(row[5] as Data)) {
+                    let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
+                    try raw.withUnsafeBytes { bytes in
+                        try SegmentCodec.forEachRecord(bytes) { view in
+                            guard view.key == wanted else { return }
+                            result.append(ClientRecord(reporter: reporter, shipmentID: shipment, shipmentSHA256: sha, record: SegmentCodec.record(view)))
+                        }
                     }
                 }
             }
@@ -53,14 +54,18 @@ extension EngineStore {
             let segments = try Row.fetchAll(
                 db, sql: "SELECT s.id, s.reporter_id, s.shipment_id, sh.sha256 FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY s.shipment_id")
             for segment in segments {
-                let blocks = try Row.fetchCursor(db, sql: "SELECT data FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segment[0] as Int64])
+                let blocks = try Row.fetchCursor(db, sql: "SELECT data, first_key FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segment[0] as Int64])
                 while let block = try blocks.next() {
-                    let raw = try (block[0] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
-                    try raw.withUnsafeBytes { bytes in
-                        try SegmentCodec.forEachRecord(bytes) { view in
-                            try body(ClientRecord(reporter: segment[1], shipmentID: segment[2], shipmentSHA256: segment[3], record: SegmentCodec.record(view)))
+                    var records: [ClientRecord] = []
+                    try CorruptSegment.reading(segment: segment[0], shipment: segment[3], firstKey: Array(block[1] as Data)) {
+                        let raw = try (block[0] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
+                        try raw.withUnsafeBytes { bytes in
+                            try SegmentCodec.forEachRecord(bytes) { view in
+                                records.append(ClientRecord(reporter: segment[1], shipmentID: segment[2], shipmentSHA256: segment[3], record: SegmentCodec.record(view)))
+                            }
                         }
                     }
+                    for record in records { try body(record) }
                 }
             }
         }
@@ -89,7 +94,7 @@ extension EngineStore {
                     if currentKey != span.sortKey {
                         if let done = current { try body(done) }
                         currentKey = span.sortKey
-                        guard let ip = span.sortKey.address else { throw SegmentCodec.MalformedBlock() }
+                        guard let ip = span.sortKey.address else { throw CorruptSegment(segmentID: stream.segmentID, shipmentSHA256: nil, blockFirstKey: nil, cause: "a key that is no address") }
                         current = ClientActivity(ip: ip, rows: [])
                     }
                     stream.forEachCount(span) { entry in

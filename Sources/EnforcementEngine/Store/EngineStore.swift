@@ -6,11 +6,16 @@ import RegistryClient
 /// The engine's front door to the database: reporters, shipments and aggregates. Each
 /// public write is one transaction.
 public final class EngineStore: Sendable {
-    public let database: DatabasePool
+    package let database: DatabasePool
     public let registry: RegistryStore
 
     /// Opens the store on `database`, applying the registry's and the engine's migrations.
-    public init(database: DatabasePool) throws {
+    /// The store in the SQLite file at `path` (created when absent), its tables migrated.
+    public convenience init(path: String) throws {
+        try self.init(database: try DatabaseConnection.open(path: path))
+    }
+
+    package init(database: DatabasePool) throws {
         self.database = database
         registry = try RegistryStore(database: database)
         var migrator = DatabaseMigrator()

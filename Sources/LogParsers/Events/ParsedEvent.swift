@@ -39,24 +39,9 @@ public struct ParsedEvent {
     /// Copies the event out of the parser's buffers.
     public func materialize(file: String) -> ConnectionEvent {
         ConnectionEvent(
-            time: hasTime ? ISOTime.format(millis: time, fraction: hasFraction) : nil,
-            mta: mta,
-            host: host?.text,
-            process: process?.text,
-            pid: pid.map(Int.init),
-            kind: kind,
-            reason: reason,
-            clientIP: clientIP?.description,
-            clientPort: clientPort == 0 ? nil : Int(clientPort),
-            clientName: clientName?.text,
-            helo: helo?.text,
-            sender: sender?.text,
-            recipient: recipient?.text,
-            smtpCode: smtpCode == 0 ? nil : String(smtpCode),
-            enhancedCode: enhancedCode?.text,
-            rbl: rbl?.text,
-            queueID: queueID?.text,
-            source: .init(file: file, line: line, offset: offset)
-        )
+            time: hasTime ? time : nil, hasFraction: hasFraction, mta: mta, host: host?.text, process: process?.text, pid: pid, kind: kind, reason: reason,
+            clientIP: clientIP, clientPort: clientPort == 0 ? nil : clientPort, clientName: clientName?.text, helo: helo?.text, sender: sender?.text,
+            recipient: recipient?.text, smtpCode: smtpCode == 0 ? nil : smtpCode, enhancedCode: enhancedCode?.text, rbl: rbl?.text, queueID: queueID?.text,
+            source: .init(file: file, line: line, offset: offset))
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 /// Opens the one SQLite file that holds everything (FORMATS.md §1: `--db PATH`, default
 /// `./abuse-ingest.db`). WAL mode, so that readers (the DNS server, staff) never block the
 /// writer. Each module applies its own named migrations on the pool it is given.
-public enum DatabaseConnection {
+package enum DatabaseConnection {
     public enum OpenError: Error, CustomStringConvertible {
         case cannotCreateFolder(String, String)
         case cannotOpen(String, String)
@@ -18,7 +18,7 @@ public enum DatabaseConnection {
     }
 
     /// Opens (creating when absent) the database at `path`.
-    public static func open(path: String, readonly: Bool = false) throws(OpenError) -> DatabasePool {
+    package static func open(path: String, readonly: Bool = false) throws(OpenError) -> DatabasePool {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         if !readonly {

@@ -5,10 +5,15 @@ import Primitives
 /// The registry in the embedded database: registrations with their full history. Each
 /// public write is one transaction.
 public final class RegistryStore: Sendable {
-    public let database: DatabasePool
+    package let database: DatabasePool
 
     /// Opens the store on `database`, applying the registry's migrations.
-    public init(database: DatabasePool) throws {
+    /// The registry in the SQLite file at `path` (created when absent).
+    public convenience init(path: String) throws {
+        try self.init(database: try DatabaseConnection.open(path: path))
+    }
+
+    package init(database: DatabasePool) throws {
         self.database = database
         var migrator = DatabaseMigrator()
         RegistryMigrations.register(in: &migrator)
@@ -100,7 +105,7 @@ public final class RegistryStore: Sendable {
         try database.read { db in try Self.record(db, ip, time) }
     }
 
-    public static func record(_ db: Database, _ ip: IPAddress, _ time: Int64, prefixLengths: [Int]? = nil) throws -> RegistrationRecord? {
+    package static func record(_ db: Database, _ ip: IPAddress, _ time: Int64, prefixLengths: [Int]? = nil) throws -> RegistrationRecord? {
         // One indexed point query per prefix length in use, longest first: the first
         // network that existed at `time` wins.
         let statement = try db.cachedStatement(
@@ -120,7 +125,7 @@ public final class RegistryStore: Sendable {
     }
 
     /// The prefix lengths registered for a family, longest first (a handful in practice).
-    public static func prefixLengths(_ db: Database, family: IPAddress.Family) throws -> [Int] {
+    package static func prefixLengths(_ db: Database, family: IPAddress.Family) throws -> [Int] {
         try Int.fetchAll(db, sql: "SELECT DISTINCT prefix_length FROM registration WHERE family = ? ORDER BY prefix_length DESC", arguments: [family == .v4 ? 4 : 6])
     }
 
@@ -160,7 +165,7 @@ public final class RegistryStore: Sendable {
     }
 
     /// The same, inside a caller's transaction.
-    public static func recordChange(
+    package static func recordChange(
         _ db: Database, of ip: IPAddress, to status: RegistrationStatus, at time: Int64, cause: String, source: String,
         caseID: String?, provisional: Bool
     ) throws -> RegistrationRecord {
