@@ -145,5 +145,5 @@ public struct EvidenceBundle: Sendable {
         return names.sorted()
     }
 
-    static func sha256(_ data: Data) -> String { Digest.hex(SHA256.hash(data: data)) }
+    static func sha256(_ data: Data) -> String { Digest.sha256(data) }
 }

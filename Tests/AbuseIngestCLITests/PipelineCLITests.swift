@@ -67,6 +67,12 @@ struct PipelineCLITests {
         let first = try Self.dig(port, name, "A", until: { $0 == "127.0.0.3\n" })
         #expect(first == "127.0.0.3\n")
         #expect(try Self.dig(port, name, "TXT") == "\"v=reg1; status=suspended; registrant=R-000124; case=C-2026-000001\"\n")
+        // A deployment without the database asks the zone the same thing.
+        let remote = try CommandRunner.run(["registry", "lookup", "--server", "127.0.0.1:\(port)", "--zone", "reg.example.org", "198.51.100.20", "203.0.113.9"])
+        #expect(remote.status == 0, "\(remote.stderr)")
+        let lines = remote.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("198.51.100.20 suspended") == true && lines.first?.contains("registrant=R-000124 case=C-2026-000001") == true, "\(remote.stdout)")
+        #expect(lines.last?.hasPrefix("203.0.113.9 unregistered") == true)
         let dismissed = try CommandRunner.run(["cases", "dismiss", "C-2026-000001", "--by", "alice", "--reason", "double opt-in proven", "--db", db])
         #expect(dismissed.status == 0, "\(dismissed.stderr)")
         #expect(try Self.dig(port, name, "A", until: { $0 == "127.0.0.2\n" }) == "127.0.0.2\n", "the dismissal shows at the next queries")

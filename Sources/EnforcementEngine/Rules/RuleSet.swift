@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import LogParsers
 import Primitives
@@ -86,7 +85,7 @@ public struct RuleSet: Sendable {
                 errors.append(RuleError(file: path, line: 1, column: 1, message: "the file is not UTF-8"))
                 continue
             }
-            var decoder = RuleDecoder(file: path, text: text, sha256: Digest.hex(SHA256.hash(data: data)))
+            var decoder = RuleDecoder(file: path, text: text, sha256: Digest.sha256(data))
             if name == "allowlist.yaml" || name == "allowlist.yml" {
                 allowlist += decoder.allowlist()
             } else if let rule = decoder.rule() {

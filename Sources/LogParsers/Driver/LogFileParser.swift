@@ -42,7 +42,7 @@ public final class LogFileParser {
             return summary
         }
         summary.compressed = opened.compressed
-        let reference = options.referenceMillis ?? Self.modificationMillis(path) ?? Self.nowMillis()
+        let reference = options.referenceMillis ?? Self.modificationMillis(path) ?? options.clock.nowMillis()
         return run(opened.source, summary: summary, reference: reference, progress: progress, onEvent: onEvent)
     }
 
@@ -50,7 +50,7 @@ public final class LogFileParser {
     /// instance), with the same parsers as `parse(path:)`. Times are resolved against the
     /// options' reference time, or now.
     public func parse(bytes: [UInt8], name: String, onEvent: (inout ParsedEvent) -> Void) -> FileSummary {
-        run(MemoryByteSource(bytes), summary: FileSummary(file: name), reference: options.referenceMillis ?? Self.nowMillis(), progress: nil, onEvent: onEvent)
+        run(MemoryByteSource(bytes), summary: FileSummary(file: name), reference: options.referenceMillis ?? options.clock.nowMillis(), progress: nil, onEvent: onEvent)
     }
 
     private func run(
@@ -111,6 +111,4 @@ public final class LogFileParser {
         else { return nil }
         return Int64(date.timeIntervalSince1970 * 1000)
     }
-
-    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// How to read a set of log files.
 public struct ParseOptions: Sendable {
@@ -16,6 +17,8 @@ public struct ParseOptions: Sendable {
     /// Off when the caller already parses files in parallel on every core: the extra
     /// threads then only contend for the cores.
     public var decompressAhead: Bool
+    /// "Now", for standard input and bytes in memory (the reference without a file time).
+    public var clock: WallClock = .system
 
     public init(
         format: MTA? = nil, referenceMillis: Int64? = nil, timeZone: TimeZone? = nil, maxLineLength: Int = LineReader.defaultMaxLineLength,
