@@ -45,20 +45,8 @@ struct EndToEndSubjectTests {
         let port = served.port
         let nibbles = "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.8.b.d.0.1.0.0.2.reg.example.org"
         let dig = try Requirement.program("dig", debianPackage: "bind9-dnsutils")
-        #expect(try Self.output(dig, ["@127.0.0.1", "-p", String(port), "+short", nibbles, "A"]) == "127.0.0.3\n")
-        #expect(try Self.output(dig, ["@127.0.0.1", "-p", String(port), "+short", nibbles, "TXT"]) == "\"v=reg1; status=suspended; registrant=R-000124; case=\(suspension.caseID)\"\n")
-    }
-
-    static func output(_ program: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        #expect(try Requirement.output(of: dig, ["@127.0.0.1", "-p", String(port), "+short", nibbles, "A"]) == "127.0.0.3\n")
+        #expect(try Requirement.output(of: dig, ["@127.0.0.1", "-p", String(port), "+short", nibbles, "TXT"]) == "\"v=reg1; status=suspended; registrant=R-000124; case=\(suspension.caseID)\"\n")
     }
 
     /// An unregistered source's case has no ARF report (there is no abuse contact), a null

@@ -168,15 +168,7 @@ extension EnforcementScenarioTests {
 
     /// A shipped file's text, inflated by gzip itself.
     static func gunzip(_ file: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Requirement.program("gzip", debianPackage: "gzip"))
-        process.arguments = ["-dc", file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Requirement.output(of: try Requirement.program("gzip", debianPackage: "gzip"), ["-dc", file.path])
     }
 
     /// The time a sample line says (the demo's logs are UTC).

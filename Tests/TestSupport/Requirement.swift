@@ -59,3 +59,19 @@ public enum Requirement {
         return url
     }
 }
+
+extension Requirement {
+    /// Runs `program` (a path, as `program(_:debianPackage:)` returns) and returns its
+    /// standard output as text.
+    public static func output(of program: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
