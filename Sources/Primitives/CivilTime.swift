@@ -2,7 +2,7 @@
 /// hot path (H. Hinnant's `days_from_civil` / `civil_from_days`).
 public enum CivilTime {
     /// Days since 1970-01-01 for a date (month 1–12, day 1–31).
-    @inline(__always)
+    @inlinable
     public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -14,6 +14,7 @@ public enum CivilTime {
     }
 
     /// The date of a day count since 1970-01-01.
+    @inlinable
     public static func date(days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -26,10 +27,12 @@ public enum CivilTime {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    @inlinable
     public static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
     }
 
+    @inlinable
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: isLeap(year) ? 29 : 28

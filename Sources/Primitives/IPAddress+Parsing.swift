@@ -1,5 +1,6 @@
 extension IPAddress {
     /// Parses an address from raw bytes; `nil` unless the whole buffer is one address.
+    @inlinable
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
         var start = 0
         var end = bytes.count
@@ -30,6 +31,7 @@ extension IPAddress {
         return parseV6(bytes, start, end)
     }
 
+    @inlinable @usableFromInline
     static func parseV4(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt32? {
         guard start >= 0, end <= b.count, start < end, let base = b.baseAddress else { return nil }
         var value: UInt32 = 0
@@ -61,6 +63,7 @@ extension IPAddress {
         return value << 8 | octet
     }
 
+    @inlinable @usableFromInline
     static func parseV6(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> IPAddress? {
         var groups = [UInt16](repeating: 0, count: 8)
         var count = 0
@@ -130,6 +133,7 @@ extension IPAddress {
     }
 
     @inline(__always)
+    @inlinable
     package static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case 48...57: return c - 48

@@ -1,6 +1,7 @@
 extension IPAddress {
     /// Appends the canonical text form: dotted quad for IPv4, RFC 5952 for IPv6
     /// (lower case, no leading zeros, the longest run of two or more zero groups as `::`).
+    @inlinable
     public func appendText(to out: inout [UInt8]) {
         if family == .v4 {
             let v = v4Value
@@ -53,7 +54,8 @@ extension IPAddress {
         }
     }
 
-    private func appendDecimal(_ value: UInt32, to out: inout [UInt8]) {
+    @inlinable @usableFromInline
+    func appendDecimal(_ value: UInt32, to out: inout [UInt8]) {
         if value >= 100 { out.append(UInt8(48 + value / 100)) }
         if value >= 10 { out.append(UInt8(48 + (value / 10) % 10)) }
         out.append(UInt8(48 + value % 10))

@@ -12,12 +12,14 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Least significant 64 bits (for IPv4, the address in the low 32 bits).
     public let low: UInt64
 
+    @inlinable
     public init(v4 value: UInt32) {
         family = .v4
         high = 0
         low = UInt64(value)
     }
 
+    @inlinable
     public init(v6High high: UInt64, low: UInt64) {
         if high == 0, low >> 32 == 0xFFFF {
             self.family = .v4
@@ -31,6 +33,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// The IPv4 value; only meaningful when `family == .v4`.
+    @inlinable
     public var v4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
 
     /// Parses the text form of an address (IPv4 dotted quad or IPv6, with an optional
@@ -42,6 +45,19 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         self = parsed
     }
 
+    @inlinable
+    public static func == (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        lhs.low == rhs.low && lhs.high == rhs.high && lhs.family == rhs.family
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(low)
+        hasher.combine(high)
+        hasher.combine(family)
+    }
+
+    @inlinable
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         if lhs.family != rhs.family { return lhs.family.rawValue < rhs.family.rawValue }
         if lhs.high != rhs.high { return lhs.high < rhs.high }

@@ -49,6 +49,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    @inlinable @usableFromInline
     static func v6Masks(_ length: Int) -> (UInt64, UInt64) {
         if length == 0 { return (0, 0) }
         if length <= 64 { return (~UInt64(0) << UInt64(64 - length), 0) }
@@ -56,6 +57,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         return (~0, ~UInt64(0) << UInt64(128 - length))
     }
 
+    @inlinable
     public func contains(_ ip: IPAddress) -> Bool {
         guard ip.family == address.family else { return false }
         return IPNetwork(uncheckedAddress: ip, prefixLength: prefixLength).address == address

@@ -1,6 +1,7 @@
 /// Formats and parses the UTC ISO 8601 times of FORMATS.md (`2026-11-28T03:14:15Z`).
 public enum ISOTime {
     /// `YYYY-MM-DDTHH:MM:SS[.mmm]Z` for milliseconds since the epoch.
+    @inlinable
     public static func format(millis: Int64, fraction: Bool) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(24)
@@ -9,6 +10,7 @@ public enum ISOTime {
     }
 
     /// Appends `YYYY-MM-DDTHH:MM:SS[.mmm]Z` to `out`.
+    @inlinable
     public static func append(millis: Int64, fraction: Bool, to out: inout [UInt8]) {
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         let ms = Int(millis - seconds * 1000)
@@ -33,8 +35,8 @@ public enum ISOTime {
         out.append(UInt8(ascii: "Z"))
     }
 
-    @inline(__always)
-    private static func appendDigits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
+    @inlinable @usableFromInline
+    static func appendDigits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var v = value

@@ -2,8 +2,9 @@
 /// backslashes) and made valid UTF-8 (invalid sequences become U+FFFD), whatever a log
 /// line carries.
 public enum JSONBytes {
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    @inlinable
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var i = 0
@@ -42,6 +43,7 @@ public enum JSONBytes {
         out.append(UInt8(ascii: "\""))
     }
 
+    @inlinable
     public static func appendString(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &out) }
@@ -49,6 +51,7 @@ public enum JSONBytes {
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629: no overlongs,
     /// no surrogates, nothing above U+10FFFF).
+    @inlinable @usableFromInline
     static func validSequenceLength(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
         let c = b[i]
         let n = b.count
@@ -73,6 +76,7 @@ public enum JSONBytes {
         }
     }
 
+    @inlinable
     public static func appendInteger<T: BinaryInteger>(_ value: T, to out: inout [UInt8]) {
         if value == 0 {
             out.append(48)
@@ -96,6 +100,7 @@ public enum JSONBytes {
         }
     }
 
+    @inlinable
     public static func appendLiteral(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }

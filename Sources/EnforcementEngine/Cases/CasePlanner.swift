@@ -77,7 +77,7 @@ public enum CasePlanner {
 
     public static func plan(_ match: RuleMatch, facts: CaseFacts, asOf: Int64) -> CasePlan {
         let figures = CaseFigures(match)
-        let summary = match.results.map { "\($0.label) \(ConditionResult.display($0.value)) ≥ \(ConditionResult.display($0.threshold))" }.joined(separator: ", ")
+        var summary: String { match.results.map { "\($0.label) \(ConditionResult.display($0.value)) ≥ \(ConditionResult.display($0.threshold))" }.joined(separator: ", ") }
         if var existing = facts.openCase {
             guard existing.figures != figures || existing.reporters != match.reporters else { return CasePlan(kind: .unchanged, item: existing) }
             existing.figures = figures

@@ -69,3 +69,33 @@ extension EnforcementCase {
         }
     }
 }
+
+extension EnforcementCase {
+    /// Writes the row column by column (an evaluation may insert tens of thousands of cases:
+    /// figures and reporters as hand-written JSON, no JSON encoder per row).
+    public func encode(to container: inout PersistenceContainer) throws {
+        container[CodingKeys.id.rawValue] = id
+        container[CodingKeys.subject.rawValue] = subject
+        container[CodingKeys.subjectKind.rawValue] = subjectKind
+        container[CodingKeys.registrant.rawValue] = registrant
+        container[CodingKeys.ruleID.rawValue] = ruleID
+        container[CodingKeys.ruleSHA256.rawValue] = ruleSHA256
+        container[CodingKeys.action.rawValue] = action
+        container[CodingKeys.severity.rawValue] = severity
+        container[CodingKeys.status.rawValue] = status
+        container[CodingKeys.opened.rawValue] = opened
+        container[CodingKeys.updated.rawValue] = updated
+        container[CodingKeys.windowStart.rawValue] = windowStart
+        container[CodingKeys.windowEnd.rawValue] = windowEnd
+        container[CodingKeys.figures.rawValue] = figures.json
+        var list: [UInt8] = [UInt8(ascii: "[")]
+        for (i, reporter) in reporters.enumerated() {
+            if i > 0 { list.append(UInt8(ascii: ",")) }
+            JSONBytes.appendString(reporter, to: &list)
+        }
+        list.append(UInt8(ascii: "]"))
+        container[CodingKeys.reporters.rawValue] = String(decoding: list, as: UTF8.self)
+        container[CodingKeys.registration.rawValue] = try registration.map { try CanonicalJSON.string($0) }
+        container[CodingKeys.priorStatus.rawValue] = priorStatus?.rawValue
+    }
+}
