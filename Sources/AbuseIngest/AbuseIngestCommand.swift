@@ -11,7 +11,7 @@ struct AbuseIngestCommand: AsyncParsableCommand {
             Exit codes: 0 success, 2 usage or configuration error, 3 done but some input was \
             rejected (incomplete or quarantined files), 1 anything else.
             """,
-        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self, Evidence.self, Keys.self]
+        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self, Evidence.self, Keys.self, Serve.self, Ship.self]
     )
 
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as
@@ -24,14 +24,19 @@ struct AbuseIngestCommand: AsyncParsableCommand {
         sigemptyset(&stopping)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&stopping, signal) }
         pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
-        // Components that run unattended (the DNS server, ingest, evaluation) log through
-        // swift-log: to standard error.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
             exitAfterArgumentError(error)
+        }
+        // Components that run unattended (the service, the DNS server, ingest, evaluation)
+        // log through swift-log: to standard error, as text or (serve) JSON lines.
+        if let serve = command as? Serve {
+            LoggingSystem.bootstrap(serve.logHandlerFactory())
+        } else {
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
         }
         do {
             if var asynchronous = command as? AsyncParsableCommand {

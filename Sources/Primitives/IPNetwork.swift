@@ -63,5 +63,15 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         return IPNetwork(uncheckedAddress: ip, prefixLength: prefixLength).address == address
     }
 
+    /// The last address inside the network (all host bits set).
+    public var lastAddress: IPAddress {
+        if address.family == .v4 {
+            let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
+            return IPAddress(v4: address.v4Value | ~mask)
+        }
+        let (highMask, lowMask) = Self.v6Masks(prefixLength)
+        return IPAddress(v6High: address.high | ~highMask, low: address.low | ~lowMask)
+    }
+
     public var description: String { "\(address)/\(prefixLength)" }
 }

@@ -10,6 +10,12 @@ public enum StoreDump {
     /// a comparison of stores that skipped it would prove nothing.
     public static let knownTables: Set<String> = [
         "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
+        "reporter_token", "upload", "service_audit",
+    ]
+
+    /// The engine's tables: what a spool ingest and the service's intake must agree on.
+    public static let engineTables: Set<String> = [
+        "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
     ]
 
     static let queries: [(table: String, sql: String)] = [
@@ -32,6 +38,9 @@ public enum StoreDump {
         ("enforcement_case", "SELECT * FROM enforcement_case ORDER BY id"),
         ("audit", "SELECT case_id, time, actor, action, from_status, to_status, reason FROM audit ORDER BY id"),
         ("contradiction", "SELECT * FROM contradiction ORDER BY 1, 2, 3, 4"),
+        ("reporter_token", "SELECT id, reporter_id, sha256, expires_at, revoked_at IS NOT NULL FROM reporter_token ORDER BY id"),
+        ("upload", "SELECT reporter_id, sha256, name, bytes, status, lines, events, unparsed, first_event, last_event, error FROM upload ORDER BY 1, 2"),
+        ("service_audit", "SELECT actor, action, subject, detail FROM service_audit ORDER BY id"),
     ]
 
     public struct UnknownTable: Error, CustomStringConvertible {
@@ -40,12 +49,13 @@ public enum StoreDump {
     }
 
     /// Every row as `table: value | value …` (BLOBs as their SHA-256), in a fixed order.
-    public static func dump(_ database: some DatabaseReader) throws -> [String] {
+    /// - Parameter only: dump these tables only (all known ones when nil).
+    public static func dump(_ database: some DatabaseReader, only: Set<String>? = nil) throws -> [String] {
         try database.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             if let unknown = tables.first(where: { !knownTables.contains($0) }) { throw UnknownTable(name: unknown) }
             var lines: [String] = []
-            for (table, sql) in queries where tables.contains(table) {
+            for (table, sql) in queries where tables.contains(table) && (only?.contains(table) ?? true) {
                 let rows = try Row.fetchAll(db, sql: sql)
                 lines.append("\(table): \(rows.count) rows")
                 for row in rows {

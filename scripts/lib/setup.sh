@@ -4,7 +4,7 @@
 # Debian packages the build needs (C libraries behind the .systemLibrary targets).
 BUILD_PACKAGES=(zlib1g-dev libisal-dev libsqlite3-dev)
 # Debian packages the tests need beside them: real peers and checkers.
-TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils rbldnsd)
+TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils rbldnsd curl openssl util-linux)
 
 # Prints "abuse-ingest: <what>" on stderr.
 say() { printf 'abuse-ingest: %s\n' "$*" >&2; }
@@ -30,15 +30,15 @@ ensure_packages() {
 # Installs Python's jsonschema (≥ 4.18, with `referencing`) for ../shared/xarf/validate.py when
 # it is missing: Debian 12's python3-jsonschema is older, so it comes from PyPI.
 ensure_jsonschema() {
-    python3 -c "import jsonschema, referencing" 2>/dev/null && return 0
+    python3 -c "import jsonschema, referencing, prometheus_client" 2>/dev/null && return 0
     if [ "$(id -u)" -ne 0 ] && [ -z "${VIRTUAL_ENV:-}" ]; then
-        say "error: Python's jsonschema (>= 4.18) is missing"
-        say "run:  python3 -m pip install --user 'jsonschema>=4.18'"
+        say "error: Python's jsonschema (>= 4.18) or prometheus_client is missing"
+        say "run:  python3 -m pip install --user 'jsonschema>=4.18' prometheus_client"
         exit 2
     fi
-    say "installing Python's jsonschema"
-    python3 -m pip install --quiet 'jsonschema>=4.18' 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18'
+    say "installing Python's jsonschema and prometheus_client"
+    python3 -m pip install --quiet 'jsonschema>=4.18' prometheus_client 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18' prometheus_client
 }
 
 # Stops unless Swift 6 is on the PATH.

@@ -8,7 +8,7 @@ extension AbuseIngestCommand {
     struct Reporters: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Who ships logs: add reporters, list them, see their last shipments.",
-            subcommands: [Add.self, List.self, Status.self]
+            subcommands: [Add.self, List.self, Status.self, Token.self]
         )
 
         struct Add: ParsableCommand {

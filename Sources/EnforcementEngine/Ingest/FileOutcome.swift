@@ -18,6 +18,22 @@ public struct FileOutcome: Sendable, Codable, Equatable {
     /// The reporter the file was ingested for.
     public var reporter: String
 
+    public init(
+        file: String, sha256: String?, status: Status, lines: Int, events: Int, unparsed: Int, firstEvent: String? = nil, lastEvent: String? = nil,
+        error: String? = nil, reporter: String
+    ) {
+        self.file = file
+        self.sha256 = sha256
+        self.status = status
+        self.lines = lines
+        self.events = events
+        self.unparsed = unparsed
+        self.firstEvent = firstEvent
+        self.lastEvent = lastEvent
+        self.error = error
+        self.reporter = reporter
+    }
+
     enum CodingKeys: String, CodingKey {
         case file, sha256, status, lines, events, unparsed
         case firstEvent = "first_event"

@@ -21,6 +21,9 @@ public final class Ingestor: Sendable {
         /// For crash tests only: stop reading the named file at a line, announce it by
         /// writing `marker`, and wait there to be killed.
         public var pause: PausePoint?
+        /// A gzip file that inflates beyond this ratio is quarantined, found while reading
+        /// (a bomb is never inflated to its end); nil: unbounded.
+        public var maxExpansionRatio: Int?
 
         public struct PausePoint: Sendable {
             public var fileName: String
@@ -147,7 +150,9 @@ public final class Ingestor: Sendable {
             return outcome
         }
         var aggregate = FileAggregate(fileSHA256: digest.hex, receivedAt: now, index: index, samplesPerKey: options.samplesPerKey, limits: options.limits)
-        let parser = LogFileParser(options: ParseOptions(timeZone: TimeZone(identifier: reporter.timezone), decompressAhead: decompressAhead))
+        var parserOptions = ParseOptions(timeZone: TimeZone(identifier: reporter.timezone), decompressAhead: decompressAhead)
+        parserOptions.maxExpansionRatio = options.maxExpansionRatio
+        let parser = LogFileParser(options: parserOptions)
         // The archive copy is written and checked in the same read of the file as the parse.
         let copy = try archive.copy(sha256: digest.hex)
         defer { copy.discard() }

@@ -39,8 +39,10 @@ public struct Spool: Sendable {
         public var description: String { "cannot read the spool folder \(path): \(cause)" }
     }
 
-    /// The settled files of each known reporter's folder, in name order.
-    public func settledFiles(reporters: [Reporter], now: Date) throws(Unreadable) -> (ready: [(reporter: Reporter, files: [String])], problems: [Problem]) {
+    /// The settled files of each known reporter's folder, in name order. Files in
+    /// `immediately` (complete by other means: an upload renamed into place) are taken
+    /// without waiting for them to settle.
+    public func settledFiles(reporters: [Reporter], now: Date, immediately: Set<String> = []) throws(Unreadable) -> (ready: [(reporter: Reporter, files: [String])], problems: [Problem]) {
         let fm = FileManager.default
         let entries: [String]
         do {
@@ -72,7 +74,7 @@ public struct Spool: Sendable {
                 guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeRegular,
                     let modified = attributes[.modificationDate] as? Date
                 else { continue }
-                if now.timeIntervalSince(modified) < settle { continue }  // still being written
+                if now.timeIntervalSince(modified) < settle, !immediately.contains(path) { continue }  // still being written
                 files.append(path)
             }
             if !files.isEmpty { ready.append((reporter, files)) }
@@ -104,10 +106,10 @@ public struct Spool: Sendable {
     /// One pass: every settled file of every known reporter ingested and moved. A store
     /// failure stops the pass (the files not committed stay in the spool).
     public func process(
-        with ingestor: Ingestor, now: Date, receivedAt: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
+        with ingestor: Ingestor, now: Date, receivedAt: Int64, immediately: Set<String> = [], progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws -> Pass {
         var pass = Pass()
-        let (ready, problems) = try settledFiles(reporters: try ingestor.store.reporters(), now: now)
+        let (ready, problems) = try settledFiles(reporters: try ingestor.store.reporters(), now: now, immediately: immediately)
         pass.problems = problems
         for (reporter, files) in ready {
             let outcomes: [FileOutcome]

@@ -37,10 +37,14 @@ public struct Enforcement: Sendable {
         return try ingestor(options: options).ingest(files: files, reporter: reporter, now: clock.nowMillis(), progress: progress)
     }
 
-    /// One pass over a spool folder: settled files ingested and moved.
-    public func processSpool(_ spool: Spool, options: Ingestor.Options? = nil, progress: (@Sendable (IngestProgressReport) -> Void)? = nil) throws -> Spool.Pass {
+    /// One pass over a spool folder: settled files (and those in `immediately` at once)
+    /// ingested and moved.
+    public func processSpool(
+        _ spool: Spool, immediately: Set<String> = [], options: Ingestor.Options? = nil, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
+    ) throws -> Spool.Pass {
         let now = clock.nowMillis()
-        return try spool.process(with: ingestor(options: options), now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, progress: progress)
+        return try spool.process(
+            with: ingestor(options: options), now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, immediately: immediately, progress: progress)
     }
 
     /// Runs `rules` over the stored aggregates of their windows as of `asOf` (default now),

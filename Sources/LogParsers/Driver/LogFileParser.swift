@@ -30,7 +30,7 @@ public final class LogFileParser {
         var summary = FileSummary(file: displayName)
         let opened: (source: ByteSource, compressed: Bool)
         do throws(InputError) {
-            opened = try LogInput.open(path: path, observer: rawBytes, decompressAhead: options.decompressAhead)
+            opened = try LogInput.open(path: path, observer: rawBytes, decompressAhead: options.decompressAhead, maxExpansionRatio: options.maxExpansionRatio)
         } catch {
             var error = error
             error.file = displayName

@@ -17,6 +17,9 @@ public struct ParseOptions: Sendable {
     /// Off when the caller already parses files in parallel on every core: the extra
     /// threads then only contend for the cores.
     public var decompressAhead: Bool
+    /// Gzip input that inflates beyond this many times its compressed size is an error
+    /// (`expansionTooLarge`), found while reading; nil: unbounded.
+    public var maxExpansionRatio: Int?
     /// "Now", for standard input and bytes in memory (the reference without a file time).
     public var clock: WallClock = .system
 

@@ -19,9 +19,15 @@ final class GzipByteSource: ByteSource {
     /// An error met after some output was produced: delivered at the next read.
     private var pendingError: InputError?
     private(set) var bytesProduced: UInt64 = 0
+    /// Compressed bytes taken from the upstream.
+    private var bytesTaken: UInt64 = 0
+    /// Inflated bytes may reach this many times the compressed bytes read (plus 1 MiB of
+    /// slack for small files); nil: unbounded.
+    private let maxExpansionRatio: UInt64?
 
-    init(upstream: ByteSource) throws(InputError) {
+    init(upstream: ByteSource, maxExpansionRatio: Int? = nil) throws(InputError) {
         self.upstream = upstream
+        self.maxExpansionRatio = maxExpansionRatio.map { UInt64(max(1, $0)) }
         state = .allocate(capacity: 1)
         input = .allocate(byteCount: Self.inputCapacity, alignment: 64)
         isal_inflate_init(state)
@@ -44,6 +50,7 @@ final class GzipByteSource: ByteSource {
         }
         state.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
         state.pointee.avail_in = UInt32(n)
+        bytesTaken += UInt64(n)
         return true
     }
 
@@ -77,6 +84,12 @@ final class GzipByteSource: ByteSource {
                 }
                 finished = true
                 throw error
+            }
+            if let ratio = maxExpansionRatio, bytesProduced > (1 << 20), bytesProduced / ratio > bytesTaken {
+                // Checked while reading: a bomb is never inflated to its end.
+                finished = true
+                throw InputError(
+                    .expansionTooLarge, detail: "\(bytesProduced) bytes from \(bytesTaken) compressed, beyond \(ratio):1 (a gzip bomb?)", offset: bytesProduced)
             }
             if state.pointee.block_state == ISAL_BLOCK_FINISH { memberOpen = false }
             if produced > 0 { return produced }

@@ -8,6 +8,7 @@ public struct InputError: Error, Sendable, CustomStringConvertible, Equatable {
         case corruptGzip = "corrupt gzip stream"
         case trailingGarbage = "trailing garbage after gzip data"
         case nestingTooDeep = "compressed more than 3 times"
+        case expansionTooLarge = "gzip stream expands beyond the allowed ratio"
     }
 
     public var code: Code

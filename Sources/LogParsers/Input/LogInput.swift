@@ -10,13 +10,13 @@ public enum LogInput {
     ///     read (on the decompressing thread when it runs ahead).
     ///   - decompressAhead: inflate gzip on a thread of its own (`PrefetchingByteSource`).
     public static func open(
-        path: String, observer: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil, decompressAhead: Bool = true
+        path: String, observer: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil, decompressAhead: Bool = true, maxExpansionRatio: Int? = nil
     ) throws(InputError) -> (
         source: ByteSource, compressed: Bool
     ) {
         var source: ByteSource = try FileByteSource(path: path)
         if let observer { source = ObservingByteSource(upstream: source, observer: observer) }
-        return try unwrap(source, name: path, decompressAhead: decompressAhead)
+        return try unwrap(source, name: path, decompressAhead: decompressAhead, maxExpansionRatio: maxExpansionRatio)
     }
 
     /// Bytes already in memory, read as a file is (gzip layers unwrapped): for fuzzing the
@@ -26,7 +26,7 @@ public enum LogInput {
     }
 
     /// Puts a gzip reader over `source` for every gzip layer its bytes begin with.
-    private static func unwrap(_ upstream: ByteSource, name: String, decompressAhead: Bool) throws(InputError) -> (source: ByteSource, compressed: Bool) {
+    private static func unwrap(_ upstream: ByteSource, name: String, decompressAhead: Bool, maxExpansionRatio: Int? = nil) throws(InputError) -> (source: ByteSource, compressed: Bool) {
         var source = upstream
         var layers = 0
         while true {
@@ -36,7 +36,7 @@ public enum LogInput {
             if layers == maxNesting {
                 throw InputError(.nestingTooDeep, file: name)
             }
-            source = try GzipByteSource(upstream: source)
+            source = try GzipByteSource(upstream: source, maxExpansionRatio: maxExpansionRatio)
             layers += 1
         }
         if layers > 0 {

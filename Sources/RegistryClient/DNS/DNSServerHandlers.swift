@@ -13,6 +13,19 @@ public struct DNSServerStatistics: Sendable, Equatable {
     public var dropped = 0
     /// Failed attempts to fold database changes in (answers are stale while it fails).
     public var refreshFailures = 0
+    /// Answers by what they told, indexed by `DNSAnswerKind.index`.
+    public var answers = [Int](repeating: 0, count: DNSAnswerKind.allCases.count)
+    /// Time from a query's arrival in its handler to its answer written, counted per bucket
+    /// of `latencyBounds` (nanoseconds, upper bounds) and one more bucket above the last.
+    public var latency = [Int](repeating: 0, count: DNSServerStatistics.latencyBounds.count + 1)
+    public var latencyNanos = 0
+
+    public static let latencyBounds = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 10_000_000]
+
+    public init() {}
+
+    /// The count of one kind of answer.
+    public subscript(kind: DNSAnswerKind) -> Int { answers[kind.index] }
 }
 
 /// One event loop's counters.
@@ -20,10 +33,43 @@ final class DNSServerCounters: Sendable {
     let received = Atomic(0)
     let answered = Atomic(0)
     let dropped = Atomic(0)
+    /// Answers by kind and latency buckets: one lock per event loop, taken by that loop
+    /// only (and by a scrape), so never contended on the hot path.
+    private struct Detail {
+        var kinds = [Int](repeating: 0, count: DNSAnswerKind.allCases.count)
+        var buckets = [Int](repeating: 0, count: DNSServerStatistics.latencyBounds.count + 1)
+        var nanos = 0
+    }
+    private let detail = Mutex(Detail())
+
+    /// One answer sent: what it told and how long it took.
+    @inline(__always)
+    func answered(_ reply: UnsafeRawBufferPointer, since start: ContinuousClock.Instant) {
+        answered.add(1, ordering: .relaxed)
+        let kind = DNSAnswerKind.classify(reply).index
+        let elapsed = ContinuousClock.now - start
+        let ns = Int(elapsed.components.seconds) * 1_000_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000)
+        var bucket = 0
+        let bounds = DNSServerStatistics.latencyBounds
+        while bucket < bounds.count, ns > bounds[bucket] { bucket += 1 }
+        detail.withLock { d in
+            d.kinds[kind] += 1
+            d.buckets[bucket] += 1
+            d.nanos += ns
+        }
+    }
 
     var snapshot: DNSServerStatistics {
-        DNSServerStatistics(
-            received: received.load(ordering: .relaxed), answered: answered.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed))
+        var s = DNSServerStatistics()
+        s.received = received.load(ordering: .relaxed)
+        s.answered = answered.load(ordering: .relaxed)
+        s.dropped = dropped.load(ordering: .relaxed)
+        detail.withLock { d in
+            s.answers = d.kinds
+            s.latency = d.buckets
+            s.latencyNanos = d.nanos
+        }
+        return s
     }
 }
 
@@ -44,6 +90,7 @@ final class UDPQueryHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let start = ContinuousClock.now
         let envelope = unwrapInboundIn(data)
         counters.received.add(1, ordering: .relaxed)
         scratch.removeAll(keepingCapacity: true)
@@ -52,13 +99,13 @@ final class UDPQueryHandler: ChannelInboundHandler {
             counters.dropped.add(1, ordering: .relaxed)
             return
         }
-        counters.answered.add(1, ordering: .relaxed)
+        scratch.withUnsafeBytes { counters.answered($0, since: start) }
         if batch == nil || batch!.writableBytes < scratch.count {
             batch = context.channel.allocator.buffer(capacity: max(16 * 1024, scratch.count))
         }
-        let start = batch!.writerIndex
+        let offset = batch!.writerIndex
         batch!.writeBytes(scratch)
-        let reply = batch!.getSlice(at: start, length: scratch.count)!
+        let reply = batch!.getSlice(at: offset, length: scratch.count)!
         context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
     }
 
@@ -99,6 +146,7 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let start = ContinuousClock.now
         let message = unwrapInboundIn(data)
         counters.received.add(1, ordering: .relaxed)
         guard let reply = message.withUnsafeReadableBytes({ responder.answer($0, overUDP: false) }) else {
@@ -106,7 +154,7 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
             context.close(promise: nil)
             return
         }
-        counters.answered.add(1, ordering: .relaxed)
+        reply.withUnsafeBytes { counters.answered($0, since: start) }
         var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
         buffer.writeInteger(UInt16(reply.count))
         buffer.writeBytes(reply)

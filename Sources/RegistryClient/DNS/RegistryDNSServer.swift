@@ -64,6 +64,9 @@ public final class RegistryDNSServer: Service, Sendable {
             total.received += s.received
             total.answered += s.answered
             total.dropped += s.dropped
+            for i in total.answers.indices { total.answers[i] += s.answers[i] }
+            for i in total.latency.indices { total.latency[i] += s.latency[i] }
+            total.latencyNanos += s.latencyNanos
         }
         total.refreshFailures = refreshFailures.load(ordering: .relaxed)
         return total

@@ -1,9 +1,9 @@
 /// `HOST:PORT`, `[IPv6]:PORT`: where a server listens or is asked.
-struct ListenAddress {
-    var host: String
-    var port: Int
+public struct ListenAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]

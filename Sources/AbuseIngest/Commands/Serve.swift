@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RegistryServer
+
+extension AbuseIngestCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The registry as one long-running service: HTTP intake for ISPs, continuous ingest and evaluation, DNS, metrics.",
+            discussion: """
+                Every key of the YAML --config file is also a flag (evaluate_every is --evaluate-every); \
+                flags win. --print-config prints the effective configuration and exits. Sizes take bytes \
+                or a unit (20GiB, 512MB); durations seconds or a unit (90s, 5m, 24h).
+                HTTP: PUT/PATCH/HEAD /v1/logs/{name}, GET /v1/logs/{sha256}, GET /v1/logs?since=TIME for \
+                reporters with a token (abuse-ingest reporters token create); /healthz, /readyz, /metrics \
+                and /rdap/ip/{addr} for everyone. Uploads and files dropped into the spool (DIR/<reporter>/) \
+                go through the same ingest as 'ingest --spool'; evaluation follows every committed batch and \
+                runs at least every evaluate_every. The rules folder is reloaded when it changes; a folder \
+                that does not load keeps the last good set in force (see /readyz).
+                SIGTERM or SIGINT: new requests get 503, the file in progress finishes or rolls back, exit \
+                within 10 s. SIGHUP: reload the configuration file and the rules.
+                On start it prints one line per listening address to standard output (http://…, dns …).
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "YAML configuration file.") var config: String?
+        @Flag(name: .customLong("print-config"), help: "Print the effective configuration as YAML and exit.") var printConfig = false
+        @Option(help: "HTTP listen address (default 127.0.0.1:8080).") var http: String?
+        @Option(help: "DNS listen address (UDP and TCP); no DNS server without it.") var dns: String?
+        @Option(help: "The zone served over DNS (needed with --dns).") var zone: String?
+        @Option(name: .customLong("dns-threads"), help: "DNS event-loop threads (default one per core).") var dnsThreads: String?
+        @Option(name: .customLong("dns-ttl"), help: "TTL of DNS answers, seconds (default 300).") var dnsTTL: String?
+        @Option(help: "The spool folder (default spool/ in the data folder).") var spool: String?
+        @Option(help: "The rules folder (default as for evaluate).") var rules: String?
+        @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS.") var tlsCert: String?
+        @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+        @Option(name: .customLong("evaluate-every"), help: "Evaluate at least this often (default 5m).") var evaluateEvery: String?
+        @Option(name: .customLong("spool-settle"), help: "Leave dropped spool files modified this recently alone (default 60s).") var spoolSettle: String?
+        @Option(name: .customLong("spool-poll"), help: "Look at the spool this often (default 5s).") var spoolPoll: String?
+        @Option(name: .customLong("rules-poll"), help: "Look at the rules folder this often (default 2s).") var rulesPoll: String?
+        @Option(name: .customLong("upload-idle-timeout"), help: "Close a connection whose body stalls this long (default 60s).") var uploadIdleTimeout: String?
+        @Option(name: .customLong("partial-retention"), help: "Keep an interrupted upload's bytes this long (default 24h).") var partialRetention: String?
+        @Option(name: .customLong("max-upload-bytes"), help: "Largest upload (default 20GiB; per reporter in the config).") var maxUploadBytes: String?
+        @Option(name: .customLong("max-concurrent-uploads"), help: "Uploads in flight per reporter (default 4).") var maxConcurrentUploads: String?
+        @Option(name: .customLong("min-free-bytes"), help: "Refuse uploads (507) below this much free disk (default 1GiB).") var minFreeBytes: String?
+        @Option(name: .customLong("max-header-bytes"), help: "Largest request header (default 16KiB).") var maxHeaderBytes: String?
+        @Option(name: .customLong("max-header-count"), help: "Most request header fields (default 100).") var maxHeaderCount: String?
+        @Option(name: .customLong("max-expansion-ratio"), help: "Quarantine gzip that inflates beyond this ratio (default 200).") var maxExpansionRatio: String?
+        @Option(name: .customLong("rdap-per-minute"), help: "Public RDAP lookups per client address and minute (default 60).") var rdapPerMinute: String?
+        @Option(name: .customLong("log-format"), help: "text or json (default text).") var logFormat: String?
+        @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
+
+        /// The flags given, by config key.
+        var flags: [(String, String)] {
+            let all: [(String, String?)] = [
+                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("spool", spool), ("rules", rules),
+                ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
+                ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
+                ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
+                ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),
+                ("rdap_per_minute", rdapPerMinute), ("log_format", logFormat), ("log_level", logLevel),
+            ]
+            return all.compactMap { key, value in value.map { (key, $0) } }
+        }
+
+        /// The config file (if any) with the flags over it.
+        func effectiveConfiguration() throws -> ServeConfiguration {
+            var configuration = try config.map(ServeConfiguration.load) ?? ServeConfiguration()
+            for (key, value) in flags {
+                do {
+                    try configuration.set(key, to: value)
+                } catch {
+                    throw ValidationError("--\(key.replacingOccurrences(of: "_", with: "-")): \(error.description)")
+                }
+            }
+            return configuration
+        }
+
+        /// The flags' values are checked before anything runs; the file's when it is read.
+        func validate() throws {
+            var defaults = ServeConfiguration()
+            for (key, value) in flags {
+                do {
+                    try defaults.set(key, to: value)
+                } catch {
+                    throw ValidationError("--\(key.replacingOccurrences(of: "_", with: "-")): \(error.description)")
+                }
+            }
+        }
+
+        /// How the process logs: text or JSON lines on standard error, at the configured level.
+        func logHandlerFactory() -> @Sendable (String) -> any LogHandler {
+            let configuration = (try? effectiveConfiguration()) ?? ServeConfiguration()
+            let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            if configuration.logFormat == "json" {
+                return { label in
+                    var handler = JSONLogHandler(label: label)
+                    handler.logLevel = level
+                    return handler
+                }
+            }
+            return { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+
+        func run() async throws {
+            let configuration: ServeConfiguration
+            do {
+                configuration = try effectiveConfiguration()
+            } catch let error as ConfigValue.FileError {
+                Terminal.reportError(error.description)
+                throw ExitStatus.usage
+            }
+            if printConfig {
+                print(try configuration.yaml(), terminator: "")
+                return
+            }
+            let logger = Logger(label: "abuse-ingest.serve")
+            let service: RegistryService
+            do {
+                let command = self
+                service = try RegistryService(database: global.db, configuration: configuration, logger: logger, ingestPause: Ingest.testPause()) { try command.effectiveConfiguration() }
+            } catch let error as ConfigValue.Invalid {
+                Terminal.reportError(error.description)
+                throw ExitStatus.usage
+            }
+            try await service.run { address in
+                // Unbuffered: whoever started us reads the addresses at once.
+                FileHandle.standardOutput.write(Data((address + "\n").utf8))
+            }
+        }
+    }
+}

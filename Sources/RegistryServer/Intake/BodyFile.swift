@@ -1,0 +1,77 @@
+import Crypto
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An upload's bytes on their way to disk: appended through a 1 MiB buffer, hashed on the
+/// way when asked, synced before the upload is acknowledged.
+struct BodyFile: ~Copyable {
+    let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var size: Int64
+    private static let flushSize = 1 << 20
+
+    struct Failure: Error, CustomStringConvertible {
+        var what: String
+        var path: String
+        var code: Int32
+        var description: String { "cannot \(what) \(path): \(String(cString: strerror(code)))" }
+    }
+
+    /// Opens `path` for appending (created 0600), or empty when `truncate`.
+    init(path: String, truncate: Bool) throws(Failure) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND), 0o600)
+        guard fd >= 0 else { throw Failure(what: "open", path: path, code: errno) }
+        var info = stat()
+        fstat(fd, &info)
+        size = Int64(info.st_size)
+        buffer.reserveCapacity(Self.flushSize)
+    }
+
+    deinit { close(fd) }
+
+    mutating func append(_ bytes: ByteBuffer) throws(Failure) {
+        bytes.withUnsafeReadableBytes { buffer.append(contentsOf: $0) }
+        size += Int64(bytes.readableBytes)
+        if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    mutating func flush() throws(Failure) {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(what: "write", path: path, code: errno)
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and syncs: the bytes are on disk when it returns.
+    mutating func sync() throws(Failure) {
+        try flush()
+        guard fsync(fd) == 0 else { throw Failure(what: "sync", path: path, code: errno) }
+    }
+
+    /// Cuts the file back to `length` (a part refused after it was written).
+    mutating func truncate(to length: Int64) throws(Failure) {
+        buffer.removeAll(keepingCapacity: true)
+        guard ftruncate(fd, off_t(length)) == 0 else { throw Failure(what: "truncate", path: path, code: errno) }
+        size = length
+    }
+
+    /// The SHA-256 of a whole file, read from disk (a resumed upload).
+    static func sha256(of path: String) throws -> SHA256.Digest {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize()
+    }
+}

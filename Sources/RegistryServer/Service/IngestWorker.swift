@@ -1,0 +1,141 @@
+import EnforcementEngine
+import Foundation
+import Logging
+import Primitives
+import ServiceLifecycle
+import Synchronization
+
+/// The service's ingest and evaluation loop. Each pass takes the queued uploads at once and
+/// the spool's other files once settled (rsync keeps working), through the same ingest as
+/// `ingest --spool`: one transaction per file, duplicates recognised, bad files quarantined
+/// with their reason. A pass that committed a file is followed by an evaluation, and one
+/// runs at least every `evaluate_every`. On a graceful shutdown the loop stops after the
+/// file in progress.
+public final class IngestWorker: Service, Sendable {
+    let enforcement: Enforcement
+    let store: ServiceStore
+    let intake: LogIntake
+    let rules: RuleBook
+    let settings: LiveSettings
+    let metrics: ServerMetrics
+    let spool: URL
+    let logger: Logger
+    let nudge: Nudge
+    /// Crash tests stop ingest inside a file (`ABUSE_INGEST_TEST_PAUSE`).
+    let pause: Ingestor.Options.PausePoint?
+    private let evaluationRequested = Atomic(false)
+    /// Called after an evaluation changed cases (the DNS server refreshes on its own).
+    let onEvaluation: @Sendable (Evaluation) -> Void
+
+    init(
+        enforcement: Enforcement, store: ServiceStore, intake: LogIntake, rules: RuleBook, settings: LiveSettings, metrics: ServerMetrics, spool: URL, logger: Logger,
+        nudge: Nudge = Nudge(), pause: Ingestor.Options.PausePoint? = nil, onEvaluation: @escaping @Sendable (Evaluation) -> Void = { _ in }
+    ) {
+        self.enforcement = enforcement
+        self.store = store
+        self.intake = intake
+        self.rules = rules
+        self.settings = settings
+        self.metrics = metrics
+        self.spool = spool
+        self.logger = logger
+        self.onEvaluation = onEvaluation
+        self.nudge = nudge
+        self.pause = pause
+    }
+
+    /// Wakes the loop now (an upload was queued, the rules changed).
+    public func wake() { nudge.signal() }
+
+    /// Evaluates at the next turn of the loop (new rules are in force).
+    public func requestEvaluation() {
+        evaluationRequested.store(true, ordering: .relaxed)
+        nudge.signal()
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+        logger.info("ingest worker stopped")
+    }
+
+    private func loop() async {
+        var lastEvaluation = ContinuousClock.now
+        var evaluateNow = true
+        while !Task.isCancelled {
+            let config = settings.current
+            do {
+                if try await pass(config: config) > 0 { evaluateNow = true }
+            } catch {
+                logger.error("ingest pass failed; the files not committed stay in the spool", metadata: ["error": "\(error)"])
+            }
+            if Task.isCancelled { break }
+            if evaluationRequested.exchange(false, ordering: .relaxed) { evaluateNow = true }
+            if evaluateNow || ContinuousClock.now - lastEvaluation >= config.evaluateEvery {
+                evaluateNow = false
+                lastEvaluation = ContinuousClock.now
+                do {
+                    try await evaluate()
+                } catch {
+                    logger.error("evaluation failed", metadata: ["error": "\(error)"])
+                }
+            }
+            intake.removeStalePartials(olderThan: config.partialRetention, now: Date())
+            let untilEvaluation = config.evaluateEvery - (ContinuousClock.now - lastEvaluation)
+            await nudge.wait(timeout: Swift.max(.milliseconds(10), Swift.min(config.spoolPoll, untilEvaluation)))
+        }
+    }
+
+    /// One pass; returns the files committed.
+    func pass(config: ServeConfiguration) async throws -> Int {
+        let queued = try store.queuedUploads(recover: true)
+        var uploads: [String: UploadRecord] = [:]
+        for upload in queued {
+            if let file = upload.spoolFile, FileManager.default.fileExists(atPath: file) {
+                uploads[file] = upload
+            } else {
+                try store.settleMissing(upload)
+            }
+        }
+        try store.markIngesting(Array(uploads.values))
+        let spool = Spool(folder: self.spool, settle: TimeInterval(config.spoolSettle.components.seconds))
+        var options = Ingestor.Options(dataFolder: enforcement.dataFolder)
+        options.maxExpansionRatio = config.maxExpansionRatio
+        options.pause = pause
+        let started = ContinuousClock.now
+        let enforcement = self.enforcement
+        let immediate = Set(uploads.keys)
+        let ingestOptions = options
+        let result: Result<Spool.Pass, Ingestor.StoreFailure>
+        do {
+            result = .success(try await BlockingWork.run("ingest") { try enforcement.processSpool(spool, immediately: immediate, options: ingestOptions) })
+        } catch let failure as Ingestor.StoreFailure {
+            result = .failure(failure)
+        }
+        let outcomes: [FileOutcome]
+        switch result {
+        case .success(let pass):
+            outcomes = pass.outcomes
+            for problem in pass.problems { logger.warning("spool: \(problem.message)", metadata: ["path": "\(problem.path)"]) }
+        case .failure(let failure):
+            outcomes = failure.outcomes
+        }
+        let now = enforcement.clock.nowMillis()
+        for outcome in outcomes {
+            metrics.ingested(outcome, receivedAt: now)
+            if let upload = uploads[outcome.file] { try store.settle(reporter: upload.reporterID, sha256: upload.sha256, outcome: outcome) }
+        }
+        if !outcomes.isEmpty { metrics.ingestSeconds(ContinuousClock.now - started) }
+        if case .failure(let failure) = result { throw failure }
+        return outcomes.filter { $0.status == .ingested }.count
+    }
+
+    /// Runs the rules in force over the stored windows as of now.
+    func evaluate() async throws {
+        let rules = self.rules.rules
+        let enforcement = self.enforcement
+        let started = ContinuousClock.now
+        let evaluation = try await BlockingWork.run("evaluate") { try enforcement.evaluate(rules: rules) }
+        metrics.evaluated(evaluation, duration: ContinuousClock.now - started)
+        if evaluation.opened + evaluation.updated > 0 { onEvaluation(evaluation) }
+    }
+}

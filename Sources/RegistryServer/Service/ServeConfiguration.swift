@@ -1,0 +1,302 @@
+import Foundation
+import RegistryClient
+import Yams
+
+/// `serve`'s configuration (FORMATS.md §7): a YAML file whose every key is also a flag
+/// (`evaluate_every` ↔ `--evaluate-every`). Sizes take a number of bytes or a unit (`20GiB`,
+/// `512MB`); durations seconds or a unit (`90s`, `5m`, `24h`).
+public struct ServeConfiguration: Codable, Sendable, Equatable {
+    /// HTTP listen address (`ADDR:PORT`).
+    public var http = "127.0.0.1:8080"
+    /// DNS listen address; no DNS server without it.
+    public var dns: String?
+    public var zone: String?
+    public var dnsThreads: Int?
+    public var dnsTTL = 300
+    /// The spool folder (default `spool/` in the data folder).
+    public var spool: String?
+    /// The rules folder (default as for `evaluate`).
+    public var rules: String?
+    public var tlsCert: String?
+    public var tlsKey: String?
+    public var evaluateEvery: Duration = .seconds(300)
+    public var spoolSettle: Duration = .seconds(60)
+    public var spoolPoll: Duration = .seconds(5)
+    public var rulesPoll: Duration = .seconds(2)
+    public var uploadIdleTimeout: Duration = .seconds(60)
+    public var partialRetention: Duration = .seconds(86_400)
+    public var maxUploadBytes: Int64 = 20 << 30
+    public var maxConcurrentUploads = 4
+    /// Uploads are refused (`507`) while the spool's filesystem has less free space.
+    public var minFreeBytes: Int64 = 1 << 30
+    public var maxHeaderBytes = 16 * 1024
+    public var maxHeaderCount = 100
+    /// A gzip file that inflates beyond this ratio is quarantined as a bomb.
+    public var maxExpansionRatio = 200
+    /// Public RDAP lookups per client address and minute.
+    public var rdapPerMinute = 60
+    /// `text` or `json`.
+    public var logFormat = "text"
+    public var logLevel = "info"
+    /// Per-reporter limits that override the ones above.
+    public var reporters: [String: ReporterLimits] = [:]
+
+    public struct ReporterLimits: Codable, Sendable, Equatable {
+        public var maxUploadBytes: Int64?
+        public var maxConcurrentUploads: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case maxUploadBytes = "max_upload_bytes"
+            case maxConcurrentUploads = "max_concurrent_uploads"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maxUploadBytes = try c.decodeIfPresent(ConfigText.self, forKey: .maxUploadBytes).map { try ConfigValue.bytes($0.text, key: "max_upload_bytes") }
+            maxConcurrentUploads = try c.decodeIfPresent(Int.self, forKey: .maxConcurrentUploads)
+        }
+
+        public init(maxUploadBytes: Int64? = nil, maxConcurrentUploads: Int? = nil) {
+            self.maxUploadBytes = maxUploadBytes
+            self.maxConcurrentUploads = maxConcurrentUploads
+        }
+    }
+
+    public init() {}
+
+    public func maxUploadBytes(for reporter: String) -> Int64 { reporters[reporter]?.maxUploadBytes ?? maxUploadBytes }
+    public func maxConcurrentUploads(for reporter: String) -> Int { reporters[reporter]?.maxConcurrentUploads ?? maxConcurrentUploads }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case http, dns, zone
+        case dnsThreads = "dns_threads"
+        case dnsTTL = "dns_ttl"
+        case spool, rules
+        case tlsCert = "tls_cert"
+        case tlsKey = "tls_key"
+        case evaluateEvery = "evaluate_every"
+        case spoolSettle = "spool_settle"
+        case spoolPoll = "spool_poll"
+        case rulesPoll = "rules_poll"
+        case uploadIdleTimeout = "upload_idle_timeout"
+        case partialRetention = "partial_retention"
+        case maxUploadBytes = "max_upload_bytes"
+        case maxConcurrentUploads = "max_concurrent_uploads"
+        case minFreeBytes = "min_free_bytes"
+        case maxHeaderBytes = "max_header_bytes"
+        case maxHeaderCount = "max_header_count"
+        case maxExpansionRatio = "max_expansion_ratio"
+        case rdapPerMinute = "rdap_per_minute"
+        case logFormat = "log_format"
+        case logLevel = "log_level"
+        case reporters
+    }
+
+    /// Every key a config file may hold (flags are the same with `-` for `_`).
+    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func text(_ key: CodingKeys) throws -> String? { try c.decodeIfPresent(ConfigText.self, forKey: key)?.text }
+        for key in CodingKeys.allCases where key != .reporters {
+            guard let value = try text(key) else { continue }
+            try set(key.rawValue, to: value)
+        }
+        reporters = try c.decodeIfPresent([String: ReporterLimits].self, forKey: .reporters) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(http, forKey: .http)
+        try c.encodeIfPresent(dns, forKey: .dns)
+        try c.encodeIfPresent(zone, forKey: .zone)
+        try c.encodeIfPresent(dnsThreads, forKey: .dnsThreads)
+        try c.encode(dnsTTL, forKey: .dnsTTL)
+        try c.encodeIfPresent(spool, forKey: .spool)
+        try c.encodeIfPresent(rules, forKey: .rules)
+        try c.encodeIfPresent(tlsCert, forKey: .tlsCert)
+        try c.encodeIfPresent(tlsKey, forKey: .tlsKey)
+        try c.encode(ConfigValue.format(evaluateEvery), forKey: .evaluateEvery)
+        try c.encode(ConfigValue.format(spoolSettle), forKey: .spoolSettle)
+        try c.encode(ConfigValue.format(spoolPoll), forKey: .spoolPoll)
+        try c.encode(ConfigValue.format(rulesPoll), forKey: .rulesPoll)
+        try c.encode(ConfigValue.format(uploadIdleTimeout), forKey: .uploadIdleTimeout)
+        try c.encode(ConfigValue.format(partialRetention), forKey: .partialRetention)
+        try c.encode(maxUploadBytes, forKey: .maxUploadBytes)
+        try c.encode(maxConcurrentUploads, forKey: .maxConcurrentUploads)
+        try c.encode(minFreeBytes, forKey: .minFreeBytes)
+        try c.encode(maxHeaderBytes, forKey: .maxHeaderBytes)
+        try c.encode(maxHeaderCount, forKey: .maxHeaderCount)
+        try c.encode(maxExpansionRatio, forKey: .maxExpansionRatio)
+        try c.encode(rdapPerMinute, forKey: .rdapPerMinute)
+        try c.encode(logFormat, forKey: .logFormat)
+        try c.encode(logLevel, forKey: .logLevel)
+        if !reporters.isEmpty {
+            var nested = c.nestedContainer(keyedBy: DynamicKey.self, forKey: .reporters)
+            for (id, limits) in reporters.sorted(by: { $0.key < $1.key }) {
+                var inner = nested.nestedContainer(keyedBy: ReporterLimits.CodingKeys.self, forKey: DynamicKey(id))
+                try inner.encodeIfPresent(limits.maxUploadBytes, forKey: .maxUploadBytes)
+                try inner.encodeIfPresent(limits.maxConcurrentUploads, forKey: .maxConcurrentUploads)
+            }
+        }
+    }
+
+    /// Sets one key from its text (a config value or a flag's argument).
+    public mutating func set(_ key: String, to value: String) throws(ConfigValue.Invalid) {
+        switch key {
+        case "http": http = try ConfigValue.address(value, key: key)
+        case "dns": dns = try ConfigValue.address(value, key: key)
+        case "zone": zone = value
+        case "dns_threads": dnsThreads = try ConfigValue.integer(value, key: key, in: 1...256)
+        case "dns_ttl": dnsTTL = try ConfigValue.integer(value, key: key, in: 0...604_800)
+        case "spool": spool = value
+        case "rules": rules = value
+        case "tls_cert": tlsCert = value
+        case "tls_key": tlsKey = value
+        case "evaluate_every": evaluateEvery = try ConfigValue.duration(value, key: key)
+        case "spool_settle": spoolSettle = try ConfigValue.duration(value, key: key, allowZero: true)
+        case "spool_poll": spoolPoll = try ConfigValue.duration(value, key: key)
+        case "rules_poll": rulesPoll = try ConfigValue.duration(value, key: key)
+        case "upload_idle_timeout": uploadIdleTimeout = try ConfigValue.duration(value, key: key)
+        case "partial_retention": partialRetention = try ConfigValue.duration(value, key: key)
+        case "max_upload_bytes": maxUploadBytes = try ConfigValue.bytes(value, key: key)
+        case "max_concurrent_uploads": maxConcurrentUploads = try ConfigValue.integer(value, key: key, in: 1...10_000)
+        case "min_free_bytes": minFreeBytes = try ConfigValue.bytes(value, key: key, allowZero: true)
+        case "max_header_bytes": maxHeaderBytes = Int(try ConfigValue.bytes(value, key: key))
+        case "max_header_count": maxHeaderCount = try ConfigValue.integer(value, key: key, in: 1...10_000)
+        case "max_expansion_ratio": maxExpansionRatio = try ConfigValue.integer(value, key: key, in: 2...1_000_000)
+        case "rdap_per_minute": rdapPerMinute = try ConfigValue.integer(value, key: key, in: 1...1_000_000)
+        case "log_format":
+            guard ["text", "json"].contains(value) else { throw ConfigValue.Invalid(key: key, value: value, expected: "text or json") }
+            logFormat = value
+        case "log_level":
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+                throw ConfigValue.Invalid(key: key, value: value, expected: "trace, debug, info, notice, warning, error or critical")
+            }
+            logLevel = value
+        default: throw ConfigValue.Invalid(key: key, value: value, expected: "a known key (\(Self.keys.joined(separator: ", ")))")
+        }
+    }
+
+    /// Reads a YAML config file.
+    public static func load(path: String) throws -> ServeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigValue.FileError(path: path, message: "cannot read it: \(error.localizedDescription)")
+        }
+        do {
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ServeConfiguration() }
+            if let node = try Yams.compose(yaml: text), case .mapping(let mapping) = node {
+                for key in mapping.keys {
+                    guard let name = key.string, Self.keys.contains(name) else {
+                        throw ConfigValue.FileError(
+                            path: path, message: "line \(key.mark?.line ?? 0): unknown key '\(key.string ?? "?")' (known: \(Self.keys.joined(separator: ", ")))")
+                    }
+                }
+            }
+            return try YAMLDecoder().decode(ServeConfiguration.self, from: text)
+        } catch let error as ConfigValue.FileError {
+            throw error
+        } catch let error as ConfigValue.Invalid {
+            throw ConfigValue.FileError(path: path, message: error.description)
+        } catch {
+            throw ConfigValue.FileError(path: path, message: "\(error)")
+        }
+    }
+
+    /// The effective configuration as YAML (`--print-config`).
+    public func yaml() throws -> String {
+        try YAMLEncoder().encode(self)
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// A scalar config value read as text, whatever YAML type it was written as.
+struct ConfigText: Decodable {
+    var text: String
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let v = try? c.decode(Int64.self) {
+            text = String(v)
+        } else if let v = try? c.decode(Double.self) {
+            text = String(v)
+        } else {
+            text = try c.decode(String.self)
+        }
+    }
+}
+
+/// Parsing of config values, with errors that name the key.
+public enum ConfigValue {
+    public struct Invalid: Error, CustomStringConvertible {
+        public var key: String
+        public var value: String
+        public var expected: String
+        public var description: String { "\(key): '\(value)' is not \(expected)" }
+    }
+
+    public struct FileError: Error, CustomStringConvertible {
+        public var path: String
+        public var message: String
+        public var description: String { "config \(path): \(message)" }
+    }
+
+    static func integer(_ text: String, key: String, in range: ClosedRange<Int>) throws(Invalid) -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw Invalid(key: key, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func address(_ text: String, key: String) throws(Invalid) -> String {
+        guard ListenAddress(text) != nil else { throw Invalid(key: key, value: text, expected: "ADDR:PORT (or [IPv6]:PORT)") }
+        return text
+    }
+
+    static func bytes(_ text: String, key: String, allowZero: Bool = false) throws(Invalid) -> Int64 {
+        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var number = trimmed
+        var scale: Int64 = 1
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            number = String(trimmed.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            scale = factor
+            break
+        }
+        guard let value = Int64(number), value >= (allowZero ? 0 : 1), value <= Int64.max / scale else {
+            throw Invalid(key: key, value: text, expected: "a size (bytes, or with KiB, MiB, GiB, KB, MB, GB)")
+        }
+        return value * scale
+    }
+
+    static func duration(_ text: String, key: String, allowZero: Bool = false) throws(Invalid) -> Duration {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
+        var number = trimmed
+        var scale = 1.0
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            number = String(trimmed.dropLast(suffix.count))
+            scale = factor
+            break
+        }
+        guard let value = Double(number), value.isFinite, allowZero ? value >= 0 : value > 0, value * scale <= 365 * 86_400 else {
+            throw Invalid(key: key, value: text, expected: "a duration (seconds, or with ms, s, m, h, d)")
+        }
+        return .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+
+    /// `300s`, `1.5s`, `250ms`.
+    static func format(_ duration: Duration) -> String {
+        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+    }
+}
