@@ -38,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "SystemIsal", providers: [.apt(["libisal-dev"])]),
         // Header only: the compiler's prefetch hint, which Swift does not expose.
         .systemLibrary(name: "CPrefetch"),
+        // Header only: Linux's sync_file_range (writeback of uploads while they arrive).
+        .systemLibrary(name: "CFileSync"),
         // Values every module shares: addresses, networks, times, JSON, digests, the clock.
         .target(name: "Primitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "LogParsers", dependencies: ["Primitives", "SystemZlib", "SystemIsal"]),
@@ -76,7 +78,7 @@ let package = Package(
         .target(
             name: "RegistryServer",
             dependencies: [
-                "Primitives", "LogParsers", "RegistryClient", "EnforcementEngine",
+                "Primitives", "LogParsers", "RegistryClient", "EnforcementEngine", "CFileSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

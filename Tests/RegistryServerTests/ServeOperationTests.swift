@@ -198,6 +198,10 @@ import TestSupport
 
         let restarted = try fixture.start()
         defer { restarted.stop() }
+        // The cut upload's bytes survived the crash, for a resume.
+        let held = try Curl.run(["-I", "-H", "Authorization: Bearer \(token)", "\(restarted.url)/v1/logs/isp-a-3.log"])
+        #expect(held.status == 204)
+        #expect(Curl.header("Upload-Offset", in: held) == "\(cutBytes.count / 2)")
         // The interrupted upload resumes; isp-a ships all its files again (the ones the registry
         // has are duplicates), isp-b ships its own.
         let shipA = try CommandRunner.run(["ship", "--url", restarted.url, "--token-file", fixture.tokenFile("isp-a"), "--json"] + files["isp-a"]!)
@@ -226,6 +230,76 @@ import TestSupport
         #expect(try StoreDump.integrity(pool) == "ok")
         #expect(try StoreDump.orphans(pool) == 0)
         #expect(StoreDump.strayFiles(archive: fixture.folder.appendingPathComponent("archive")).isEmpty)
+    }
+
+    @Test func shipResumesWhenTheServerDiesMidUpload() throws {
+        let fixture = try ServeFixture()
+        let port = freePort()
+        let serve = try fixture.start(["--http", "127.0.0.1:\(port)"])
+        // 300 MB of log lines: long enough on the wire to be cut.
+        var block = ""
+        while block.utf8.count < 1 << 20 { block += ServeFixture.postfixLines(client: "203.0.113.200", rejects: 5, marker: "b\(block.utf8.count)") }
+        let path = fixture.folder.appendingPathComponent("in/large.log")
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: path)
+        for _ in 0..<300 { handle.write(Data(block.utf8)) }
+        try handle.close()
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? NSNumber).int64Value
+        let ship = try CommandRunner.start(["ship", "--url", serve.url, "--token-file", fixture.tokenFile("isp-a"), "--json", path.path])
+        let partial = fixture.spool.appendingPathComponent(".uploads/isp-a/large.log")
+        #expect(ServeProcess.wait(timeout: 60) {
+            ((try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0) > 20 << 20
+        })
+        serve.crash()
+        let restarted = try fixture.start(["--http", "127.0.0.1:\(port)"])
+        defer { restarted.stop() }
+        let out = (ship.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        let err = (ship.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        ship.waitUntilExit()
+        #expect(ship.terminationStatus == 0, "\(String(decoding: err, as: UTF8.self))")
+        let outcome = try object(String(decoding: out, as: UTF8.self))
+        #expect(outcome["status"] as? String == "ingested")
+        #expect(outcome["lines"] as? Int ?? 0 > 0)
+        // It resumed: the restarted server received only the rest of the file.
+        let metrics = try Self.parseMetrics(try Curl.run(["\(restarted.url)/metrics"]).body)
+        let received = try #require(metrics["abuse_ingest_upload_bytes_total{reporter=\"isp-a\",status=\"queued\"}"])
+        #expect(received > 0 && received < Double(size - (20 << 20)), "received \(received) of \(size)")
+    }
+
+    @Test func killDuringEvaluationLeavesTheCasesOfOneCleanRun() throws {
+        let fixture = try ServeFixture()
+        let rules = fixture.folder.appendingPathComponent("rules")
+        try FileManager.default.createDirectory(at: rules, withIntermediateDirectories: true)
+        try Data(Self.rule.utf8).write(to: rules.appendingPathComponent("unknown-recipients.yaml"))
+        // Many subjects, so that an evaluation takes a while.
+        var files: [String] = []
+        for k in 0..<4 {
+            var text = ""
+            for i in 0..<250 { text += ServeFixture.postfixLines(client: "10.\(k).\(i / 250).\(i % 250 + 1)", rejects: 6, marker: "e\(k)-\(i)") }
+            files.append(try fixture.file("eval-\(k).log", text))
+        }
+        // Ingested without evaluating; then the service is killed at random moments of the
+        // evaluation each start runs.
+        let ingested = try CommandRunner.run(["ingest", "--reporter", "isp-a", "--db", fixture.database.path] + files)
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        #expect(try fixture.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enforcement_case") } == 0)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<4 {
+            let serve = try fixture.start(["--rules", rules.path, "--evaluate-every", "1h"])
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.4, using: &generator))
+            serve.crash()
+        }
+        let serve = try fixture.start(["--rules", rules.path, "--evaluate-every", "1h"])
+        defer { serve.stop() }
+        #expect(ServeProcess.wait(timeout: 60) { serve.log.contains("evaluated") })
+        let cases = try fixture.read { db in try String.fetchAll(db, sql: "SELECT subject || ' ' || rule_id || ' ' || status FROM enforcement_case ORDER BY subject") }
+        #expect(cases.count == 1000)
+        #expect(Set(cases).count == 1000, "one case per subject and rule")
+        let audit = try fixture.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit WHERE action = 'opened'") }
+        #expect(audit == 1000)
+        let pool = try DatabasePool(path: fixture.database.path)
+        #expect(try StoreDump.integrity(pool) == "ok")
     }
 
     @Test func twentyReportersShipFiftyFilesEachAtOnce() throws {
@@ -382,7 +456,7 @@ import TestSupport
         #expect(refused.stderr.contains("evaluate_evry"))
         #expect(try CommandRunner.run(["serve", "--db", fixture.database.path, "--max-upload-bytes", "lots"]).status == 2)
 
-        let serve = try fixture.start(["--config", config.path])
+        let serve = try fixture.start(["--config", config.path, "--log-format", "json"])
         defer { serve.stop() }
         let twoKiB = try fixture.file("two.log", String(repeating: "z", count: 2048))
         let b = try fixture.storedToken("isp-b")
@@ -391,5 +465,13 @@ import TestSupport
         kill(serve.process.processIdentifier, SIGHUP)
         #expect(ServeProcess.wait(timeout: 10) { serve.log.contains("configuration reloaded") })
         #expect(try Curl.run(["-X", "PUT", "-H", "Authorization: Bearer \(b)", "--data-binary", "@\(twoKiB)", "\(serve.url)/v1/logs/two.log"]).status == 202)
+        // --log-format json: every line of standard error is one JSON object.
+        let lines = serve.log.split(separator: "\n")
+        #expect(lines.count >= 3)
+        for line in lines {
+            let entry = try object(String(line))
+            #expect(entry["level"] is String && entry["message"] is String && entry["time"] is String, "\(line)")
+        }
+        #expect(lines.contains { $0.contains("\"message\":\"configuration reloaded\"") })
     }
 }

@@ -1,3 +1,4 @@
+import CFileSync
 import Crypto
 import Foundation
 import NIOCore
@@ -29,6 +30,7 @@ struct BodyFile: ~Copyable {
         var info = stat()
         fstat(fd, &info)
         size = Int64(info.st_size)
+        started = size
         buffer.reserveCapacity(Self.flushSize)
     }
 
@@ -51,6 +53,23 @@ struct BodyFile: ~Copyable {
             offset += n
         }
         buffer.removeAll(keepingCapacity: true)
+        writeBehind()
+    }
+
+    /// Bytes handed to the disk's writeback so far.
+    private var started: Int64 = 0
+    private static let writeBehindWindow: Int64 = 8 << 20
+
+    /// Starts the writeback of every full 8 MiB written since the last call, and waits for
+    /// the window before it: the final `fsync` then has little left to write, and dirty
+    /// pages stay bounded whatever the upload's size.
+    private mutating func writeBehind() {
+        let written = size - Int64(buffer.count)
+        while written - started >= Self.writeBehindWindow {
+            _ = abuse_start_writeback(fd, started, Self.writeBehindWindow)
+            if started >= Self.writeBehindWindow { _ = abuse_wait_writeback(fd, started - Self.writeBehindWindow, Self.writeBehindWindow) }
+            started += Self.writeBehindWindow
+        }
     }
 
     /// Flushes and syncs: the bytes are on disk when it returns.
@@ -64,6 +83,7 @@ struct BodyFile: ~Copyable {
         buffer.removeAll(keepingCapacity: true)
         guard ftruncate(fd, off_t(length)) == 0 else { throw Failure(what: "truncate", path: path, code: errno) }
         size = length
+        started = min(started, length)
     }
 
     /// The SHA-256 of a whole file, read from disk (a resumed upload).

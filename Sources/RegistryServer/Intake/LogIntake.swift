@@ -89,12 +89,24 @@ public final class LogIntake: Sendable {
         return .init(status: 204, headers: ["Upload-Offset": "\(size.int64Value)"], json: nil)
     }
 
-    /// `GET /v1/logs/{sha256}`: one of the reporter's own uploads.
-    public func status(sha256: String, reporter: String) -> IntakeAnswer {
+    /// `GET /v1/logs/{sha256}[?wait=SECONDS]`: one of the reporter's own uploads. With
+    /// `wait` (at most 60 s), an upload still queued or ingesting is answered when ingest
+    /// has decided, or when the time is up (a long poll: `ship` hears at once).
+    public func status(sha256: String, reporter: String, wait: String? = nil) async -> IntakeAnswer {
         guard UploadName.isDigest(sha256) else { return .error(404, "no upload \(sha256.prefix(80)) of yours") }
+        var seconds = 0.0
+        if let wait {
+            guard let value = Double(wait), value >= 0, value.isFinite else { return .error(400, "wait must be a number of seconds") }
+            seconds = min(value, 60)
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         do {
-            guard let record = try store.upload(reporter: reporter, sha256: sha256) else { return .error(404, "no upload \(sha256) of yours") }
-            return .document(200, Self.document(record))
+            while true {
+                guard let record = try store.upload(reporter: reporter, sha256: sha256) else { return .error(404, "no upload \(sha256) of yours") }
+                let pending = record.status == .queued || record.status == .ingesting
+                if !pending || ContinuousClock.now >= deadline || Task.isCancelled { return .document(200, Self.document(record)) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         } catch {
             logger.error("cannot read an upload's status", metadata: ["error": "\(error)"])
             return .error(500, "the store cannot be read")

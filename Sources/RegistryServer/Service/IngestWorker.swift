@@ -63,14 +63,21 @@ public final class IngestWorker: Service, Sendable {
         var evaluateNow = true
         while !Task.isCancelled {
             let config = settings.current
+            var processed = 0
             do {
-                if try await pass(config: config) > 0 { evaluateNow = true }
+                let result = try await pass(config: config)
+                processed = result.processed
+                if result.committed > 0 { evaluateNow = true }
             } catch {
                 logger.error("ingest pass failed; the files not committed stay in the spool", metadata: ["error": "\(error)"])
             }
             if Task.isCancelled { break }
             if evaluationRequested.exchange(false, ordering: .relaxed) { evaluateNow = true }
-            if evaluateNow || ContinuousClock.now - lastEvaluation >= config.evaluateEvery {
+            let due = ContinuousClock.now - lastEvaluation >= config.evaluateEvery
+            // Uploads that arrived during the pass are ingested first: the batch is what
+            // came in together, and an evaluation in between would only delay them.
+            if !due, processed > 0, (try? store.hasQueuedUploads()) == true { continue }
+            if evaluateNow || due {
                 evaluateNow = false
                 lastEvaluation = ContinuousClock.now
                 do {
@@ -85,8 +92,8 @@ public final class IngestWorker: Service, Sendable {
         }
     }
 
-    /// One pass; returns the files committed.
-    func pass(config: ServeConfiguration) async throws -> Int {
+    /// One pass; returns the files it took and those it committed.
+    func pass(config: ServeConfiguration) async throws -> (processed: Int, committed: Int) {
         let queued = try store.queuedUploads(recover: true)
         var uploads: [String: UploadRecord] = [:]
         for upload in queued {
@@ -126,7 +133,7 @@ public final class IngestWorker: Service, Sendable {
         }
         if !outcomes.isEmpty { metrics.ingestSeconds(ContinuousClock.now - started) }
         if case .failure(let failure) = result { throw failure }
-        return outcomes.filter { $0.status == .ingested }.count
+        return (outcomes.count, outcomes.filter { $0.status == .ingested }.count)
     }
 
     /// Runs the rules in force over the stored windows as of now.

@@ -62,6 +62,11 @@ public final class RegistryService: Sendable {
         metrics = ServerMetrics(dns: statistics)
         rules = try RuleBook(explicit: configuration.rules, dataFolder: dataFolder, metrics: metrics, logger: logger)
         readiness = Readiness(store: store, rules: rules, spool: spool, settings: settings)
+        for reporter in try store.engine.reporters() {
+            if let last = try store.engine.shipments(reporter: reporter.id, limit: 50).first(where: { $0.status == .ingested }) {
+                metrics.lastShipment(reporter: reporter.id, at: last.receivedAt)
+            }
+        }
         let nudge = Nudge()
         intake = LogIntake(store: store, spool: spool, settings: settings, metrics: metrics, logger: logger) { nudge.signal() }
         worker = IngestWorker(

@@ -65,7 +65,8 @@ struct Routes: Sendable {
         // One parameter name for the path: on GET it is the upload's SHA-256.
         router.get("/v1/logs/:name") { request, context in
             guard let reporter = authenticate(request) else { return unauthorized() }
-            return Self.response(intake.status(sha256: context.parameters.get("name") ?? "", reporter: reporter))
+            return Self.response(
+                await intake.status(sha256: context.parameters.get("name") ?? "", reporter: reporter, wait: request.uri.queryParameters.get("wait").map { String($0) }))
         }
         router.get("/v1/logs") { request, _ in
             guard let reporter = authenticate(request) else { return unauthorized() }

@@ -44,10 +44,14 @@ public final class ServerMetrics: Sendable {
         case .quarantined:
             Counter(label: "abuse_ingest_quarantines_total", dimensions: [("reason", QuarantineReason.classify(outcome.error))], factory: factory).increment()
         case .ingested:
-            Gauge(label: "abuse_ingest_reporter_last_shipment_timestamp_seconds", dimensions: [("reporter", reporter)], factory: factory)
-                .record(Double(receivedAt) / 1000)
+            lastShipment(reporter: reporter, at: receivedAt)
         case .duplicate: break
         }
+    }
+
+    /// When a reporter's last file was ingested (UTC ms).
+    public func lastShipment(reporter: String, at millis: Int64) {
+        Gauge(label: "abuse_ingest_reporter_last_shipment_timestamp_seconds", dimensions: [("reporter", reporter)], factory: factory).record(Double(millis) / 1000)
     }
 
     /// Wall time of one ingest pass over a batch of files.

@@ -155,7 +155,7 @@ public final class LogShipper: Sendable {
         var request = HTTPClientRequest(url: options.url + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(options.token)")
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: .seconds(90))
         let body = try await response.body.collect(upTo: 4 << 20)
         return (Int(response.status.code), response.headers, Data(buffer: body))
     }
@@ -172,7 +172,8 @@ public final class LogShipper: Sendable {
         var failures = 0
         while true {
             do {
-                let reply = try await request(.GET, "/v1/logs/\(sha256)")
+                // A long poll: the registry answers as soon as ingest has decided.
+                let reply = try await request(.GET, "/v1/logs/\(sha256)?wait=30")
                 if reply.status == 200 {
                     let document = try JSONDecoder().decode(UploadDocument.self, from: reply.body)
                     if document.status != .queued, document.status != .ingesting { return document }

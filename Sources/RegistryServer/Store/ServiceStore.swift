@@ -140,6 +140,11 @@ public final class ServiceStore: Sendable {
         }
     }
 
+    /// Whether an upload waits for ingest.
+    public func hasQueuedUploads() throws -> Bool {
+        try database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE status = 'queued')") ?? false }
+    }
+
     public func markIngesting(_ uploads: [UploadRecord]) throws {
         try database.write { db in
             for upload in uploads {
