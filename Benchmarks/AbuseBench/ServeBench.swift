@@ -89,6 +89,12 @@ extension AbuseBench {
                 singlePeak = server.peakRSS()
             }
             print(String(format: "one %d MB upload over loopback plain HTTP (curl -T, hashed, synced, acknowledged): %.0f MB/s, server peak RSS %.0f MB", uploadMB, single, Double(singlePeak) / 1e6))
+            // The disk's own ceiling for durable writes, in the same minutes.
+            let ddStart = Date()
+            let dd = try Measurement.run(["dd", "if=\(bigFiles[0])", "of=\(dir)/dd-ceiling", "bs=1M", "conv=fsync"])
+            let ceiling = Double(uploadMB) / Date().timeIntervalSince(ddStart)
+            try? fm.removeItem(atPath: "\(dir)/dd-ceiling")
+            if dd.status == 0 { print(String(format: "the same file copied by dd and fsynced (the disk's ceiling): %.0f MB/s", ceiling)) }
             // Eight at once (each reporter's limit raised to let them in).
             let peak: Int
             let wall: Double

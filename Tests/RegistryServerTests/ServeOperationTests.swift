@@ -190,9 +190,18 @@ import TestSupport
         let queued = try Curl.run(["-X", "PUT", "-H", "Authorization: Bearer \(token)", "--data-binary", "@\(files["isp-a"]![2])", "\(serve.url)/v1/logs/isp-a-2.log"])
         #expect(queued.status == 202)
         let cutBytes = Array(try Data(contentsOf: URL(fileURLWithPath: files["isp-a"]![3])))
-        _ = RawHTTP.exchange(
-            port: serve.port, head: "PUT /v1/logs/isp-a-3.log HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(cutBytes.count)\r\n\r\n",
-            body: Array(cutBytes[0..<(cutBytes.count / 2)]), timeout: 0.5)
+        let port = serve.port
+        let stalled = Thread {
+            _ = RawHTTP.exchange(
+                port: port, head: "PUT /v1/logs/isp-a-3.log HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(cutBytes.count)\r\n\r\n",
+                body: Array(cutBytes[0..<(cutBytes.count / 2)]), timeout: 10)
+        }
+        stalled.start()
+        let partial = fixture.spool.appendingPathComponent(".uploads/isp-a/isp-a-3.log")
+        #expect(ServeProcess.wait(timeout: 10) {
+            (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.intValue == cutBytes.count / 2
+        })
+        // Killed with the upload in flight, the ingest paused inside a file, one upload queued.
         serve.crash()
         CommandRunner.stop(first, grace: 1)
 

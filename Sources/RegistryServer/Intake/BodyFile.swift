@@ -6,14 +6,12 @@ import NIOCore
 import Glibc
 #endif
 
-/// An upload's bytes on their way to disk: appended through a 1 MiB buffer, hashed on the
-/// way when asked, synced before the upload is acknowledged.
+/// An upload's bytes on their way to disk: written as they arrive, hashed on the way when
+/// asked, written behind in 8 MiB windows, synced before the upload is acknowledged.
 struct BodyFile: ~Copyable {
     let path: String
     private let fd: Int32
-    private var buffer: [UInt8] = []
     private(set) var size: Int64
-    private static let flushSize = 1 << 20
 
     struct Failure: Error, CustomStringConvertible {
         var what: String
@@ -31,28 +29,26 @@ struct BodyFile: ~Copyable {
         fstat(fd, &info)
         size = Int64(info.st_size)
         started = size
-        buffer.reserveCapacity(Self.flushSize)
     }
 
     deinit { close(fd) }
 
+    /// Appends a chunk, written at once: what the server has read is in the file (the page
+    /// cache) if the process dies, so a resume starts where the bytes stopped. (Chunks are
+    /// as large as the socket gives, up to 64 KiB, so this is one write per read.)
     mutating func append(_ bytes: ByteBuffer) throws(Failure) {
-        bytes.withUnsafeReadableBytes { buffer.append(contentsOf: $0) }
-        size += Int64(bytes.readableBytes)
-        if buffer.count >= Self.flushSize { try flush() }
-    }
-
-    mutating func flush() throws(Failure) {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Failure(what: "write", path: path, code: errno)
+        try bytes.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(Failure) in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(what: "write", path: path, code: errno)
+                }
+                offset += n
             }
-            offset += n
         }
-        buffer.removeAll(keepingCapacity: true)
+        size += Int64(bytes.readableBytes)
         writeBehind()
     }
 
@@ -64,7 +60,7 @@ struct BodyFile: ~Copyable {
     /// the window before it: the final `fsync` then has little left to write, and dirty
     /// pages stay bounded whatever the upload's size.
     private mutating func writeBehind() {
-        let written = size - Int64(buffer.count)
+        let written = size
         while written - started >= Self.writeBehindWindow {
             _ = abuse_start_writeback(fd, started, Self.writeBehindWindow)
             if started >= Self.writeBehindWindow { _ = abuse_wait_writeback(fd, started - Self.writeBehindWindow, Self.writeBehindWindow) }
@@ -72,15 +68,13 @@ struct BodyFile: ~Copyable {
         }
     }
 
-    /// Flushes and syncs: the bytes are on disk when it returns.
+    /// Syncs: the bytes are on disk when it returns.
     mutating func sync() throws(Failure) {
-        try flush()
         guard fsync(fd) == 0 else { throw Failure(what: "sync", path: path, code: errno) }
     }
 
     /// Cuts the file back to `length` (a part refused after it was written).
     mutating func truncate(to length: Int64) throws(Failure) {
-        buffer.removeAll(keepingCapacity: true)
         guard ftruncate(fd, off_t(length)) == 0 else { throw Failure(what: "truncate", path: path, code: errno) }
         size = length
         started = min(started, length)
