@@ -22,18 +22,7 @@ extension AbuseBench {
 
         func run() throws {
             let fm = FileManager.default
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            var paths: [String] = []
-            for k in 0..<files {
-                let path = "\(dir)/mx\(k + 1)-\(lines).log.gz"
-                if !fm.fileExists(atPath: path) {
-                    print("generating \(path)…")
-                    let writer = try GzipFileWriter(path: path)
-                    SyntheticPostfixLog(seed: 42 + UInt64(k), clients: 200_000, host: "mx\(k + 1)").generate(lines: lines) { writer.write($0) }
-                    try writer.close()
-                }
-                paths.append(path)
-            }
+            let paths = try Self.benchFiles(dir: dir, files: files, lines: lines)
             let compressed = try paths.reduce(0) { $0 + ((try fm.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
             let registry = SyntheticRegistry(networks: networks)
             try registry.csv(registry.entries()).write(toFile: "\(dir)/registry.csv", atomically: false, encoding: .utf8)
@@ -80,6 +69,25 @@ extension AbuseBench {
             print("ingest / zcat of each pair: " + pairRatios.map { String(format: "%.2fx", $0) }.joined(separator: ", ") + String(format: " (median %.2fx)", medianPair))
             print(String(format: "database growth: %.1f MB (%.0f %% of the compressed input), archive aside", Double(growthBytes) / 1e6, growth * 100))
             print("targets: >= 1.5x zcat: \(ratio >= 1.5 ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x); peak RSS <= 256 MB: \(peakRSS <= 256_000_000 ? "MET" : "MISSED"); growth <= 25 %: \(growth <= 0.25 ? "MET" : "MISSED") (\(String(format: "%.0f", growth * 100)) %)")
+        }
+
+        /// The bench's gzip Postfix files (`mx<k>-<lines>.log.gz`), generated once per folder
+        /// (the serve bench ships the same files).
+        static func benchFiles(dir: String, files: Int, lines: Int) throws -> [String] {
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var paths: [String] = []
+            for k in 0..<files {
+                let path = "\(dir)/mx\(k + 1)-\(lines).log.gz"
+                if !fm.fileExists(atPath: path) {
+                    print("generating \(path)…")
+                    let writer = try GzipFileWriter(path: path)
+                    SyntheticPostfixLog(seed: 42 + UInt64(k), clients: 200_000, host: "mx\(k + 1)").generate(lines: lines) { writer.write($0) }
+                    try writer.close()
+                }
+                paths.append(path)
+            }
+            return paths
         }
 
         static func databaseBytes(_ db: String) -> Int {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Glibc
-import LogParsers
 
 extension AbuseBench {
     struct ServeBench: ParsableCommand {
@@ -26,18 +25,7 @@ extension AbuseBench {
 
         func run() throws {
             let fm = FileManager.default
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            var paths: [String] = []
-            for k in 0..<files {
-                let path = "\(dir)/mx\(k + 1)-\(lines).log.gz"
-                if !fm.fileExists(atPath: path) {
-                    print("generating \(path)…")
-                    let writer = try GzipFileWriter(path: path)
-                    SyntheticPostfixLog(seed: 42 + UInt64(k), clients: 200_000, host: "mx\(k + 1)").generate(lines: lines) { writer.write($0) }
-                    try writer.close()
-                }
-                paths.append(path)
-            }
+            let paths = try IngestBench.benchFiles(dir: dir, files: files, lines: lines)
             let curl = try Self.program("curl")
             let total = Double(files * lines)
 

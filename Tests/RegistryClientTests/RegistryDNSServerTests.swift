@@ -89,8 +89,12 @@ struct RegistryDNSServerTests {
         let deadline = Date().addingTimeInterval(5)
         while server.server.statistics.refreshFailures == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.server.statistics.refreshFailures > 0, "failed refreshes are counted")
+        // Logged when it starts failing and every 1,000th failure after, not every 5 ms (on a
+        // loaded machine the wait above may see more than a thousand).
+        let before = server.server.statistics.refreshFailures
         let errors = log.all.filter { $0.level == .error }
-        #expect(errors.count == 1, "logged once when it starts failing, not every 5 ms: \(errors.count)")
+        let after = server.server.statistics.refreshFailures
+        #expect(errors.count >= 1 + before / 1000 && errors.count <= 1 + after / 1000, "\(errors.count) errors for \(before)–\(after) failures")
         #expect(errors.first?.message.contains("cannot refresh the registry") == true)
         #expect(errors.first?.metadata["error"]?.contains("registration") == true, "the cause is named: \(errors.first?.metadata ?? [:])")
     }

@@ -36,6 +36,53 @@ struct ServeFixture {
         return token
     }
 
+    /// A rule that opens a case for an unregistered host writing to 5 unknown recipients.
+    /// A rule that opens a case for an unregistered host rejected for 5 unknown recipients.
+    static let rule = """
+        id: many-unknown-recipients
+        description: An unregistered host writes to many unknown recipients
+        applies_to: [unregistered]
+        subject: ip
+        window: 24h
+        when:
+          - count: rejected.unknown_recipient
+            at_least: 5
+        action: open_case
+        severity: low
+
+        """
+
+    /// Prometheus samples as `name{label="value",…}` → value, parsed by prometheus_client.
+    static func parseMetrics(_ text: String) throws -> [String: Double] {
+        let python = try Requirement.python(modules: ["prometheus_client"], pipPackage: "prometheus_client")
+        let script = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = {}
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for s in family.samples:
+                    labels = ",".join('%s="%s"' % (k, v) for k, v in sorted(s.labels.items()))
+                    out[s.name + ("{" + labels + "}" if labels else "")] = s.value
+            print(json.dumps(out))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "prometheus_client cannot parse /metrics: \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Double])
+    }
+
     func tokenFile(_ reporter: String) -> String { folder.appendingPathComponent("\(reporter).token").path }
 
     func storedToken(_ reporter: String) throws -> String {

@@ -205,7 +205,12 @@ import TestSupport
             held = Int(head.flatMap { Curl.header("Upload-Offset", in: $0) } ?? "") ?? -1
             return held == cuts[0]
         }, "held \(held), cut at \(cuts[0])")
-        // A wrong offset is refused with the right one.
+        // Once the server has seen the connection break (the upload no longer in flight),
+        // a wrong offset is refused with the right one.
+        #expect(ServeProcess.wait(timeout: 10) {
+            let metrics = (try? Curl.run(["\(serve.url)/metrics"]))?.body ?? ""
+            return metrics.contains("abuse_ingest_uploads_total{reporter=\"isp-a\",status=\"interrupted\"} 1")
+        })
         let wrongOffset = try Curl.run([
             "-X", "PATCH", "-H", "Authorization: Bearer \(token)", "-H", "Upload-Offset: \(cuts[0] + 7)", "--data-binary", "x", "\(serve.url)/v1/logs/resumed.log",
         ])

@@ -153,5 +153,16 @@ struct ServiceUnitTests {
         #expect(record.status == .queued)
         #expect(try Data(contentsOf: URL(fileURLWithPath: record.spoolFile ?? "")) == Data(bytes))
         #expect(intake.head(name: "r.log", reporter: "isp-a").status == 404)
+
+        // A broken upload's bytes wait for `partial_retention`, then go.
+        let partials = folder.appendingPathComponent("spool/.uploads/isp-a")
+        for (name, hoursAgo) in [("old.log", 25.0), ("fresh.log", 23.0)] {
+            let path = partials.appendingPathComponent(name).path
+            FileManager.default.createFile(atPath: path, contents: Data("held".utf8))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-hoursAgo * 3600)], ofItemAtPath: path)
+        }
+        #expect(intake.removeStalePartials(olderThan: .seconds(86_400), now: Date()) == 1)
+        #expect(intake.head(name: "old.log", reporter: "isp-a").status == 404)
+        #expect(intake.head(name: "fresh.log", reporter: "isp-a").headers["Upload-Offset"] == "4")
     }
 }

@@ -40,24 +40,8 @@ struct Routes: Sendable {
             }
             return Self.response(rdap.answer(context.parameters.get("addr") ?? ""))
         }
-        router.put("/v1/logs/:name") { request, context in
-            guard let reporter = authenticate(request) else { return unauthorized() }
-            let answer = await draining.tracking(context.channel) {
-                await intake.put(
-                    name: context.parameters.get("name") ?? "", reporter: reporter, headers: Self.headers(request), body: request.body,
-                    proceed: { Self.continueIfExpected(request, context) })
-            }
-            return Self.response(answer, closing: answer.status >= 400 && answer.status != 409)
-        }
-        router.patch("/v1/logs/:name") { request, context in
-            guard let reporter = authenticate(request) else { return unauthorized() }
-            let answer = await draining.tracking(context.channel) {
-                await intake.patch(
-                    name: context.parameters.get("name") ?? "", reporter: reporter, headers: Self.headers(request), body: request.body,
-                    proceed: { Self.continueIfExpected(request, context) })
-            }
-            return Self.response(answer, closing: answer.status >= 400 && answer.status != 409)
-        }
+        router.put("/v1/logs/:name") { request, context in await upload(request, context, resuming: false) }
+        router.patch("/v1/logs/:name") { request, context in await upload(request, context, resuming: true) }
         router.head("/v1/logs/:name") { request, context in
             guard let reporter = authenticate(request) else { return unauthorized() }
             return Self.response(intake.head(name: context.parameters.get("name") ?? "", reporter: reporter))
@@ -73,6 +57,20 @@ struct Routes: Sendable {
             return Self.response(intake.list(since: request.uri.queryParameters.get("since"), reporter: reporter))
         }
         return router
+    }
+
+    /// PUT (the whole file) or PATCH (the rest of an interrupted upload). A refused body
+    /// closes the connection, so that the bytes the client still sends are not read.
+    func upload(_ request: Request, _ context: ServerContext, resuming: Bool) async -> Response {
+        guard let reporter = authenticate(request) else { return unauthorized() }
+        let name = context.parameters.get("name") ?? ""
+        let proceed: @Sendable () -> Void = { Self.continueIfExpected(request, context) }
+        let answer = await draining.tracking(context.channel) {
+            resuming
+                ? await intake.patch(name: name, reporter: reporter, headers: Self.headers(request), body: request.body, proceed: proceed)
+                : await intake.put(name: name, reporter: reporter, headers: Self.headers(request), body: request.body, proceed: proceed)
+        }
+        return Self.response(answer, closing: answer.status >= 400 && answer.status != 409)
     }
 
     /// The reporter a request's bearer token belongs to.
@@ -115,7 +113,7 @@ struct Routes: Sendable {
 
     static func response(_ answer: IntakeAnswer, closing: Bool = false) -> Response {
         var headers = HTTPFields()
-        if let json = answer.json, answer.headers["Content-Type"] == nil { headers[.contentType] = "application/json" }
+        if answer.json != nil, answer.headers["Content-Type"] == nil { headers[.contentType] = "application/json" }
         for (name, value) in answer.headers.sorted(by: { $0.key < $1.key }) {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }

@@ -99,8 +99,10 @@ public final class LogShipper: Sendable {
                     // Bytes a refused request carried are kept only when the server says so.
                     resume = response.status != 429
                 case 409 where resume:
-                    // The offset moved: HEAD again.
-                    continue
+                    // The offset moved, or the broken request is still in flight at the
+                    // registry: ask again after a pause.
+                    lastProblem = "the registry answered 409: \(response.message)"
+                    try await Task.sleep(for: backoff)
                 default:
                     throw Failure(file: path, message: "the registry refused it (\(response.status)): \(response.message)", status: response.status)
                 }
