@@ -213,6 +213,31 @@ public final class RegistryStore: Sendable {
         }
     }
 
+    /// Every network's row in force at `time` (its latest row not after it), ordered by
+    /// family, address and prefix length: the registry as a zone exports it.
+    public func currentRecords(at time: Int64) throws -> [RegistrationRecord] {
+        try database.read { db in
+            var records = try RegistrationRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT r.* FROM registration r
+                    WHERE r.id = (
+                        SELECT r2.id FROM registration r2
+                        WHERE r2.family = r.family AND r2.net_high = r.net_high AND r2.net_low = r.net_low AND r2.prefix_length = r.prefix_length
+                          AND r2.valid_from <= ?
+                        ORDER BY r2.valid_from DESC, r2.id DESC LIMIT 1)
+                    """,
+                arguments: [time])
+            records.sort { a, b in
+                let (x, y) = (a.ipNetwork, b.ipNetwork)
+                if x.address.family != y.address.family { return x.address.family == .v4 }
+                if x.address != y.address { return x.address < y.address }
+                return x.prefixLength < y.prefixLength
+            }
+            return records
+        }
+    }
+
     /// The newest history row id (0 when empty): a change counter for live readers.
     public func latestRecordID() throws -> Int64 {
         try database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM registration") ?? 0 }

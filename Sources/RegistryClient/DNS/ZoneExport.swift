@@ -1,0 +1,184 @@
+import Primitives
+
+/// The registry zone as files other DNS servers serve (FORMATS.md §8, `registry export`):
+/// a BIND master file, or rbldnsd data. Deterministic: the same registry state gives the
+/// same bytes.
+///
+/// Longest-prefix answers, as `serve-dns` gives them, in standard records:
+/// - **rbldnsd:** `ip4trie` and `ip6trie` data, whose lookups take the most specific range:
+///   one line per network, whatever its length.
+/// - **BIND:** a network whose prefix is octet-aligned (IPv4 /8, /16, /24) or
+///   nibble-aligned (IPv6, multiples of 4) is one wildcard (`*.100.51.198.ZONE`); a host
+///   (/32, /128) is one name. Any other prefix is expanded to the next aligned length
+///   (a /28 is 16 names, a /20 16 wildcards, an IPv6 /33 8 wildcards), at most
+///   `maxNamesPerNetwork` per network. DNS wildcards answer only names that do not exist
+///   (RFC 4592), and the closest encloser decides, so a more specific registration inside
+///   a wider one wins as in the registry. A /8 costs one wildcard, an IPv6 /32 one; no
+///   network costs more than 128 names (an IPv4 /25 or /17) or 8 (IPv6, one bit short of
+///   a nibble). A network whose status gives no answer (neither active, suspended nor
+///   revoked) is left out.
+public struct ZoneExport: Sendable {
+    public enum Format: String, Sendable, CaseIterable {
+        case bind, rbldnsd
+    }
+
+    public var zone: DNSName
+    public var ttl: UInt32
+    public var negativeTTL: UInt32
+    public var nameServer: DNSName
+    /// The name server's address, written into the zone when its name is inside it (glue).
+    public var nameServerAddress: IPAddress?
+    /// The SOA serial: increases with every change of the registry.
+    public var serial: UInt32
+    public var maxNamesPerNetwork: Int
+
+    /// A network whose expansion would pass the bound.
+    public struct TooWide: Error, CustomStringConvertible, Equatable {
+        public var network: String
+        public var names: Int
+        public var bound: Int
+        public var description: String {
+            "\(network) would take \(names) names in a BIND zone (at most \(bound) per network): export it as rbldnsd data, or raise --max-names"
+        }
+    }
+
+    public init(zone: DNSName, ttl: UInt32 = 300, negativeTTL: UInt32 = 60, nameServer: DNSName? = nil, serial: UInt32, maxNamesPerNetwork: Int = 65_536) {
+        self.zone = zone
+        self.ttl = ttl
+        self.negativeTTL = negativeTTL
+        self.nameServer = nameServer ?? DNSName(labels: [Array("ns".utf8)] + zone.labels)
+        self.serial = serial
+        self.maxNamesPerNetwork = maxNamesPerNetwork
+    }
+
+    /// The TXT text of a record, as `serve-dns` answers it.
+    static func text(_ record: RegistrationRecord) -> String {
+        var text = "v=reg1; status=\(record.registrationStatus.rawValue); registrant=\(record.registrant)"
+        if let caseID = record.caseID { text += "; case=\(caseID)" }
+        return String(decoding: Array(text.utf8.prefix(255)), as: UTF8.self)
+    }
+
+    /// The records that answer (active, suspended, revoked); others are left out.
+    static func answering(_ records: [RegistrationRecord]) -> [(RegistrationRecord, UInt8)] {
+        records.compactMap { record in record.registrationStatus.dnsAnswer.map { (record, $0.3) } }
+    }
+
+    // MARK: rbldnsd
+
+    /// rbldnsd data: `ip4trie` lines first, then after `$DATASET ip6trie` the IPv6 ones
+    /// (serve it as `ZONE:combined:FILE`).
+    public func rbldnsd(_ records: [RegistrationRecord]) -> String {
+        let zoneText = Self.relative(zone)
+        let ns = Self.relative(nameServer)
+        var out = "; the registry zone \(zoneText) as rbldnsd data, serial \(serial); serve with ZONE:combined:FILE\n"
+        out += "$SOA \(ttl) \(ns) hostmaster.\(zoneText) \(serial) 3600 600 604800 \(negativeTTL)\n"
+        out += "$NS \(ttl) \(ns)\n"
+        let answering = Self.answering(records)
+        out += "$DATASET ip4trie @\n"
+        out += "127.0.0.2/32 :2:v=reg1; status=active; registrant=rfc5782-test\n"
+        for (record, code) in answering where record.family == 4 {
+            out += "\(record.network) :\(code):\(Self.text(record))\n"
+        }
+        out += "$DATASET ip6trie @\n"
+        for (record, code) in answering where record.family == 6 {
+            out += "\(record.network) :\(code):\(Self.text(record))\n"
+        }
+        return out
+    }
+
+    // MARK: BIND
+
+    /// A BIND master file (RFC 1035 §5).
+    public func bind(_ records: [RegistrationRecord]) throws(TooWide) -> String {
+        let origin = Self.relative(zone)
+        let ns = Self.relative(nameServer)
+        var out = "; the registry zone \(origin) (FORMATS.md §4), serial \(serial)\n"
+        out += "$ORIGIN \(origin).\n$TTL \(ttl)\n"
+        out += "@ \(negativeTTL) IN SOA \(ns). hostmaster.\(origin). \(serial) 3600 600 604800 \(negativeTTL)\n"
+        out += "@ IN NS \(ns).\n"
+        if let address = nameServerAddress, let inside = nameServer.prefix(under: zone), !inside.isEmpty {
+            let owner = inside.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+            out += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n"
+        }
+        out += "2.0.0.127 IN A 127.0.0.2\n2.0.0.127 IN TXT \"v=reg1; status=active; registrant=rfc5782-test\"\n"
+        for (record, code) in Self.answering(records) {
+            let text = Self.quoted(Self.text(record))
+            for owner in try owners(record.ipNetwork) {
+                out += "\(owner) IN A 127.0.0.\(code)\n\(owner) IN TXT \(text)\n"
+            }
+        }
+        return out
+    }
+
+    /// The owner names (relative to the zone) that answer for every address of `network`.
+    public func owners(_ network: IPNetwork) throws(TooWide) -> [String] {
+        let v4 = network.address.family == .v4
+        let unit = v4 ? 8 : 4
+        let bits = v4 ? 32 : 128
+        let length = network.prefixLength
+        let aligned = length == bits ? bits : (length + unit - 1) / unit * unit
+        let extra = aligned - length
+        let count = 1 << extra
+        guard count <= maxNamesPerNetwork else { throw TooWide(network: network.description, names: count, bound: maxNamesPerNetwork) }
+        var names: [String] = []
+        names.reserveCapacity(count)
+        for k in 0..<count {
+            // The k-th aligned sub-network: k placed in the bits just after the prefix.
+            let address = Self.address(network.address, adding: UInt64(k), at: bits - aligned)
+            let labels = Self.reversedLabels(address, keep: aligned / unit, v4: v4)
+            names.append(aligned == bits ? labels : (labels.isEmpty ? "*" : "*." + labels))
+        }
+        return names
+    }
+
+    /// `address` + `value << shift`, within the family's bits.
+    static func address(_ address: IPAddress, adding value: UInt64, at shift: Int) -> IPAddress {
+        if address.family == .v4 { return IPAddress(v4: address.v4Value | UInt32(truncatingIfNeeded: value << UInt64(shift))) }
+        if shift >= 64 { return IPAddress(v6High: address.high | value << UInt64(shift - 64), low: address.low) }
+        let low = address.low | value << UInt64(shift)
+        let carry = shift == 0 ? 0 : value >> UInt64(64 - shift)
+        return IPAddress(v6High: address.high | carry, low: low)
+    }
+
+    /// The first `keep` octets (IPv4) or nibbles (IPv6) of `address`, reversed and dotted.
+    static func reversedLabels(_ address: IPAddress, keep: Int, v4: Bool) -> String {
+        var parts: [String] = []
+        if v4 {
+            let value = address.v4Value
+            for i in 0..<keep { parts.append(String((value >> UInt32(24 - 8 * i)) & 0xFF)) }
+        } else {
+            let hex = Array("0123456789abcdef")
+            for i in 0..<keep {
+                let word = i < 16 ? address.high : address.low
+                let shift = 60 - 4 * (i % 16)
+                parts.append(String(hex[Int((word >> UInt64(shift)) & 0xF)]))
+            }
+        }
+        return parts.reversed().joined(separator: ".")
+    }
+
+    /// A name without its final dot.
+    static func relative(_ name: DNSName) -> String {
+        let text = name.description
+        return text == "." ? "" : String(text.dropLast())
+    }
+
+    /// A TXT string in master-file syntax.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"", "\\": out += "\\" + String(scalar)
+            case " "..."~": out.unicodeScalars.append(scalar)
+            default:
+                for byte in String(scalar).utf8 { out += "\\" + String(format3(byte)) }
+            }
+        }
+        return out + "\""
+    }
+
+    private static func format3(_ byte: UInt8) -> String {
+        let digits = String(byte)
+        return String(repeating: "0", count: 3 - digits.count) + digits
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Primitives
+import RegistryClient
+import Testing
+import TestSupport
+
+/// `registry export`: the zone as BIND and rbldnsd files, answering as `serve-dns` does.
+@Suite(.serialized)
+struct ZoneExportTests {
+    /// Nested networks of every shape: a /24 with a /28 and a host inside, an unaligned
+    /// /20, an IPv6 /32 with a /48 inside, an unaligned IPv6 /33.
+    static let csv = """
+        network,registrant,status,abuse_contact,since
+        198.51.100.0/24,R-000100,active,noc@example.net,2026-01-01T00:00:00Z
+        198.51.100.16/28,R-000123,suspended,abuse@example.net,2026-01-15T00:00:00Z
+        198.51.100.20/32,R-000124,revoked,abuse@example.net,2026-01-15T00:00:00Z
+        203.0.112.0/20,R-000130,active,noc@example.org,2026-01-01T00:00:00Z
+        2001:db8::/32,R-000140,active,noc@v6.example,2026-01-01T00:00:00Z
+        2001:db8:10::/48,R-000141,suspended,abuse@v6.example,2026-02-01T00:00:00Z
+        2001:db8:8000::/33,R-000142,revoked,abuse@v6.example,2026-02-01T00:00:00Z
+
+        """
+
+    static let probes = [
+        "198.51.100.1", "198.51.100.16", "198.51.100.20", "198.51.100.31", "198.51.100.32", "198.51.101.1", "203.0.112.1", "203.0.127.255",
+        "203.0.128.1", "2001:db8::1", "2001:db8:10::5", "2001:db8:11::5", "2001:db8:8000::1", "2001:db9::1", "127.0.0.2",
+    ]
+
+    /// SIGTERM, then a wait of at most 2 s (Foundation's waitUntilExit may spin on Linux).
+    static func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGTERM)
+        _ = ServeProcess.wait(timeout: 2) { !process.isRunning }
+    }
+
+    func export(_ registry: TestRegistry) throws -> (ZoneExport, [RegistrationRecord]) {
+        let records = try registry.store.currentRecords(at: time("2026-11-28T00:00:00Z"))
+        return (ZoneExport(zone: DNSName("reg.example.org")!, serial: UInt32(try registry.store.latestRecordID())), records)
+    }
+
+    @Test func bindOwnersFollowPrefixAlignment() throws {
+        let export = ZoneExport(zone: DNSName("reg.example.org")!, serial: 1, maxNamesPerNetwork: 256)
+        #expect(try export.owners(IPNetwork(parsing: "198.51.100.0/24")) == ["*.100.51.198"])
+        #expect(try export.owners(IPNetwork(parsing: "10.0.0.0/8")) == ["*.10"])
+        #expect(try export.owners(IPNetwork(parsing: "192.0.2.25/32")) == ["25.2.0.192"])
+        #expect(try export.owners(IPNetwork(parsing: "198.51.100.16/30")) == ["16.100.51.198", "17.100.51.198", "18.100.51.198", "19.100.51.198"])
+        #expect(try export.owners(IPNetwork(parsing: "203.0.112.0/22")) == ["*.112.0.203", "*.113.0.203", "*.114.0.203", "*.115.0.203"])
+        #expect(try export.owners(IPNetwork(parsing: "2001:db8::/32")) == ["*.8.b.d.0.1.0.0.2"])
+        #expect(try export.owners(IPNetwork(parsing: "2001:db8:8000::/34")).count == 4)
+        #expect(try export.owners(IPNetwork(parsing: "2001:db8:8000::/34")).first == "*.8.8.b.d.0.1.0.0.2")
+        // The most a network can take: 128 names (an IPv4 /25 or /17), 8 (an IPv6 /33).
+        #expect(try export.owners(IPNetwork(parsing: "198.51.100.0/25")).count == 128)
+        #expect(try export.owners(IPNetwork(parsing: "2001:db8:8000::/33")).count == 8)
+        let bounded = ZoneExport(zone: DNSName("reg.example.org")!, serial: 1, maxNamesPerNetwork: 64)
+        #expect(throws: ZoneExport.TooWide.self) { _ = try bounded.owners(IPNetwork(parsing: "198.51.100.0/25")) }
+    }
+
+    @Test func exportsAreDeterministicAndFollowChanges() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let (export, records) = try export(registry)
+        #expect(try export.bind(records) == export.bind(records))
+        #expect(export.rbldnsd(records) == export.rbldnsd(records))
+        let bind = try export.bind(records)
+        #expect(bind.contains("*.100.51.198 IN A 127.0.0.2"))
+        #expect(bind.contains("20.100.51.198 IN A 127.0.0.4"))
+        #expect(bind.contains("\"v=reg1; status=suspended; registrant=R-000141\""))
+        // A change raises the serial.
+        let before = try registry.store.latestRecordID()
+        try registry.store.recordChange(of: ip("198.51.100.1"), to: .suspended, at: time("2026-11-27T00:00:00Z"), cause: "suspension", source: "engine", caseID: "C-1", provisional: true)
+        #expect(try registry.store.latestRecordID() > before)
+        let (after, changed) = try self.export(registry)
+        #expect(after.serial > export.serial)
+        #expect(try after.bind(changed).contains("\"v=reg1; status=suspended; registrant=R-000100; case=C-1\""))
+    }
+
+    @Test func bindFilePassesNamedCheckzone() throws {
+        let checkzone = try Requirement.program("named-checkzone", debianPackage: "bind9-utils")
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        var (export, records) = try export(registry)
+        // An in-zone name server needs its address in the zone (glue).
+        export.nameServerAddress = ip("192.0.2.53")
+        let file = registry.folder.appendingPathComponent("reg.example.org.zone")
+        try Data(try export.bind(records).utf8).write(to: file)
+        let checked = try run([checkzone, "reg.example.org", file.path])
+        #expect(checked.status == 0, "\(checked.output)")
+        #expect(checked.output.contains("OK"))
+    }
+
+    /// rbldnsd serving the export answers every probe as serve-dns does.
+    @Test func rbldnsdServingTheExportAnswersAsServeDNS() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let (export, records) = try export(registry)
+        let folder = registry.folder.appendingPathComponent("rbldnsd")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: registry.folder.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        let data = folder.appendingPathComponent("zone")
+        try Data(export.rbldnsd(records).utf8).write(to: data)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: data.path)
+        let port = freePort()
+        let rbldnsd = Process()
+        rbldnsd.executableURL = URL(fileURLWithPath: try Requirement.program("rbldnsd", debianPackage: "rbldnsd"))
+        rbldnsd.arguments = ["-n", "-b", "127.0.0.1/\(port)", "-w", folder.path, "-t", "300", "reg.example.org:combined:zone"]
+        rbldnsd.standardOutput = FileHandle.nullDevice
+        rbldnsd.standardError = FileHandle.nullDevice
+        try rbldnsd.run()
+        defer { Self.stop(rbldnsd) }
+        let ours = try await RunningServer(registry: registry)
+        defer { ours.stopLater() }
+        let dig = try Requirement.program("dig", debianPackage: "bind9-dnsutils")
+        func answer(_ port: Int, _ name: String, _ type: String) throws -> String {
+            let output = try run([dig, "@127.0.0.1", "-p", String(port), "+time=2", "+tries=3", "+short", name, type]).output
+            return output.split(separator: "\n").sorted().joined(separator: "\n")
+        }
+        // rbldnsd is ready when it answers the test entry.
+        #expect(ServeProcess.wait(timeout: 10) { (try? answer(port, "2.0.0.127.reg.example.org", "A")) == "127.0.0.2" })
+        let zone = RegistryZone(zone: DNSName("reg.example.org")!)
+        for probe in Self.probes {
+            let name = zone.queryName(for: ip(probe)).description
+            for type in ["A", "TXT"] {
+                let theirs = try answer(port, name, type)
+                let mine = try answer(ours.port, name, type)
+                #expect(theirs == mine, "\(probe) \(type): rbldnsd \(theirs.debugDescription), serve-dns \(mine.debugDescription)")
+            }
+        }
+    }
+
+    @Test func exportCommandWritesTheZoneAndRefusesBadArguments() throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let db = registry.folder.appendingPathComponent("test.db").path
+        let first = try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--zone", "reg.example.org", "--ns", "ns.reg.example.org=192.0.2.53"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--zone", "reg.example.org", "--ns", "ns.reg.example.org=192.0.2.53"])
+        #expect(first.stdout == second.stdout)
+        #expect(first.stdout.contains("ns IN A 192.0.2.53"))
+        let out = registry.folder.appendingPathComponent("zone.rbldnsd").path
+        let rbldnsd = try CommandRunner.run(["registry", "export", "--db", db, "--format", "rbldnsd", "--out", out])
+        #expect(rbldnsd.status == 0)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("198.51.100.16/28 :3:v=reg1; status=suspended; registrant=R-000123"))
+        #expect(try CommandRunner.run(["registry", "export", "--db", db, "--format", "json"]).status == 2)
+        #expect(try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--ns", "ns=not-an-address"]).status == 2)
+    }
+}
