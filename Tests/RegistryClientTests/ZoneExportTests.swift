@@ -8,7 +8,8 @@ import TestSupport
 @Suite(.serialized)
 struct ZoneExportTests {
     /// Nested networks of every shape: a /24 with a /28 and a host inside, an unaligned
-    /// /20, an IPv6 /32 with a /48 inside, an unaligned IPv6 /33.
+    /// /20, a /8 with a /24 two levels down, an IPv6 /32 with a /48 inside, an unaligned
+    /// IPv6 /33.
     static let csv = """
         network,registrant,status,abuse_contact,since
         198.51.100.0/24,R-000100,active,noc@example.net,2026-01-01T00:00:00Z
@@ -18,17 +19,22 @@ struct ZoneExportTests {
         2001:db8::/32,R-000140,active,noc@v6.example,2026-01-01T00:00:00Z
         2001:db8:10::/48,R-000141,suspended,abuse@v6.example,2026-02-01T00:00:00Z
         2001:db8:8000::/33,R-000142,revoked,abuse@v6.example,2026-02-01T00:00:00Z
+        10.0.0.0/8,R-000150,active,noc@ten.example,2026-01-01T00:00:00Z
+        10.1.2.0/24,R-000151,suspended,abuse@ten.example,2026-01-01T00:00:00Z
 
         """
 
     static let probes = [
         "198.51.100.1", "198.51.100.16", "198.51.100.20", "198.51.100.31", "198.51.100.32", "198.51.101.1", "203.0.112.1", "203.0.127.255",
         "203.0.128.1", "2001:db8::1", "2001:db8:10::5", "2001:db8:11::5", "2001:db8:8000::1", "2001:db9::1", "127.0.0.2",
+        // Below empty non-terminals of the /24 inside the /8: the /8 answers.
+        "10.7.7.7", "10.1.9.9", "10.1.2.3", "11.0.0.1",
     ]
 
-    /// SIGTERM, then a wait of at most 2 s (Foundation's waitUntilExit may spin on Linux).
+    /// SIGTERM, then SIGKILL after 2 s (Foundation's waitUntilExit may spin on Linux).
     static func stop(_ process: Process) {
         kill(process.processIdentifier, SIGTERM)
+        if !ServeProcess.wait(timeout: 2, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
         _ = ServeProcess.wait(timeout: 2) { !process.isRunning }
     }
 

@@ -54,7 +54,7 @@ import TestSupport
 
     @Test func metricsParseAndCountWhatWasDone() throws {
         let fixture = try ServeFixture()
-        let serve = try fixture.start(["--dns", "127.0.0.1:0", "--zone", "reg.test"], expectLines: 2)
+        let serve = try fixture.start(["--dns", "127.0.0.1:0", "--zone", "reg.test", "--ns", "ns.reg.test=127.0.0.1", "--allow-transfer", "127.0.0.1"], expectLines: 2)
         defer { serve.stop() }
         let dnsPort = try #require(serve.announced.first { $0.hasPrefix("dns ") }.flatMap { Int($0.split(separator: ":").last ?? "") })
         var files: [String] = []
@@ -89,6 +89,17 @@ import TestSupport
         #expect(metrics["abuse_ingest_upload_bytes_total{reporter=\"isp-a\",status=\"queued\"}"] == bytes)
         let last = try #require(metrics["abuse_ingest_reporter_last_shipment_timestamp_seconds{reporter=\"isp-a\"}"])
         #expect(abs(last - Date().timeIntervalSince1970) < 120)
+        // The same DNS server transfers the zone to an allowed secondary.
+        let axfr = Process()
+        axfr.executableURL = URL(fileURLWithPath: dig)
+        axfr.arguments = ["@127.0.0.1", "-p", "\(dnsPort)", "+time=2", "+tries=1", "reg.test", "AXFR"]
+        let pipe = Pipe()
+        axfr.standardOutput = pipe
+        try axfr.run()
+        let transfer = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        axfr.waitUntilExit()
+        #expect(transfer.contains("IN\tSOA\tns.reg.test. hostmaster.reg.test."), "\(transfer)")
+        #expect(transfer.split(separator: "\n").contains { $0.hasPrefix("ns.reg.test.") && $0.hasSuffix("IN\tA\t127.0.0.1") }, "glue: \(transfer)")
     }
 
     @Test func tlsServesOnlyToClientsThatTrustItsCertificate() throws {
@@ -203,6 +214,11 @@ import TestSupport
         #expect(printed.status == 0, "\(printed.stderr)")
         #expect(printed.stdout.contains("evaluate_every: 90s"))
         #expect(printed.stdout.contains("max_upload_bytes: 67108864"))
+        let transfers = try CommandRunner.run([
+            "serve", "--db", fixture.database.path, "--config", config.path, "--print-config", "--allow-transfer", "10.0.0.0/8", "--allow-transfer", "192.0.2.1",
+        ])
+        #expect(transfers.stdout.contains("allow_transfer:\n- 10.0.0.0/8\n- 192.0.2.1"), "\(transfers.stdout)")
+        #expect(try CommandRunner.run(["serve", "--db", fixture.database.path, "--allow-transfer", "example.org"]).status == 2)
         let bad = fixture.folder.appendingPathComponent("bad.yaml")
         try Data("http: 127.0.0.1:0\nevaluate_evry: 5m\n".utf8).write(to: bad)
         let refused = try CommandRunner.run(["serve", "--db", fixture.database.path, "--config", bad.path])

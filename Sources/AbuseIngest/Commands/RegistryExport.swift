@@ -30,12 +30,7 @@ extension AbuseIngestCommand.Registry {
         func validate() throws {
             guard ZoneExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be bind or rbldnsd") }
             guard let name = DNSName(zone), !name.labels.isEmpty else { throw ValidationError("--zone '\(zone)' is not a domain name") }
-            if let nameServer {
-                let parts = nameServer.split(separator: "=", maxSplits: 1).map(String.init)
-                guard DNSName(parts[0]) != nil, parts.count == 1 || IPAddress(parts[1]) != nil else {
-                    throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR")
-                }
-            }
+            if let nameServer, ZoneTransfer.nameServer(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR") }
             if let at, ISOTime.parse(at) == nil { throw ValidationError("--at '\(at)' is not an ISO 8601 time") }
             guard maxNames >= 1 else { throw ValidationError("--max-names must be 1 or more") }
         }
@@ -45,10 +40,9 @@ extension AbuseIngestCommand.Registry {
             let time = at.flatMap(ISOTime.parse) ?? WallClock.system.nowMillis()
             let records = try store.currentRecords(at: time)
             let serial = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
-            let ns = nameServer?.split(separator: "=", maxSplits: 1).map(String.init)
-            var export = ZoneExport(
-                zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns.flatMap { DNSName($0[0]) }, serial: serial, maxNamesPerNetwork: maxNames)
-            export.nameServerAddress = ns.flatMap { $0.count == 2 ? IPAddress($0[1]) : nil }
+            let ns = nameServer.flatMap(ZoneTransfer.nameServer)
+            var export = ZoneExport(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name, serial: serial, maxNamesPerNetwork: maxNames)
+            export.nameServerAddress = ns?.address
             let text: String
             do {
                 text = ZoneExport.Format(rawValue: format) == .bind ? try export.bind(records) : export.rbldnsd(records)

@@ -25,23 +25,35 @@ extension AbuseIngestCommand.Registry {
         @Option(help: "The zone served, e.g. reg.example.org.") var zone: String
         @Option(help: "TTL of answers, seconds.") var ttl: UInt32 = 300
         @Option(name: .customLong("negative-ttl"), help: "TTL of NXDOMAIN answers (the SOA minimum), seconds.") var negativeTTL: UInt32 = 60
-        @Option(name: .customLong("ns"), help: "Name server name for the apex NS and SOA (default ns.ZONE).") var nameServer: String?
+        @Option(name: .customLong("ns"), help: "Name server for the apex NS and SOA: NAME or NAME=ADDR (default ns.ZONE; an in-zone name is given its address in transfers).") var nameServer: String?
+        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR, over TCP) to ADDR or ADDR/PREFIX; repeatable. None by default.")
+        var allowTransfer: [String] = []
         @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:5353") }
             guard DNSName(zone) != nil, !zone.isEmpty, zone != "." else { throw ValidationError("--zone '\(zone)' is not a domain name") }
-            if let nameServer, DNSName(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' is not a domain name") }
+            if let nameServer, ZoneTransfer.nameServer(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR") }
+            for network in allowTransfer where ZoneTransfer.network(network) == nil {
+                throw ValidationError("--allow-transfer '\(network)' must be ADDR or ADDR/PREFIX")
+            }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
         }
 
         func run() async throws {
             let address = ListenAddress(listen)!
-            let registry = try LiveRegistry(store: try global.registryStore())
-            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: nameServer.flatMap(DNSName.init))
+            let store = try global.registryStore()
+            let registry = try LiveRegistry(store: store)
+            let ns = nameServer.flatMap(ZoneTransfer.nameServer)
+            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name)
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             let logger = Logger(label: "abuse-ingest.dns")
-            let server = RegistryDNSServer(responder: responder, configuration: .init(host: address.host, port: address.port, threads: threads), logger: logger)
+            var configuration = RegistryDNSServer.Configuration(host: address.host, port: address.port, threads: threads)
+            if !allowTransfer.isEmpty {
+                configuration.transfer = .of(
+                    store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name, glue: ns?.address, allowed: allowTransfer.compactMap(ZoneTransfer.network))
+            }
+            let server = RegistryDNSServer(responder: responder, configuration: configuration, logger: logger)
             let port = try await server.bind()
             Terminal.error("abuse-ingest: serving \(served.zone) on \(address.host):\(port) (UDP and TCP), \(registry.networkCount) networks")
             let services = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -31,6 +31,8 @@ extension AbuseIngestCommand {
         @Option(help: "The zone served over DNS (needed with --dns).") var zone: String?
         @Option(name: .customLong("dns-threads"), help: "DNS event-loop threads (default one per core).") var dnsThreads: String?
         @Option(name: .customLong("dns-ttl"), help: "TTL of DNS answers, seconds (default 300).") var dnsTTL: String?
+        @Option(help: "The zone's name server: NAME or NAME=ADDR (default ns.ZONE).") var ns: String?
+        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR, TCP) to ADDR or ADDR/PREFIX; repeatable.") var allowTransfer: [String] = []
         @Option(help: "The spool folder (default spool/ in the data folder).") var spool: String?
         @Option(help: "The rules folder (default as for evaluate).") var rules: String?
         @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS.") var tlsCert: String?
@@ -54,19 +56,21 @@ extension AbuseIngestCommand {
         /// The flags given, by config key.
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
-                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("spool", spool), ("rules", rules),
+                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("ns", ns), ("spool", spool), ("rules", rules),
                 ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
                 ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),
                 ("rdap_per_minute", rdapPerMinute), ("log_format", logFormat), ("log_level", logLevel),
             ]
-            return all.compactMap { key, value in value.map { (key, $0) } }
+            return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) }
         }
 
         /// The config file (if any) with the flags over it.
         func effectiveConfiguration() throws -> ServeConfiguration {
             var configuration = try config.map(ServeConfiguration.load) ?? ServeConfiguration()
+            // Flags win: --allow-transfer replaces the file's list.
+            if !allowTransfer.isEmpty { configuration.allowTransfer = [] }
             for (key, value) in flags {
                 do {
                     try configuration.set(key, to: value)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import Synchronization
 
@@ -133,32 +134,87 @@ struct TCPFrameDecoder: ByteToMessageDecoder {
 }
 
 /// Answers the DNS messages of one TCP connection; closes it on a message that gets no
-/// answer, an error, or 10 s without a message (`IdleStateHandler`).
+/// answer, an error, or 10 s without a message (`IdleStateHandler`). An AXFR query gets
+/// the whole zone from an allowed client (built off the event loop), REFUSED otherwise.
 final class TCPQueryHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let responder: DNSResponder
     let counters: DNSServerCounters
+    let transfer: ZoneTransfer?
+    let logger: Logger
 
-    init(responder: DNSResponder, counters: DNSServerCounters) {
+    init(responder: DNSResponder, counters: DNSServerCounters, transfer: ZoneTransfer?, logger: Logger) {
         self.responder = responder
         self.counters = counters
+        self.transfer = transfer
+        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let start = ContinuousClock.now
         let message = unwrapInboundIn(data)
         counters.received.add(1, ordering: .relaxed)
+        if Self.isTransfer(message), let query = message.withUnsafeReadableBytes({ try? DNSMessage(parsing: $0) }) {
+            transferZone(query, channel: context.channel)
+            return
+        }
         guard let reply = message.withUnsafeReadableBytes({ responder.answer($0, overUDP: false) }) else {
             counters.dropped.add(1, ordering: .relaxed)
             context.close(promise: nil)
             return
         }
         reply.withUnsafeBytes { counters.answered($0, since: start) }
-        var buffer = context.channel.allocator.buffer(capacity: reply.count + 2)
+        context.writeAndFlush(wrapOutboundOut(Self.framed(reply, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    /// Whether a message's one question asks for AXFR (read off the bytes: the question
+    /// name's labels, then the type).
+    static func isTransfer(_ message: ByteBuffer) -> Bool {
+        message.withUnsafeReadableBytes { bytes in
+            guard bytes.count >= 17, bytes[2] & 0x80 == 0, bytes[4] == 0, bytes[5] == 1 else { return false }
+            var i = 12
+            while i < bytes.count, bytes[i] != 0 {
+                guard bytes[i] & 0xC0 == 0 else { return false }
+                i += Int(bytes[i]) + 1
+            }
+            guard i + 2 < bytes.count else { return false }
+            return UInt16(bytes[i + 1]) << 8 | UInt16(bytes[i + 2]) == DNSType.axfr
+        }
+    }
+
+    static func framed(_ reply: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: reply.count + 2)
         buffer.writeInteger(UInt16(reply.count))
         buffer.writeBytes(reply)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        return buffer
+    }
+
+    private func transferZone(_ query: DNSMessage, channel: any Channel) {
+        let peer = channel.remoteAddress
+        guard let transfer, transfer.permits(peer), query.questions.first?.name == responder.zone.zone else {
+            logger.notice("zone transfer refused", metadata: ["client": "\(peer?.description ?? "?")"])
+            channel.writeAndFlush(Self.framed(ZoneTransfer.refusal(to: query), allocator: channel.allocator), promise: nil)
+            return
+        }
+        let logger = self.logger
+        let counters = self.counters
+        // The registry is read off the event loop: the loop goes on answering meanwhile.
+        DispatchQueue.global().async {
+            do {
+                let records = try transfer.records()
+                let messages = ZoneTransfer.messages(answering: query, records: records)
+                for message in messages { channel.write(Self.framed(message, allocator: channel.allocator), promise: nil) }
+                channel.flush()
+                counters.answered.add(1, ordering: .relaxed)
+                logger.info("zone transferred", metadata: ["client": "\(peer?.description ?? "?")", "records": "\(records.count)", "messages": "\(messages.count)"])
+            } catch {
+                logger.error("zone transfer failed", metadata: ["error": "\(error)"])
+                var failure = ZoneTransfer.response(to: query, withQuestion: true)
+                failure.rcode = DNSResponseCode.serverFailure
+                channel.writeAndFlush(Self.framed(failure.encode(), allocator: channel.allocator), promise: nil)
+            }
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

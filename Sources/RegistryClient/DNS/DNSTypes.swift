@@ -7,6 +7,8 @@ public enum DNSType {
     public static let txt: UInt16 = 16
     public static let aaaa: UInt16 = 28
     public static let opt: UInt16 = 41
+    /// Whole-zone transfer (RFC 5936), over TCP only.
+    public static let axfr: UInt16 = 252
     public static let any: UInt16 = 255
 }
 

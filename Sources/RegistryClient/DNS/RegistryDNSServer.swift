@@ -22,12 +22,15 @@ public final class RegistryDNSServer: Service, Sendable {
         public var port: Int
         public var threads: Int
         public var refreshInterval: Duration
+        /// Zone transfers (AXFR over TCP) to these clients; none when nil.
+        public var transfer: ZoneTransfer?
 
-        public init(host: String, port: Int, threads: Int = System.coreCount, refreshInterval: Duration = .milliseconds(5)) {
+        public init(host: String, port: Int, threads: Int = System.coreCount, refreshInterval: Duration = .milliseconds(5), transfer: ZoneTransfer? = nil) {
             self.host = host
             self.port = port
             self.threads = max(1, threads)
             self.refreshInterval = refreshInterval
+            self.transfer = transfer
         }
     }
 
@@ -94,6 +97,8 @@ public final class RegistryDNSServer: Service, Sendable {
             udp.append(channel)
         }
         let tcpCounters = counters[0]
+        let transfer = configuration.transfer
+        let logger = self.logger
         let tcp = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
@@ -101,7 +106,7 @@ public final class RegistryDNSServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(responder: responder, counters: tcpCounters))
+                    try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(responder: responder, counters: tcpCounters, transfer: transfer, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: port).get()

@@ -86,6 +86,41 @@ public struct ZoneExport: Sendable {
         return out
     }
 
+    // MARK: Records
+
+    /// The zone as records, the SOA first (the content of an AXFR, RFC 5936, which ends it
+    /// with the SOA again): the apex SOA and NS, the name server's glue when it is inside
+    /// the zone, the RFC 5782 test entry, and A and TXT for every owner `owners` gives.
+    public func records(_ registry: [RegistrationRecord]) throws(TooWide) -> [DNSMessage.Record] {
+        var out: [DNSMessage.Record] = [soaRecord, DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(nameServer))]
+        if let address = nameServerAddress, let inside = nameServer.prefix(under: zone), !inside.isEmpty {
+            if address.family == .v4 {
+                out.append(DNSMessage.Record(name: nameServer, type: DNSType.a, ttl: ttl, data: .a(address.v4Value)))
+            } else {
+                var bytes: [UInt8] = []
+                for word in [address.high, address.low] { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((word >> UInt64(shift)) & 0xFF)) } }
+                out.append(DNSMessage.Record(name: nameServer, type: DNSType.aaaa, ttl: ttl, data: .other(bytes)))
+            }
+        }
+        func add(_ owner: String, code: UInt8, text: String) {
+            let labels = owner.split(separator: ".").map { Array($0.utf8) }
+            let name = DNSName(labels: labels + zone.labels)
+            out.append(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
+            out.append(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
+        }
+        add("2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test")
+        for entry in try answers(registry) { add(entry.owner, code: entry.code, text: entry.text) }
+        return out
+    }
+
+    public var soaRecord: DNSMessage.Record {
+        DNSMessage.Record(
+            name: zone, type: DNSType.soa, ttl: negativeTTL,
+            data: .soa(
+                mname: nameServer, rname: DNSName(labels: [Array("hostmaster".utf8)] + zone.labels), serial: serial, refresh: 3600, retry: 600, expire: 604_800,
+                minimum: negativeTTL))
+    }
+
     // MARK: BIND
 
     /// A BIND master file (RFC 1035 §5).
@@ -101,13 +136,69 @@ public struct ZoneExport: Sendable {
             out += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n"
         }
         out += "2.0.0.127 IN A 127.0.0.2\n2.0.0.127 IN TXT \"v=reg1; status=active; registrant=rfc5782-test\"\n"
-        for (record, code) in Self.answering(records) {
-            let text = Self.quoted(Self.text(record))
-            for owner in try owners(record.ipNetwork) {
-                out += "\(owner) IN A 127.0.0.\(code)\n\(owner) IN TXT \(text)\n"
-            }
+        for entry in try answers(records) {
+            out += "\(entry.owner) IN A 127.0.0.\(entry.code)\n\(entry.owner) IN TXT \(Self.quoted(entry.text))\n"
         }
         return out
+    }
+
+    /// One owner name (relative to the zone) and what it answers.
+    public struct Entry: Sendable, Equatable {
+        public var owner: String
+        public var code: UInt8
+        public var text: String
+        /// The prefix length of the network the answer is of.
+        var length: Int
+    }
+
+    /// Every owner name and its answer, so that a standard server answers each address as
+    /// the registry does (its longest registered prefix):
+    /// - where networks expand to the same name, the longest prefix keeps it (a host
+    ///   inside an expanded /28);
+    /// - a more specific network creates empty non-terminals (RFC 4592) that would hide the
+    ///   wildcard of a wider one: each gets a wildcard of its own with the answer of the
+    ///   nearest wildcard above it ("wildcard filling").
+    /// IPv4 and IPv6 are filled apart; they share the zone, so an IPv4 /8 or /16 whose
+    /// labels are all single digits (`*.2`, `*.0.2`) also answers IPv6 names below those
+    /// nibbles: the one known difference from serve-dns, which tells the families apart by
+    /// the number of labels.
+    public func answers(_ records: [RegistrationRecord]) throws(TooWide) -> [Entry] {
+        var entries: [String: Entry] = [:]
+        for family in [4, 6] {
+            var map: [String: Entry] = [:]
+            for (record, code) in Self.answering(records) where record.family == family {
+                let text = Self.text(record)
+                for owner in try owners(record.ipNetwork) where (map[owner]?.length ?? -1) < record.prefixLength {
+                    map[owner] = Entry(owner: owner, code: code, text: text, length: record.prefixLength)
+                }
+            }
+            // The empty non-terminals: every proper ancestor of an owner (below the apex).
+            var ancestors = Set<String>()
+            for owner in map.keys {
+                // A host's name, or a wildcard's `*`, first: what is left are ancestors.
+                var labels = owner.split(separator: ".").map(String.init).dropFirst()
+                while !labels.isEmpty {
+                    ancestors.insert(labels.joined(separator: "."))
+                    labels.removeFirst()
+                }
+            }
+            for ancestor in ancestors.sorted(by: { ($0.split(separator: ".").count, $0) < ($1.split(separator: ".").count, $1) }) {
+                let wildcard = "*." + ancestor
+                guard map[wildcard] == nil else { continue }
+                var labels = ancestor.split(separator: ".").map(String.init)
+                while !labels.isEmpty {
+                    labels.removeFirst()
+                    let above = labels.isEmpty ? "*" : "*." + labels.joined(separator: ".")
+                    if let covering = map[above] {
+                        map[wildcard] = covering
+                        map[wildcard]!.owner = wildcard
+                        break
+                    }
+                }
+            }
+            for (owner, entry) in map where entries[owner] == nil { entries[owner] = entry }
+        }
+        return entries.values.sorted { $0.owner < $1.owner }
     }
 
     /// The owner names (relative to the zone) that answer for every address of `network`.

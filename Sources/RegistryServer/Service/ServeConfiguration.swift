@@ -13,6 +13,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var zone: String?
     public var dnsThreads: Int?
     public var dnsTTL = 300
+    /// The zone's name server: `NAME` or `NAME=ADDR` (FORMATS.md §8).
+    public var ns: String?
+    /// Who may transfer the zone (AXFR over TCP): addresses or networks.
+    public var allowTransfer: [String] = []
     /// The spool folder (default `spool/` in the data folder).
     public var spool: String?
     /// The rules folder (default as for `evaluate`).
@@ -71,6 +75,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case http, dns, zone
         case dnsThreads = "dns_threads"
         case dnsTTL = "dns_ttl"
+        case ns
+        case allowTransfer = "allow_transfer"
         case spool, rules
         case tlsCert = "tls_cert"
         case tlsKey = "tls_key"
@@ -98,7 +104,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func text(_ key: CodingKeys) throws -> String? { try c.decodeIfPresent(ConfigText.self, forKey: key)?.text }
-        for key in CodingKeys.allCases where key != .reporters {
+        if let list = try? c.decodeIfPresent([String].self, forKey: .allowTransfer) {
+            for value in list { try set("allow_transfer", to: value) }
+        }
+        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer {
             guard let value = try text(key) else { continue }
             try set(key.rawValue, to: value)
         }
@@ -112,6 +121,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encodeIfPresent(zone, forKey: .zone)
         try c.encodeIfPresent(dnsThreads, forKey: .dnsThreads)
         try c.encode(dnsTTL, forKey: .dnsTTL)
+        try c.encodeIfPresent(ns, forKey: .ns)
+        if !allowTransfer.isEmpty { try c.encode(allowTransfer, forKey: .allowTransfer) }
         try c.encodeIfPresent(spool, forKey: .spool)
         try c.encodeIfPresent(rules, forKey: .rules)
         try c.encodeIfPresent(tlsCert, forKey: .tlsCert)
@@ -149,6 +160,15 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "zone": zone = value
         case "dns_threads": dnsThreads = try ConfigValue.integer(value, key: key, in: 1...256)
         case "dns_ttl": dnsTTL = try ConfigValue.integer(value, key: key, in: 0...604_800)
+        case "ns":
+            guard ZoneTransfer.nameServer(value) != nil else { throw ConfigValue.Invalid(key: key, value: value, expected: "NAME or NAME=ADDR") }
+            ns = value
+        case "allow_transfer":
+            // One address or network, or several separated by commas; each is added.
+            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard ZoneTransfer.network(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR or ADDR/PREFIX") }
+                allowTransfer.append(item)
+            }
         case "spool": spool = value
         case "rules": rules = value
         case "tls_cert": tlsCert = value

@@ -1,0 +1,92 @@
+import NIOCore
+import Primitives
+
+/// Who may transfer the zone and what they get (RFC 5936 AXFR, over TCP only): the
+/// configured networks; anyone else is REFUSED.
+public struct ZoneTransfer: Sendable {
+    public var allowed: [IPNetwork]
+    /// The zone's records, the SOA first, as of now (read from the registry per transfer).
+    public var records: @Sendable () throws -> [DNSMessage.Record]
+
+    public init(allowed: [IPNetwork], records: @escaping @Sendable () throws -> [DNSMessage.Record]) {
+        self.allowed = allowed
+        self.records = records
+    }
+
+    /// Transfers of `store`'s zone as of each transfer's time, to `allowed`.
+    public static func of(
+        _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServer: DNSName?, glue: IPAddress?, allowed: [IPNetwork],
+        clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
+    ) -> ZoneTransfer {
+        ZoneTransfer(allowed: allowed) {
+            var export = ZoneExport(
+                zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServer: nameServer, serial: UInt32(truncatingIfNeeded: max(1, try store.latestRecordID())))
+            export.nameServerAddress = glue
+            return try export.records(try store.currentRecords(at: clock()))
+        }
+    }
+
+    /// An address (a host network) or a network, as `--allow-transfer` takes them.
+    public static func network(_ text: String) -> IPNetwork? {
+        if let network = try? IPNetwork(parsing: text) { return network }
+        return IPAddress(text).map { IPNetwork(uncheckedAddress: $0, prefixLength: $0.family == .v4 ? 32 : 128) }
+    }
+
+    /// `NAME` or `NAME=ADDR` (`--ns`): the name server and its address.
+    public static func nameServer(_ text: String) -> (name: DNSName, address: IPAddress?)? {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard let name = DNSName(parts[0]), !name.labels.isEmpty else { return nil }
+        if parts.count == 2 {
+            guard let address = IPAddress(parts[1]) else { return nil }
+            return (name, address)
+        }
+        return (name, nil)
+    }
+
+    /// Whether a client at `address` may transfer the zone.
+    public func permits(_ address: SocketAddress?) -> Bool {
+        guard let text = address?.ipAddress, let ip = IPAddress(text) else { return false }
+        return allowed.contains { $0.contains(ip) }
+    }
+
+    /// The messages of an AXFR answer to `query`: the records (SOA first) and the SOA again
+    /// at the end, packed into messages of at most `limit` bytes; the question in the first.
+    public static func messages(answering query: DNSMessage, records: [DNSMessage.Record], limit: Int = 16_000) -> [[UInt8]] {
+        guard let soa = records.first else { return [] }
+        var all = records
+        all.append(soa)
+        var messages: [[UInt8]] = []
+        var current = response(to: query, withQuestion: true)
+        var size = current.encode().count
+        for record in all {
+            var single = DNSMessage(id: 0)
+            single.answers = [record]
+            let cost = single.encode().count - 12
+            if size + cost > limit, !current.answers.isEmpty {
+                messages.append(current.encode())
+                current = response(to: query, withQuestion: false)
+                size = current.encode().count
+            }
+            current.answers.append(record)
+            size += cost
+        }
+        messages.append(current.encode())
+        return messages
+    }
+
+    /// REFUSED to a transfer not allowed.
+    public static func refusal(to query: DNSMessage) -> [UInt8] {
+        var message = response(to: query, withQuestion: true)
+        message.rcode = DNSResponseCode.refused
+        return message.encode()
+    }
+
+    static func response(to query: DNSMessage, withQuestion: Bool) -> DNSMessage {
+        var message = DNSMessage(id: query.id)
+        message.isResponse = true
+        message.authoritative = true
+        message.opcode = query.opcode
+        if withQuestion { message.questions = Array(query.questions.prefix(1)) }
+        return message
+    }
+}
