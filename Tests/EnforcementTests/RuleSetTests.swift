@@ -84,6 +84,26 @@ struct RuleSetTests {
         }
     }
 
+    /// YAML breaks lines at a lone CR (and NEL, LS, PS) where editors see one line: such a
+    /// file is refused at the place an editor shows, never at a line past its end (found
+    /// by the rules fuzz target). CRLF files load.
+    @Test func refusesLineBreaksEditorsDoNotCountAtTheirPlace() throws {
+        let url = try Self.folder(["mac.yaml": "id: x\ndescription: a\rwhen: []\n", "nel.yaml": "id: y\n  desc\u{2028}ription: b\n"])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            try RuleSet.load(folder: url.path)
+        } throws: { error in
+            let errors = (error as! RuleLoadFailure).errors
+            let mac = errors.first { $0.file.hasSuffix("mac.yaml") }
+            let nel = errors.first { $0.file.hasSuffix("nel.yaml") }
+            return mac?.line == 2 && mac?.column == 15 && mac?.message.contains("carriage return") == true && nel?.line == 2 && nel?.column == 7
+                && nel?.message.contains("U+2028") == true
+        }
+        let crlf = try Self.folder(["rbl.yaml": Self.good.replacingOccurrences(of: "\n", with: "\r\n")])
+        defer { try? FileManager.default.removeItem(at: crlf) }
+        #expect(try RuleSet.load(folder: crlf.path).rules.count == 1)
+    }
+
     @Test func readsTheAllowlist() throws {
         let url = try Self.folder(["allowlist.yaml": "- network: 192.0.2.0/24\n  reason: registry probes\n", "rbl.yaml": Self.good])
         defer { try? FileManager.default.removeItem(at: url) }

@@ -23,6 +23,14 @@ struct RuleDecoder {
     }
 
     private mutating func root() -> Node? {
+        // YAML also breaks lines at a lone CR, NEL, LS and PS; editors and our places count
+        // LF (and CRLF) only. A file with those is refused at the first one, so that every
+        // place reported is one the user finds.
+        if let (line, column, what) = Self.foreignLineBreak(text) {
+            errors.append(
+                RuleError(file: file, line: line, column: column, message: "\(what) breaks lines here: save the file with LF or CRLF line ends"))
+            return nil
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 fail(nil, "the file is empty")
@@ -45,6 +53,31 @@ struct RuleDecoder {
             fail(nil, "YAML error: \(error)")
             return nil
         }
+    }
+
+    /// The place (LF-counted line, column in characters) of the first line break YAML
+    /// knows but LF-counting does not: a CR not followed by LF, NEL, LS or PS.
+    static func foreignLineBreak(_ text: String) -> (line: Int, column: Int, what: String)? {
+        var line = 1
+        var column = 1
+        var scalars = text.unicodeScalars.makeIterator()
+        var current = scalars.next()
+        while let scalar = current {
+            let next = scalars.next()
+            switch scalar {
+            case "\n":
+                line += 1
+                column = 0
+            case "\r" where next != "\n": return (line, column, "a carriage return without a line feed")
+            case "\u{85}": return (line, column, "a next-line character (U+0085)")
+            case "\u{2028}": return (line, column, "a line separator (U+2028)")
+            case "\u{2029}": return (line, column, "a paragraph separator (U+2029)")
+            default: break
+            }
+            column += 1
+            current = next
+        }
+        return nil
     }
 
     /// The mapping's entries by key, reporting unknown and duplicate keys.
