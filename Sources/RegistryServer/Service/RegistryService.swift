@@ -146,6 +146,10 @@ public final class RegistryService: Sendable {
             if fresh.http != old.http { kept.append("http"); fresh.http = old.http }
             if fresh.dns != old.dns { kept.append("dns"); fresh.dns = old.dns }
             if fresh.zone != old.zone { kept.append("zone"); fresh.zone = old.zone }
+            if fresh.dnsThreads != old.dnsThreads || fresh.dnsTTL != old.dnsTTL || fresh.ns != old.ns || fresh.allowTransfer != old.allowTransfer {
+                kept.append("dns_threads/dns_ttl/ns/allow_transfer")
+                (fresh.dnsThreads, fresh.dnsTTL, fresh.ns, fresh.allowTransfer) = (old.dnsThreads, old.dnsTTL, old.ns, old.allowTransfer)
+            }
             if fresh.spool != old.spool { kept.append("spool"); fresh.spool = old.spool }
             if fresh.rules != old.rules { kept.append("rules"); fresh.rules = old.rules }
             if fresh.tlsCert != old.tlsCert || fresh.tlsKey != old.tlsKey { kept.append("tls_cert/tls_key"); (fresh.tlsCert, fresh.tlsKey) = (old.tlsCert, old.tlsKey) }
