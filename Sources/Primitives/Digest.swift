@@ -11,6 +11,13 @@ public enum Digest {
 
     /// Streams a file through SHA-256; returns the digest and the file's size.
     public static func sha256(file path: String) throws -> (hex: String, bytes: Int64) {
+        let (digest, total) = try sha256Bytes(file: path)
+        return (hex(digest), total)
+    }
+
+    /// Streams a file through SHA-256; returns the 32 digest bytes (for `Content-Digest`
+    /// fields) and the file's size.
+    public static func sha256Bytes(file path: String) throws -> (digest: [UInt8], bytes: Int64) {
         let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? input.close() }
         var hasher = SHA256()
@@ -19,6 +26,6 @@ public enum Digest {
             hasher.update(data: chunk)
             total += Int64(chunk.count)
         }
-        return (hex(hasher.finalize()), total)
+        return (Array(hasher.finalize()), total)
     }
 }

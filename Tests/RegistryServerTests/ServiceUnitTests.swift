@@ -158,7 +158,7 @@ struct ServiceUnitTests {
         let partials = folder.appendingPathComponent("spool/.uploads/isp-a")
         for (name, hoursAgo) in [("old.log", 25.0), ("fresh.log", 23.0)] {
             let path = partials.appendingPathComponent(name).path
-            FileManager.default.createFile(atPath: path, contents: Data("held".utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data("held".utf8))
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-hoursAgo * 3600)], ofItemAtPath: path)
         }
         #expect(intake.removeStalePartials(olderThan: .seconds(86_400), now: Date()) == 1)

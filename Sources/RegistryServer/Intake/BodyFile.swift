@@ -1,5 +1,4 @@
 import CFileSync
-import Crypto
 import Foundation
 import NIOCore
 #if canImport(Glibc)
@@ -78,14 +77,5 @@ struct BodyFile: ~Copyable {
         guard ftruncate(fd, off_t(length)) == 0 else { throw Failure(what: "truncate", path: path, code: errno) }
         size = length
         started = min(started, length)
-    }
-
-    /// The SHA-256 of a whole file, read from disk (a resumed upload).
-    static func sha256(of path: String) throws -> SHA256.Digest {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize()
     }
 }

@@ -254,7 +254,7 @@ public final class LogIntake: Sendable {
             digest = Array(whole.finalize())
         } else {
             do {
-                digest = Array(try BodyFile.sha256(of: path.path))
+                digest = try Digest.sha256Bytes(file: path.path).digest
             } catch {
                 return refuse(reporter, .error(500, "the upload cannot be read back"))
             }

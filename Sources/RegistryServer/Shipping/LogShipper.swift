@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -197,11 +196,7 @@ public final class LogShipper: Sendable {
 
     static func sha256(_ path: String) throws -> [UInt8] {
         do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            var hasher = SHA256()
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-            return Array(hasher.finalize())
+            return try Digest.sha256Bytes(file: path).digest
         } catch {
             throw Failure(file: path, message: "cannot read it: \(error.localizedDescription)")
         }
