@@ -77,7 +77,7 @@ public struct EvidenceBundle: Sendable {
     }
 
     /// The zip: entries in name order, stored, mode 0644, dated at the case's opening.
-    func zipData() throws -> Data {
+    public func zipData() throws -> Data {
         let archive = try Archive(data: Data(), accessMode: .create)
         let date = Date(timeIntervalSince1970: TimeInterval(self.date / 1000))
         let files = allFiles

@@ -51,6 +51,9 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("max-expansion-ratio"), help: "Quarantine gzip that inflates beyond this ratio (default 200).") var maxExpansionRatio: String?
         @Option(name: .customLong("rdap-per-minute"), help: "Public RDAP lookups per client address and minute (default 60).") var rdapPerMinute: String?
         @Option(name: .customLong("log-format"), help: "text or json (default text).") var logFormat: String?
+        @Option(name: .customLong("review-deadline"), help: "Review a provisional suspension within this (default 24h).") var reviewDeadline: String?
+        @Option(name: .customLong("session-lifetime"), help: "A staff session ends this long after login (default 8h).") var sessionLifetime: String?
+        @Option(name: .customLong("session-idle"), help: "A staff session ends after this long idle (default 30m).") var sessionIdle: String?
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
 
         /// The flags given, by config key.
@@ -62,6 +65,7 @@ extension AbuseIngestCommand {
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
                 ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),
                 ("rdap_per_minute", rdapPerMinute), ("log_format", logFormat), ("log_level", logLevel),
+                ("review_deadline", reviewDeadline), ("session_lifetime", sessionLifetime), ("session_idle", sessionIdle),
             ]
             return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) }
         }

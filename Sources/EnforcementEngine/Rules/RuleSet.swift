@@ -46,6 +46,11 @@ public struct RuleSet: Sendable {
         return (try? decode(files, folder: shippedFolderName)) ?? RuleSet(rules: [], folder: shippedFolderName)
     }
 
+    /// The text of a shipped rules file by name.
+    public static func shippedText(named name: String) -> String? {
+        ShippedRules.files.first { $0.name == name }?.text
+    }
+
     /// Writes the shipped rules files (and their README) into `folder`, creating it.
     public static func writeShipped(to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -135,5 +135,14 @@ enum EngineMigrations {
                     """)
         }
         migrator.registerMigration(ColumnBlocksMigration.identifier) { db in try ColumnBlocksMigration.migrate(db) }
+        // The review queue (status, then age) and the audit page (by time, by staff member).
+        migrator.registerMigration("engine-v5-review") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX case_queue ON enforcement_case (status, opened);
+                    CREATE INDEX audit_time ON audit (time);
+                    CREATE INDEX audit_actor ON audit (actor, time);
+                    """)
+        }
     }
 }

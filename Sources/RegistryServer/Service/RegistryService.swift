@@ -8,6 +8,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import Primitives
+import Evidence
 import RegistryClient
 import ServiceLifecycle
 
@@ -28,6 +29,7 @@ public final class RegistryService: Sendable {
     let logger: Logger
     let spool: URL
     let reloadConfiguration: @Sendable () throws -> ServeConfiguration
+    let enforcement: Enforcement
 
     /// Opens the store, loads the rules and binds nothing yet.
     /// - Parameter reload: reads the configuration again (SIGHUP).
@@ -75,8 +77,9 @@ public final class RegistryService: Sendable {
         }
         let nudge = Nudge()
         intake = LogIntake(store: store, spool: spool, settings: settings, metrics: metrics, logger: logger) { nudge.signal() }
+        enforcement = Enforcement(store: store.engine, dataFolder: dataFolder, logger: logger)
         worker = IngestWorker(
-            enforcement: Enforcement(store: store.engine, dataFolder: dataFolder, logger: logger), store: store, intake: intake, rules: rules, settings: settings,
+            enforcement: enforcement, store: store, intake: intake, rules: rules, settings: settings,
             metrics: metrics, spool: spool, logger: logger, nudge: nudge, pause: ingestPause)
     }
 
@@ -98,9 +101,13 @@ public final class RegistryService: Sendable {
             }
             services.append(.init(service: dns))
         }
+        recordRuleFiles()
+        let staffWeb = try StaffWeb(
+            store: store, enforcement: enforcement, key: try RegistryKey.loadOrCreate(dataFolder: enforcement.dataFolder), rules: rules, settings: settings,
+            secureCookies: config.tlsCert != nil, logger: Logger(label: "abuse-ingest.web"))
         let routes = Routes(
             intake: intake, store: store, readiness: readiness, metrics: metrics, rdap: RDAPLookup(store: store.engine), settings: settings, draining: draining,
-            logger: logger)
+            logger: logger, staffWeb: staffWeb)
         var decoder = HTTP1Channel.Configuration.DecoderConfiguration()
         decoder.maxHeaderListSize = config.maxHeaderBytes
         decoder.maxHeaderFieldSize = config.maxHeaderBytes
@@ -126,7 +133,7 @@ public final class RegistryService: Sendable {
             onServerRunning: { channel in announce("\(scheme)://\(host):\(channel.localAddress?.port ?? listen.port)") },
             logger: Logger(label: "abuse-ingest.http"))
         services.append(.init(service: worker))
-        services.append(.init(service: RuleWatcher(rules: rules, settings: settings, worker: worker)))
+        services.append(.init(service: RuleWatcher(rules: rules, settings: settings, worker: worker, service: self)))
         services.append(.init(service: ReloadOnHangup(service: self)))
         services.append(.init(service: app))
         // Last, so that it is the first to hear of a graceful shutdown.
@@ -162,7 +169,22 @@ public final class RegistryService: Sendable {
         } catch {
             logger.error("the configuration does not load; the one in force stays", metadata: ["error": "\(error)"])
         }
-        if rules.reload(force: true) { worker.requestEvaluation() }
+        if rules.reload(force: true) {
+            recordRuleFiles()
+            worker.requestEvaluation()
+        }
+    }
+
+    /// Keeps the texts of the rules files in force by hash, for the case pages.
+    func recordRuleFiles() {
+        let now = enforcement.clock.nowMillis()
+        for file in rules.fileTexts() {
+            do {
+                try store.recordRuleFile(sha256: file.sha256, name: file.name, text: file.text, now: now)
+            } catch {
+                logger.error("cannot record a rules file", metadata: ["file": "\(file.name)", "error": "\(error)"])
+            }
+        }
     }
 }
 
@@ -171,13 +193,17 @@ struct RuleWatcher: Service {
     let rules: RuleBook
     let settings: LiveSettings
     let worker: IngestWorker
+    let service: RegistryService
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: settings.current.rulesPoll)
                 if Task.isCancelled { break }
-                if rules.reload() { worker.requestEvaluation() }
+                if rules.reload() {
+                    service.recordRuleFiles()
+                    worker.requestEvaluation()
+                }
             }
         }
     }

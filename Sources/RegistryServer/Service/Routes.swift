@@ -18,6 +18,7 @@ struct Routes: Sendable {
     let settings: LiveSettings
     let draining: Draining
     let logger: Logger
+    let staffWeb: StaffWeb
 
     func router() -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
@@ -56,6 +57,7 @@ struct Routes: Sendable {
             guard let reporter = authenticate(request) else { return unauthorized() }
             return Self.response(intake.list(since: request.uri.queryParameters.get("since"), reporter: reporter))
         }
+        staffWeb.add(to: router)
         return router
     }
 

@@ -1,6 +1,7 @@
 import EnforcementEngine
 import Foundation
 import Logging
+import Primitives
 import Synchronization
 
 /// The rule set in force and the state of its folder. A folder that fails to load leaves
@@ -36,6 +37,22 @@ public final class RuleBook: Sendable {
     /// Why the folder as it is now does not load (the last good set is in force), or nil.
     public var error: String? { state.withLock { $0.error } }
     public var folder: String? { state.withLock { $0.folder } }
+    /// When the set in force was loaded.
+    public var loadedAt: Date { state.withLock { $0.loadedAt } }
+
+    /// The files of the set in force with their texts, when a file still holds the bytes
+    /// its rules were loaded from (a file edited since is left out: its text is no longer
+    /// the one in force).
+    public func fileTexts() -> [(name: String, sha256: String, text: String)] {
+        var seen = Set<String>()
+        var files: [(name: String, sha256: String, text: String)] = []
+        for rule in rules.rules where seen.insert(rule.file).inserted {
+            let bytes = FileManager.default.contents(atPath: rule.file) ?? RuleSet.shippedText(named: rule.file).map { Data($0.utf8) }
+            guard let bytes, Digest.sha256(bytes) == rule.fileSHA256 else { continue }
+            files.append(((rule.file as NSString).lastPathComponent, rule.fileSHA256, String(decoding: bytes, as: UTF8.self)))
+        }
+        return files
+    }
 
     /// Loads the folder again when its files changed and have held still since the last
     /// look (or at once, with `force`). Returns whether a new set is in force.

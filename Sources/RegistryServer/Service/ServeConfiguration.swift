@@ -42,6 +42,12 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     /// `text` or `json`.
     public var logFormat = "text"
     public var logLevel = "info"
+    /// A provisional suspension should be reviewed within this (the queue marks it overdue).
+    public var reviewDeadline: Duration = .seconds(86_400)
+    /// A staff session ends this long after login, however active.
+    public var sessionLifetime: Duration = .seconds(8 * 3600)
+    /// A staff session ends after this long without a request.
+    public var sessionIdle: Duration = .seconds(30 * 60)
     /// Per-reporter limits that override the ones above.
     public var reporters: [String: ReporterLimits] = [:]
 
@@ -95,6 +101,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case rdapPerMinute = "rdap_per_minute"
         case logFormat = "log_format"
         case logLevel = "log_level"
+        case reviewDeadline = "review_deadline"
+        case sessionLifetime = "session_lifetime"
+        case sessionIdle = "session_idle"
         case reporters
     }
 
@@ -142,6 +151,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encode(rdapPerMinute, forKey: .rdapPerMinute)
         try c.encode(logFormat, forKey: .logFormat)
         try c.encode(logLevel, forKey: .logLevel)
+        try c.encode(ConfigValue.format(reviewDeadline), forKey: .reviewDeadline)
+        try c.encode(ConfigValue.format(sessionLifetime), forKey: .sessionLifetime)
+        try c.encode(ConfigValue.format(sessionIdle), forKey: .sessionIdle)
         if !reporters.isEmpty {
             var nested = c.nestedContainer(keyedBy: DynamicKey.self, forKey: .reporters)
             for (id, limits) in reporters.sorted(by: { $0.key < $1.key }) {
@@ -186,6 +198,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "max_header_count": maxHeaderCount = try ConfigValue.integer(value, key: key, in: 1...10_000)
         case "max_expansion_ratio": maxExpansionRatio = try ConfigValue.integer(value, key: key, in: 2...1_000_000)
         case "rdap_per_minute": rdapPerMinute = try ConfigValue.integer(value, key: key, in: 1...1_000_000)
+        case "review_deadline": reviewDeadline = try ConfigValue.duration(value, key: key)
+        case "session_lifetime": sessionLifetime = try ConfigValue.duration(value, key: key)
+        case "session_idle": sessionIdle = try ConfigValue.duration(value, key: key)
         case "log_format":
             guard ["text", "json"].contains(value) else { throw ConfigValue.Invalid(key: key, value: value, expected: "text or json") }
             logFormat = value

@@ -46,5 +46,38 @@ enum ServiceMigrations {
                     CREATE TRIGGER service_audit_no_delete BEFORE DELETE ON service_audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("server-v2-staff") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff (
+                        name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+                        role TEXT NOT NULL CHECK (role IN ('reviewer', 'admin')),
+                        password_hash TEXT NOT NULL,
+                        totp_secret TEXT,
+                        totp_last_step INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        disabled_at INTEGER,
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE TABLE staff_session (
+                        id_sha256 BLOB PRIMARY KEY CHECK (length(id_sha256) = 32),
+                        staff_name TEXT NOT NULL REFERENCES staff(name),
+                        csrf_token TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL,
+                        client TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX staff_session_staff ON staff_session (staff_name);
+                    CREATE TABLE rule_file (
+                        sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+                        name TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        first_loaded_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX service_audit_time ON service_audit (time);
+                    CREATE INDEX service_audit_actor ON service_audit (actor, time);
+                    """)
+        }
     }
 }

@@ -8,7 +8,7 @@ import Primitives
 /// transaction; every token action is audited in the same transaction as the change.
 public final class ServiceStore: Sendable {
     public let engine: EngineStore
-    private let database: DatabasePool
+    let database: DatabasePool
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case unknownReporter(String)

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Primitives
+
+/// What staff review reads: the case queue page by page, and the audit log filtered.
+extension EngineStore {
+    /// Which cases a queue page holds. No status: the cases awaiting a decision
+    /// (provisional suspensions, then open cases).
+    public struct QueueFilter: Sendable, Equatable {
+        public var status: EnforcementCase.Status?
+        public var rule: String?
+        public var reporter: String?
+        public var severity: Rule.Severity?
+
+        public init(status: EnforcementCase.Status? = nil, rule: String? = nil, reporter: String? = nil, severity: Rule.Severity? = nil) {
+            self.status = status
+            self.rule = rule
+            self.reporter = reporter
+            self.severity = severity
+        }
+    }
+
+    /// One page of the queue and how many cases match in all.
+    public struct QueuePage: Sendable {
+        public var cases: [EnforcementCase]
+        public var total: Int
+        /// Of those matching: provisional suspensions, and open cases.
+        public var suspended: Int
+        public var open: Int
+        /// Provisional suspensions (of all matching) suspended before `overdueBefore`.
+        public var overdue: Int
+        /// When each suspended case of the page was suspended (UTC ms), by case id.
+        public var suspendedAt: [String: Int64]
+    }
+
+    /// A page of the queue: provisional suspensions first, then open cases, each oldest
+    /// first; other statuses (when filtered for) by age too.
+    public func caseQueue(_ filter: QueueFilter, offset: Int, limit: Int, overdueBefore: Int64) throws -> QueuePage {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let status = filter.status {
+            conditions.append("status = ?")
+            arguments.append(status.rawValue)
+        } else {
+            conditions.append("status IN ('suspended', 'open')")
+        }
+        if let rule = filter.rule {
+            conditions.append("rule_id = ?")
+            arguments.append(rule)
+        }
+        if let severity = filter.severity {
+            conditions.append("severity = ?")
+            arguments.append(severity.rawValue)
+        }
+        if let reporter = filter.reporter {
+            conditions.append("EXISTS (SELECT 1 FROM json_each(enforcement_case.reporters) WHERE value = ?)")
+            arguments.append(reporter)
+        }
+        let clause = conditions.joined(separator: " AND ")
+        return try database.read { db in
+            let counts = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS total, SUM(status = 'suspended') AS suspended, SUM(status = 'open') AS open FROM enforcement_case WHERE \(clause)",
+                arguments: StatementArguments(arguments))
+            let cases = try EnforcementCase.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM enforcement_case WHERE \(clause)
+                    ORDER BY CASE status WHEN 'suspended' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, opened, id LIMIT ? OFFSET ?
+                    """,
+                arguments: StatementArguments(arguments + [max(1, limit), max(0, offset)]))
+            let suspensionTime = "(SELECT MAX(a.time) FROM audit a WHERE a.case_id = enforcement_case.id AND a.to_status = 'suspended')"
+            let overdue =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE \(clause) AND status = 'suspended' AND \(suspensionTime) < ?",
+                    arguments: StatementArguments(arguments + [overdueBefore])) ?? 0
+            var suspendedAt: [String: Int64] = [:]
+            for item in cases where item.status == .suspended {
+                suspendedAt[item.id] = try Int64.fetchOne(
+                    db, sql: "SELECT MAX(time) FROM audit WHERE case_id = ? AND to_status = 'suspended'", arguments: [item.id]) ?? item.updated
+            }
+            return QueuePage(
+                cases: cases, total: counts?["total"] ?? 0, suspended: counts?["suspended"] ?? 0, open: counts?["open"] ?? 0, overdue: overdue,
+                suspendedAt: suspendedAt)
+        }
+    }
+
+    /// The rules that opened cases, by id (for the queue's filter).
+    public func caseRules() throws -> [String] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT rule_id FROM enforcement_case ORDER BY rule_id") }
+    }
+
+    /// Audit lines newest first, filtered by case, actor (a staff member or `engine`) and
+    /// time (`from` inclusive, `to` exclusive, UTC ms); at most `limit`.
+    public func auditLog(caseID: String? = nil, actor: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int) throws -> [AuditEntry] {
+        var conditions = ["1"]
+        var arguments: [any DatabaseValueConvertible] = []
+        if let caseID {
+            conditions.append("case_id = ?")
+            arguments.append(caseID)
+        }
+        if let actor {
+            conditions.append("actor = ?")
+            arguments.append(actor)
+        }
+        if let from {
+            conditions.append("time >= ?")
+            arguments.append(from)
+        }
+        if let to {
+            conditions.append("time < ?")
+            arguments.append(to)
+        }
+        return try database.read { db in
+            try AuditEntry.fetchAll(
+                db, sql: "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY time DESC, id DESC LIMIT ?",
+                arguments: StatementArguments(arguments + [max(1, limit)]))
+        }
+    }
+
+    /// Writes to a case's audit log that `actor` looked at its samples unredacted.
+    public func recordUnredactedView(caseID: String, by actor: String, reason: String, at time: Int64) throws {
+        try database.write { db in
+            guard let item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError.noSuchCase(caseID) }
+            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: "viewed unredacted", fromStatus: item.status, toStatus: item.status, reason: reason)
+            try entry.insert(db)
+        }
+    }
+}
