@@ -4,7 +4,7 @@
 # Debian packages the build needs (C libraries behind the .systemLibrary targets).
 BUILD_PACKAGES=(zlib1g-dev libisal-dev libsqlite3-dev)
 # Debian packages the tests need beside them: real peers and checkers.
-TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils bind9-utils rbldnsd nsd curl openssl util-linux)
+TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils bind9-utils rbldnsd nsd curl openssl util-linux chromium chromium-driver)
 
 # Prints "abuse-ingest: <what>" on stderr.
 say() { printf 'abuse-ingest: %s\n' "$*" >&2; }
@@ -27,18 +27,19 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Installs Python's jsonschema (≥ 4.18, with `referencing`) for ../shared/xarf/validate.py when
-# it is missing: Debian 12's python3-jsonschema is older, so it comes from PyPI.
+# Installs the Python packages the tests use when missing: jsonschema (≥ 4.18, with
+# `referencing`) for ../shared/xarf/validate.py (Debian 12's is older), prometheus_client to
+# parse /metrics, selenium to drive Debian's Chromium through its chromedriver.
 ensure_jsonschema() {
-    python3 -c "import jsonschema, referencing, prometheus_client" 2>/dev/null && return 0
+    python3 -c "import jsonschema, referencing, prometheus_client, selenium" 2>/dev/null && return 0
     if [ "$(id -u)" -ne 0 ] && [ -z "${VIRTUAL_ENV:-}" ]; then
-        say "error: Python's jsonschema (>= 4.18) or prometheus_client is missing"
-        say "run:  python3 -m pip install --user 'jsonschema>=4.18' prometheus_client"
+        say "error: Python's jsonschema (>= 4.18), prometheus_client or selenium is missing"
+        say "run:  python3 -m pip install --user 'jsonschema>=4.18' prometheus_client selenium"
         exit 2
     fi
-    say "installing Python's jsonschema and prometheus_client"
-    python3 -m pip install --quiet 'jsonschema>=4.18' prometheus_client 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18' prometheus_client
+    say "installing Python's jsonschema, prometheus_client and selenium"
+    python3 -m pip install --quiet 'jsonschema>=4.18' prometheus_client selenium 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18' prometheus_client selenium
 }
 
 # Stops unless Swift 6 is on the PATH.
