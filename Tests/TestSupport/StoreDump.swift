@@ -10,7 +10,7 @@ public enum StoreDump {
     /// a comparison of stores that skipped it would prove nothing.
     public static let knownTables: Set<String> = [
         "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
-        "reporter_token", "upload", "service_audit",
+        "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file",
     ]
 
     /// The engine's tables: what a spool ingest and the service's intake must agree on.
@@ -41,6 +41,9 @@ public enum StoreDump {
         ("reporter_token", "SELECT id, reporter_id, sha256, expires_at, revoked_at IS NOT NULL FROM reporter_token ORDER BY id"),
         ("upload", "SELECT reporter_id, sha256, name, bytes, status, lines, events, unparsed, first_event, last_event, error FROM upload ORDER BY 1, 2"),
         ("service_audit", "SELECT actor, action, subject, detail FROM service_audit ORDER BY id"),
+        ("staff", "SELECT name, role, password_hash, totp_secret, totp_last_step, disabled_at IS NOT NULL, failed_logins, locked_until FROM staff ORDER BY name"),
+        ("staff_session", "SELECT id_sha256, staff_name, csrf_token, client FROM staff_session ORDER BY 1"),
+        ("rule_file", "SELECT sha256, name, text FROM rule_file ORDER BY sha256"),
     ]
 
     public struct UnknownTable: Error, CustomStringConvertible {

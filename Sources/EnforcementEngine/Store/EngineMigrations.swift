@@ -139,7 +139,9 @@ enum EngineMigrations {
         migrator.registerMigration("engine-v5-review") { db in
             try db.execute(
                 sql: """
-                    CREATE INDEX case_queue ON enforcement_case (status, opened);
+                    CREATE INDEX case_queue ON enforcement_case ((CASE status WHEN 'suspended' THEN 0 WHEN 'open' THEN 1 ELSE 2 END), opened, id);
+                    CREATE INDEX case_rule ON enforcement_case (rule_id);
+                    CREATE INDEX case_status ON enforcement_case (status, severity);
                     CREATE INDEX audit_time ON audit (time);
                     CREATE INDEX audit_actor ON audit (actor, time);
                     """)

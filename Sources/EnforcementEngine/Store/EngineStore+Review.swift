@@ -33,45 +33,58 @@ extension EngineStore {
         public var suspendedAt: [String: Int64]
     }
 
+    /// The queue's order of statuses: the expression of the `case_queue` index (written the
+    /// same way, so that SQLite reads the page off the index instead of sorting).
+    static let queueRank = "(CASE status WHEN 'suspended' THEN 0 WHEN 'open' THEN 1 ELSE 2 END)"
+
     /// A page of the queue: provisional suspensions first, then open cases, each oldest
     /// first; other statuses (when filtered for) by age too.
     public func caseQueue(_ filter: QueueFilter, offset: Int, limit: Int, overdueBefore: Int64) throws -> QueuePage {
+        // The page reads the queue's index in order; the counts read the status index.
         var conditions: [String] = []
+        var counted: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let status = filter.status {
             conditions.append("status = ?")
+            counted.append("status = ?")
             arguments.append(status.rawValue)
         } else {
-            conditions.append("status IN ('suspended', 'open')")
+            conditions.append("\(Self.queueRank) < 2")
+            counted.append("status IN ('suspended', 'open')")
         }
+        var rest: [String] = []
         if let rule = filter.rule {
-            conditions.append("rule_id = ?")
+            rest.append("rule_id = ?")
             arguments.append(rule)
         }
         if let severity = filter.severity {
-            conditions.append("severity = ?")
+            rest.append("severity = ?")
             arguments.append(severity.rawValue)
         }
         if let reporter = filter.reporter {
-            conditions.append("EXISTS (SELECT 1 FROM json_each(enforcement_case.reporters) WHERE value = ?)")
+            rest.append("EXISTS (SELECT 1 FROM json_each(enforcement_case.reporters) WHERE value = ?)")
             arguments.append(reporter)
         }
-        let clause = conditions.joined(separator: " AND ")
+        let clause = (conditions + rest).joined(separator: " AND ")
+        let countClause = (counted + rest).joined(separator: " AND ")
         return try database.read { db in
-            let counts = try Row.fetchOne(
-                db, sql: "SELECT COUNT(*) AS total, SUM(status = 'suspended') AS suspended, SUM(status = 'open') AS open FROM enforcement_case WHERE \(clause)",
-                arguments: StatementArguments(arguments))
+            var byStatus: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT status, COUNT(*) AS n FROM enforcement_case WHERE \(countClause) GROUP BY status", arguments: StatementArguments(arguments))
+            {
+                byStatus[row["status"]] = row["n"]
+            }
             let cases = try EnforcementCase.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM enforcement_case WHERE \(clause)
-                    ORDER BY CASE status WHEN 'suspended' THEN 0 WHEN 'open' THEN 1 ELSE 2 END, opened, id LIMIT ? OFFSET ?
+                    ORDER BY \(Self.queueRank), opened, id LIMIT ? OFFSET ?
                     """,
                 arguments: StatementArguments(arguments + [max(1, limit), max(0, offset)]))
             let suspensionTime = "(SELECT MAX(a.time) FROM audit a WHERE a.case_id = enforcement_case.id AND a.to_status = 'suspended')"
             let overdue =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE \(clause) AND status = 'suspended' AND \(suspensionTime) < ?",
+                    db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE \(countClause) AND status = 'suspended' AND \(suspensionTime) < ?",
                     arguments: StatementArguments(arguments + [overdueBefore])) ?? 0
             var suspendedAt: [String: Int64] = [:]
             for item in cases where item.status == .suspended {
@@ -79,7 +92,7 @@ extension EngineStore {
                     db, sql: "SELECT MAX(time) FROM audit WHERE case_id = ? AND to_status = 'suspended'", arguments: [item.id]) ?? item.updated
             }
             return QueuePage(
-                cases: cases, total: counts?["total"] ?? 0, suspended: counts?["suspended"] ?? 0, open: counts?["open"] ?? 0, overdue: overdue,
+                cases: cases, total: byStatus.values.reduce(0, +), suspended: byStatus["suspended"] ?? 0, open: byStatus["open"] ?? 0, overdue: overdue,
                 suspendedAt: suspendedAt)
         }
     }

@@ -58,7 +58,7 @@ extension StaffWeb {
     }
 
     func doneMessage(_ request: Request) -> String? {
-        switch request.uri.queryParameters.get("done").map { String($0) } {
+        switch request.uri.queryParameters.get("done").map({ String($0) }) {
         case "approve": "Approved."
         case "dismiss": "Dismissed."
         case "reinstate": "Reinstated."
