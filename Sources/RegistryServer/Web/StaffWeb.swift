@@ -217,6 +217,9 @@ struct StaffWeb: Sendable {
             let session = StaffSession(
                 idSHA256: SessionSecrets.digest(id), staffName: member.name, csrfToken: SessionSecrets.token(), createdAt: time, lastSeenAt: time, client: client)
             do {
+                // Sessions left to expire (never used again) go at the next login.
+                let config = settings.current
+                try store.pruneSessions(createdBefore: time - config.sessionLifetime.millis, idleBefore: time - config.sessionIdle.millis)
                 try store.createSession(session, now: time)
             } catch {
                 logger.error("cannot store a session", metadata: ["error": "\(error)"])
