@@ -39,13 +39,17 @@ let package = Package(
     targets: [
         .systemLibrary(name: "SystemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "SystemIsal", providers: [.apt(["libisal-dev"])]),
+        // Streams ISPs ship beside gzip (FORMATS.md §10), told apart by their magic bytes.
+        .systemLibrary(name: "SystemZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "SystemLzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "SystemBzip2", providers: [.apt(["libbz2-dev"])]),
         // Header only: the compiler's prefetch hint, which Swift does not expose.
         .systemLibrary(name: "CPrefetch"),
         // Header only: Linux's sync_file_range (writeback of uploads while they arrive).
         .systemLibrary(name: "CFileSync"),
         // Values every module shares: addresses, networks, times, JSON, digests, the clock.
         .target(name: "Primitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "LogParsers", dependencies: ["Primitives", "SystemZlib", "SystemIsal"]),
+        .target(name: "LogParsers", dependencies: ["Primitives", "SystemZlib", "SystemIsal", "SystemZstd", "SystemLzma", "SystemBzip2"]),
         .target(
             name: "RegistryClient",
             dependencies: [

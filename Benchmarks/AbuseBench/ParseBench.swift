@@ -9,7 +9,9 @@ extension AbuseBench {
             abstract: "abuse-ingest parse against zcat | wc -l on the same synthetic Postfix log.",
             discussion: """
                 Targets (issue 2): --output none >= 1.0x and JSON Lines >= 0.6x the lines/s of \
-                `zcat | wc -l`; peak RSS <= 64 MB and the same for 1M and 4M lines.
+                `zcat | wc -l`; peak RSS <= 64 MB and the same for 1M and 4M lines. Issue 15: the same \
+                file as zstd parsed at >= 1.0x `zstd -dc | wc -l` (xz and bzip2 are measured against \
+                their own tools too, without a target). Needs zstd, xz-utils and bzip2.
                 """
         )
 
@@ -57,6 +59,24 @@ extension AbuseBench {
             let rssOK = max(none.peakRSS, noneLarge.peakRSS, jsonl.peakRSS, jsonlLarge.peakRSS) <= 64_000_000
             let flat = Double(noneLarge.peakRSS) <= Double(none.peakRSS) * 1.1 + 2_000_000
             print("targets: --output none >= 1.0x: \(noneRatio >= 1.0 ? "MET" : "MISSED") (\(String(format: "%.2f", noneRatio))x); JSON Lines >= 0.6x: \(jsonlRatio >= 0.6 ? "MET" : "MISSED") (\(String(format: "%.2f", jsonlRatio))x); RSS <= 64 MB: \(rssOK ? "MET" : "MISSED"); flat 1M vs 4M: \(flat ? "MET" : "MISSED")")
+
+            // The same log as zstd, xz and bzip2, each against its own tool's decompression.
+            for (tool, suffix, compress, target) in [("zstd", "zst", "zstd -q -3", 1.0), ("xz", "xz", "xz -6", 0.0), ("bzip2", "bz2", "bzip2 -9", 0.0)] {
+                let path = "\(dir)/postfix-\(lines).log.\(suffix)"
+                if !FileManager.default.fileExists(atPath: path) {
+                    guard try Measurement.run(["sh", "-c", "zcat '\(small)' | \(compress) > '\(path)'"]).status == 0 else {
+                        throw BenchError("\(tool) is not installed: apt-get install \(tool == "xz" ? "xz-utils" : tool)")
+                    }
+                }
+                let reference = try Measurement.best(of: repeats, ["sh", "-c", "\(tool) -dc '\(path)' | wc -l"])
+                let parsed = try Measurement.best(of: repeats, [binary, "parse", "--output", "none", path])
+                let ratio = rate(parsed, lines) / rate(reference, lines)
+                print(row("\(tool) -dc | wc -l", reference, lines, bytes))
+                print(row("parse --output none (\(tool))", parsed, lines, bytes))
+                print(target > 0
+                    ? "target: \(tool) input >= \(target)x \(tool) -dc | wc -l: \(ratio >= target ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x)"
+                    : "\(tool) input: \(String(format: "%.2f", ratio))x \(tool) -dc | wc -l (no target)")
+            }
         }
 
         static func uncompressedSize(_ path: String) throws -> Int {

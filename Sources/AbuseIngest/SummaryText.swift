@@ -5,7 +5,7 @@ enum SummaryText {
     static func line(_ s: FileSummary) -> String {
         var parts: [String] = []
         let megabytes = Double(s.bytes) / 1_000_000
-        parts.append("\(s.lines) lines (\(s.compressed ? "gzip, " : "")\(String(format: "%.1f", megabytes)) MB)")
+        parts.append("\(s.lines) lines (\(s.compressed ? "\(s.compression ?? "compressed"), " : "")\(String(format: "%.1f", megabytes)) MB)")
         let kinds = s.eventsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         parts.append("\(s.events) events" + (kinds.isEmpty ? "" : " (\(kinds))"))
         parts.append("\(s.skipped) skipped")

@@ -46,6 +46,28 @@ struct RegistryDNSServerTests {
         #expect(badVersion.contains("BADVERS"))
     }
 
+    /// Zonemaster's NAMESERVER08: resolvers that randomise the case of names (DNS 0x20)
+    /// need the question echoed as asked, and owner names that copy it too, on every path
+    /// (EDNS with a cookie takes the general one; a bare query the fast one; TCP).
+    @Test func echoesTheQueryNameInTheCaseItWasAsked() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
+        let asked = "5.100.51.198.ReG.ExAmPlE.oRg"
+        for options in [["+cookie"], ["+noedns"], ["+tcp"], ["+noedns", "+tcp"]] {
+            for type in ["A", "TXT"] {
+                let answer = try server.dig(options + ["+noall", "+question", "+answer", asked, type])
+                #expect(answer.contains(";\(asked).\tIN\t\(type)"), "\(options) \(type): the question as asked: \(answer)")
+                let owner = answer.split(separator: "\n").dropFirst().first.map { String($0.prefix { $0 != " " && $0 != "\t" }) }
+                #expect(owner == asked + ".", "\(options) \(type): the answer's owner as asked: \(answer)")
+            }
+        }
+        let apex = try server.dig("+noall", "+question", "+answer", "Reg.Example.ORG", "SOA")
+        #expect(apex.contains(";Reg.Example.ORG.") && apex.contains("\nReg.Example.ORG."), "\(apex)")
+    }
+
     @Test func answersFORMERRToAMalformedQuery() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }

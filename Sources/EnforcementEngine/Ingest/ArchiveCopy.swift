@@ -70,12 +70,13 @@ public final class ArchiveCopy: Sendable {
         }
     }
 
-    /// Checks the digest of the bytes written and puts the copy in place (gzip files keep
-    /// `.gz`). Throws when the file changed since it was identified or the copy cannot be
-    /// written; nothing is left behind then.
+    /// Checks the digest of the bytes written and puts the copy in place, named after its
+    /// compression (`compression`: `gzip`, `zstd`, `xz`, `bzip2`; or `.gz` when only
+    /// `compressed` is known). Throws when the file changed since it was identified or the
+    /// copy cannot be written; nothing is left behind then.
     @discardableResult
-    public func commit(path source: String, compressed: Bool) throws -> URL {
-        let target = archive.path(sha256: sha256, compressed: compressed)
+    public func commit(path source: String, compressed: Bool, compression: String? = nil) throws -> URL {
+        let target = archive.path(sha256: sha256, compression: compression ?? (compressed ? "gzip" : nil))
         let outcome: Result<String?, LogArchive.ArchiveError> = state.withLock { s in
             if Digest.hex(s.hasher.finalize()) != sha256 { return .failure(.changedWhileReading(path: source)) }
             guard let temporary = s.temporary else { return .success(nil) }

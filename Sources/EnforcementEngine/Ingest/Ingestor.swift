@@ -206,7 +206,7 @@ public final class Ingestor: Sendable {
             return outcome
         }
         do {
-            try copy.commit(path: path, compressed: summary.compressed)
+            try copy.commit(path: path, compressed: summary.compressed, compression: summary.compression)
         } catch LogArchive.ArchiveError.changedWhileReading {
             // Not a store failure: this file was still being written. The others go on.
             outcome.error = "changed while it was read (its SHA-256 is no longer the one it was identified by): ship it again once complete"

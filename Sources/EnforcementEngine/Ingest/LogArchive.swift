@@ -30,14 +30,21 @@ public struct LogArchive: Sendable {
         return removed
     }
 
-    /// Where the file with this digest lives (gzip files keep `.gz`).
-    public func path(sha256: String, compressed: Bool) -> URL {
-        folder.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256 + (compressed ? ".gz" : ".log"))
+    /// Where the file with this digest lives: the shipped bytes as they came, named after
+    /// their compression (`.gz`, `.zst`, `.xz`, `.bz2`; `.log` when plain).
+    public func path(sha256: String, compression: String?) -> URL {
+        let suffix = compression.flatMap { Self.suffixes[$0] } ?? (compression == nil ? ".log" : ".gz")
+        return folder.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent(sha256 + suffix)
     }
+
+    /// Where a gzip (`compressed`) or plain file with this digest lives.
+    public func path(sha256: String, compressed: Bool) -> URL { path(sha256: sha256, compression: compressed ? "gzip" : nil) }
+
+    static let suffixes = ["gzip": ".gz", "zstd": ".zst", "xz": ".xz", "bzip2": ".bz2"]
 
     /// The archived file of a digest, whichever extension it has.
     public func existing(sha256: String) -> URL? {
-        [true, false].map { path(sha256: sha256, compressed: $0) }.first { FileManager.default.fileExists(atPath: $0.path) }
+        ([nil] + Self.suffixes.keys.sorted()).map { path(sha256: sha256, compression: $0) }.first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
     /// A copy of the file identified by `sha256`, to be written while it is read

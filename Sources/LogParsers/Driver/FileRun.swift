@@ -39,7 +39,31 @@ struct FileRun {
             return
         }
         let outcome: LineOutcome
-        if let header = SyslogHeader.parse(bytes, stampCache: &stampCache, knownTag: { TagTable.mta(for: $0) != nil }) {
+        if JournalRecord.looksLikeOne(bytes), let record = JournalRecord(bytes), let message = record.message {
+            // journald's JSON export: the same parsers over "HOST TAG[PID]: MESSAGE" rebuilt
+            // from the entry's fields, the time exact from the journal, the place the JSON line's.
+            let chosen = forced ?? record.identifier.withUnsafeBytes { TagTable.mta(for: $0) }
+            guard let mta = chosen else {
+                summary.skipped += 1
+                return
+            }
+            let hostEnd = record.host.count
+            let tagStart = hostEnd + (hostEnd > 0 ? 1 : 0)
+            let tagEnd = tagStart + record.identifier.count
+            var rebuilt = record.host
+            if hostEnd > 0 { rebuilt.append(0x20) }
+            rebuilt += record.identifier
+            rebuilt += [0x3A, 0x20]
+            rebuilt += message
+            let mtaParser = parser(mta)
+            mtaLines[mta.index] += 1
+            outcome = rebuilt.withUnsafeBytes { buffer in
+                let context = LineContext(
+                    line: buffer, message: tagEnd + 2, host: hostEnd > 0 ? 0..<hostEnd : nil, tag: tagStart..<tagEnd, pid: record.pid,
+                    time: record.realtimeMicros.map { $0 / 1000 }, hasFraction: true, number: line.number, offset: line.offset)
+                return mtaParser.parse(context, emit: emit)
+            }
+        } else if let header = SyslogHeader.parse(bytes, stampCache: &stampCache, knownTag: { TagTable.mta(for: $0) != nil }) {
             guard let mta = forced ?? TagTable.mta(for: bytes.slice(header.tag.lowerBound, header.tag.upperBound)) else {
                 summary.skipped += 1
                 return

@@ -5,6 +5,8 @@ public struct FileSummary: Sendable, Codable, Equatable {
 
     public var file: String
     public var compressed = false
+    /// `gzip`, `zstd`, `xz` or `bzip2` (the outer layer); nil when plain or unknown.
+    public var compression: String?
     public var lines = 0
     /// Uncompressed bytes read.
     public var bytes: UInt64 = 0
@@ -39,7 +41,7 @@ public struct FileSummary: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case file, compressed, lines, bytes, events
+        case file, compressed, compression, lines, bytes, events
         case eventsByKind = "events_by_kind"
         case linesByMTA = "lines_by_mta"
         case skipped, unparsed

@@ -28,7 +28,7 @@ public final class LogFileParser {
     ) throws(InputError) -> FileSummary {
         let displayName = name ?? path
         var summary = FileSummary(file: displayName)
-        let opened: (source: ByteSource, compressed: Bool)
+        let opened: (source: ByteSource, compression: LogInput.Compression?)
         do throws(InputError) {
             opened = try LogInput.open(path: path, observer: rawBytes, decompressAhead: options.decompressAhead, maxExpansionRatio: options.maxExpansionRatio)
         } catch {
@@ -41,7 +41,8 @@ public final class LogFileParser {
             summary.errorOffset = error.offset
             return summary
         }
-        summary.compressed = opened.compressed
+        summary.compressed = opened.compression != nil
+        summary.compression = opened.compression?.rawValue
         let reference = options.referenceMillis ?? Self.modificationMillis(path) ?? options.clock.nowMillis()
         return run(opened.source, summary: summary, reference: reference, progress: progress, onEvent: onEvent)
     }

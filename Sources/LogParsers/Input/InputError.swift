@@ -8,7 +8,10 @@ public struct InputError: Error, Sendable, CustomStringConvertible, Equatable {
         case corruptGzip = "corrupt gzip stream"
         case trailingGarbage = "trailing garbage after gzip data"
         case nestingTooDeep = "compressed more than 3 times"
-        case expansionTooLarge = "gzip stream expands beyond the allowed ratio"
+        case expansionTooLarge = "compressed stream expands beyond the allowed ratio"
+        /// zstd, xz or bzip2 (the detail names which).
+        case truncatedStream = "truncated compressed stream"
+        case corruptStream = "corrupt compressed stream"
     }
 
     public var code: Code

@@ -2,14 +2,29 @@
 /// answer records (A, TXT, SOA, other kept raw) and the EDNS OPT record.
 public struct DNSMessage: Sendable, Equatable {
     public struct Question: Sendable, Equatable {
+        /// The name, case folded (what lookups compare).
         public var name: DNSName
         public var type: UInt16
         public var `class`: UInt16
+        /// The name's labels with the case they were sent in: a response echoes them
+        /// exactly (resolvers that randomise case, DNS 0x20, check it). Nil: `name`'s.
+        public var asSent: [[UInt8]]?
 
-        public init(name: DNSName, type: UInt16, class: UInt16 = DNSClass.internet) {
+        public init(name: DNSName, type: UInt16, class: UInt16 = DNSClass.internet, asSent: [[UInt8]]? = nil) {
             self.name = name
             self.type = type
             self.class = `class`
+            self.asSent = asSent
+        }
+
+        /// Wire form of the name as sent.
+        func appendName(to out: inout [UInt8]) {
+            guard let asSent else { return name.append(to: &out) }
+            for label in asSent {
+                out.append(UInt8(label.count))
+                out.append(contentsOf: label)
+            }
+            out.append(0)
         }
     }
 
@@ -101,10 +116,10 @@ public struct DNSMessage: Sendable, Equatable {
         // A question takes at least 5 bytes and a record 11: refuse impossible counts early.
         guard Int(qd) * 5 + (Int(an) + Int(ns) + Int(ar)) * 11 <= bytes.count - 12 else { throw .truncated }
         for _ in 0..<qd {
-            let name = try r.dnsName()
+            let (name, asSent) = try r.dnsNameAsSent()
             let type = try r.u16()
             let klass = try r.u16()
-            if questions.count < 64 { questions.append(Question(name: name, type: type, class: klass)) }
+            if questions.count < 64 { questions.append(Question(name: name, type: type, class: klass, asSent: asSent == name.labels ? nil : asSent)) }
         }
         for section in 0..<3 {
             let count = [an, ns, ar][section]
@@ -200,7 +215,7 @@ public struct DNSMessage: Sendable, Equatable {
             }
         }
         for q in questions {
-            q.name.append(to: &out)
+            q.appendName(to: &out)
             u16(q.type)
             u16(q.class)
         }

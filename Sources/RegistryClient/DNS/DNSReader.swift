@@ -78,9 +78,14 @@ struct DNSReader {
 
     /// Reads a name into a `DNSName`.
     mutating func dnsName() throws(DNSWireError) -> DNSName {
+        try dnsNameAsSent().name
+    }
+
+    /// Reads a name into a `DNSName` and its labels with their case as sent.
+    mutating func dnsNameAsSent() throws(DNSWireError) -> (name: DNSName, labels: [[UInt8]]) {
         var labels: [[UInt8]] = []
         let source = bytes
         try name { (range: Range<Int>) throws(DNSWireError) in labels.append(Array(source[range])) }
-        return DNSName(labels: labels)
+        return (DNSName(labels: labels), labels)
     }
 }

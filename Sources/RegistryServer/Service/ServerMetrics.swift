@@ -125,7 +125,7 @@ enum QuarantineReason {
     static func classify(_ error: String?) -> String {
         guard let error = error?.lowercased() else { return "other" }
         if error.contains("expands beyond") { return "gzip_bomb" }
-        if error.contains("truncated gzip") || error.contains("ends inside") || error.contains("ended early") { return "truncated" }
+        if error.contains("truncated gzip") || error.contains("truncated compressed") || error.contains("ends inside") || error.contains("ended early") { return "truncated" }
         if error.contains("corrupt") || error.contains("trailing garbage") || error.contains("compressed more than") { return "corrupt" }
         if error.contains("unparsed") || error.contains("format drift") { return "format_drift" }
         if error.contains("changed while") { return "changed_while_read" }

@@ -17,7 +17,9 @@ final class RunningServer {
     }
 
     /// `dig` against this server; returns its output.
-    func dig(_ arguments: String...) throws -> String {
+    func dig(_ arguments: String...) throws -> String { try dig(arguments) }
+
+    func dig(_ arguments: [String]) throws -> String {
         try Requirement.program("dig", debianPackage: "bind9-dnsutils")
         return try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
     }
