@@ -5,7 +5,7 @@ import Testing
 /// Each folder under `Fixtures/` holds `input.log` and the JSON Lines `parse` must print
 /// for it (`expected.jsonl`), reviewed by hand; `options.json` may set the time zone.
 struct FixtureTests {
-    static let fixtures: [String] = ["postfix", "exim", "sendmail", "opensmtpd", "courier", "qmail", "mixed-syslog", "journald"]
+    static let fixtures: [String] = ["postfix", "exim", "sendmail", "opensmtpd", "courier", "qmail", "mixed-syslog", "journald", "exchange"]
 
     static func folder(_ name: String) -> URL {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name)

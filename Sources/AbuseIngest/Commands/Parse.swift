@@ -6,18 +6,20 @@ import Primitives
 extension AbuseIngestCommand {
     struct Parse: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Parse MTA logs (plain or gzip) into connection events as JSON Lines.",
+            abstract: "Parse MTA logs (plain, gzip, zstd, xz or bzip2) into connection events as JSON Lines.",
             discussion: """
                 Each line's program tag picks its parser (postfix/*, exim, sendmail/sm-mta, smtpd of \
                 OpenSMTPD, courieresmtpd, qmail/tcpserver/rblsmtpd), so mixed syslog files work; raw \
-                Exim main logs are recognised by their timestamps. A per-file summary goes to stderr \
+                Exim main logs are recognised by their timestamps, journald's JSON export \
+                (journalctl -o json) by its objects, Microsoft Exchange's SMTP receive protocol and \
+                message tracking logs by their #Fields header and stamps. A per-file summary goes to stderr \
                 (with --summary-json, as JSON: on stdout with --output none, else on stderr).
-                Exit 3 when a file ended early (truncated or corrupt gzip), 1 when one could not be read.
+                Exit 3 when a file ended early (truncated or corrupt compressed data), 1 when one could not be read.
                 """
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case auto, postfix, exim, sendmail, opensmtpd, courier, qmail
+            case auto, postfix, exim, sendmail, opensmtpd, courier, qmail, exchange
         }
 
         enum Output: String, ExpressibleByArgument, CaseIterable {

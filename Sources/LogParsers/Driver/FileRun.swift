@@ -22,6 +22,7 @@ struct FileRun {
         case .opensmtpd: made = OpenSMTPDParser()
         case .courier: made = CourierParser()
         case .qmail: made = QmailParser()
+        case .exchange: made = ExchangeParser()
         }
         parsers[index] = made
         return made
@@ -39,7 +40,11 @@ struct FileRun {
             return
         }
         let outcome: LineOutcome
-        if JournalRecord.looksLikeOne(bytes), let record = JournalRecord(bytes), let message = record.message {
+        if forced == nil || forced == .exchange, bytes[0] == UInt8(ascii: "#") || bytes[0] >= 0x30 && bytes[0] <= 0x39,
+            let handled = exchange(line, bytes, summary: &summary, emit: emit)
+        {
+            outcome = handled
+        } else if JournalRecord.looksLikeOne(bytes), let record = JournalRecord(bytes), let message = record.message {
             // journald's JSON export: the same parsers over "HOST TAG[PID]: MESSAGE" rebuilt
             // from the entry's fields, the time exact from the journal, the place the JSON line's.
             let chosen = forced ?? record.identifier.withUnsafeBytes { TagTable.mta(for: $0) }
@@ -95,6 +100,23 @@ struct FileRun {
             outcome = .unparsed
         }
         record(outcome, line, &summary)
+    }
+
+    /// Exchange's CSV logs: a W3C header line (`#Fields:` sets the columns) or a line that
+    /// starts with an RFC 3339 stamp and a comma; nil for any other line.
+    private mutating func exchange(_ line: LineSlice, _ bytes: UnsafeRawBufferPointer, summary: inout FileSummary, emit: (inout ParsedEvent) -> Void) -> LineOutcome? {
+        if ExchangeParser.isHeader(bytes) {
+            if bytes.matches("#Fields:", at: 0), let exchange = parser(.exchange) as? ExchangeParser { exchange.setFields(bytes) }
+            return .skipped
+        }
+        guard ExchangeParser.looksLikeOne(bytes) else { return nil }
+        var scanner = TimestampScanner(bytes, at: 0)
+        guard let stamp = scanner.rfc3339(requireOffset: true), scanner.position < bytes.count, bytes[scanner.position] == UInt8(ascii: ",") else { return nil }
+        let context = LineContext(
+            line: bytes, message: 0, host: nil, tag: nil, pid: nil, time: resolver.resolve(stamp), hasFraction: stamp.hasFraction, number: line.number,
+            offset: line.offset)
+        mtaLines[MTA.exchange.index] += 1
+        return parser(.exchange).parse(context, emit: emit)
     }
 
     private func record(_ outcome: LineOutcome, _ line: LineSlice, _ summary: inout FileSummary) {

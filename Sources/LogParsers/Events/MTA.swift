@@ -6,6 +6,8 @@ public enum MTA: String, CaseIterable, Sendable, Codable {
     case opensmtpd
     case courier
     case qmail
+    /// Microsoft Exchange's CSV logs (SMTP receive protocol logs, message tracking).
+    case exchange
 }
 
 extension MTA {
@@ -19,6 +21,7 @@ extension MTA {
         case .opensmtpd: 3
         case .courier: 4
         case .qmail: 5
+        case .exchange: 6
         }
     }
 }
