@@ -56,9 +56,9 @@ public enum LogInput {
             outer = outer ?? compression
             switch compression {
             case .gzip: source = try GzipByteSource(upstream: source, maxExpansionRatio: maxExpansionRatio)
-            case .zstd: source = try ZstdByteSource(upstream: source, maxExpansionRatio: maxExpansionRatio)
-            case .xz: source = try XzByteSource(upstream: source, maxExpansionRatio: maxExpansionRatio)
-            case .bzip2: source = try Bzip2ByteSource(upstream: source, maxExpansionRatio: maxExpansionRatio)
+            case .zstd: source = DecompressingByteSource(upstream: source, decoder: try ZstdDecoder(), maxExpansionRatio: maxExpansionRatio)
+            case .xz: source = DecompressingByteSource(upstream: source, decoder: try XzDecoder(), maxExpansionRatio: maxExpansionRatio)
+            case .bzip2: source = DecompressingByteSource(upstream: source, decoder: try Bzip2Decoder(), maxExpansionRatio: maxExpansionRatio)
             }
             layers += 1
         }
