@@ -141,7 +141,7 @@ struct StaffWeb: Sendable {
             return try await body(visit, form)
         } catch {
             logger.error("staff page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return message(.internalServerError, "Something went wrong", "The page could not be built: \(error)", visit: nil)
+            return message(.internalServerError, "Something went wrong", "The page could not be built; the reason is in the service's log.", visit: nil)
         }
     }
 
