@@ -56,9 +56,9 @@ struct Timeline {
         let height = top + Double(max(1, reporters.count)) * (panelHeight + gap) + 40
         let width = left + plotWidth + 60
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
-        s += "<title>\(Self.xml("Hourly events of \(subject) by reporter and kind, case \(caseID)"))</title>\n"
+        s += "<title>\(XMLText.escaped("Hourly events of \(subject) by reporter and kind, case \(caseID)"))</title>\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        s += "<text x=\"10\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(Self.xml("\(caseID): \(subject), events per hour (peak \(peak))"))</text>\n"
+        s += "<text x=\"10\" y=\"18\" font-size=\"13\" font-weight=\"bold\">\(XMLText.escaped("\(caseID): \(subject), events per hour (peak \(peak))"))</text>\n"
         var legendX = 10.0
         for kind in kinds {
             s += "<rect x=\"\(Self.number(legendX))\" y=\"28\" width=\"10\" height=\"10\" fill=\"\(Self.colour(kind))\"/>"
@@ -68,7 +68,7 @@ struct Timeline {
         for (index, reporter) in reporters.enumerated() {
             let y0 = top + Double(index) * (panelHeight + gap)
             let baseline = y0 + panelHeight
-            s += "<text x=\"10\" y=\"\(Self.number(y0 + panelHeight / 2))\">\(Self.xml(reporter))</text>\n"
+            s += "<text x=\"10\" y=\"\(Self.number(y0 + panelHeight / 2))\">\(XMLText.escaped(reporter))</text>\n"
             s += "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(baseline))\" x2=\"\(Self.number(left + plotWidth))\" y2=\"\(Self.number(baseline))\" stroke=\"#888888\"/>\n"
             for hour in (perBar[reporter] ?? [:]).keys.sorted() {
                 var y = baseline
@@ -77,7 +77,7 @@ struct Timeline {
                     let h = panelHeight * Double(count) / Double(peak)
                     y -= h
                     s += "<rect x=\"\(Self.number(left + Double(hour) * barWidth))\" y=\"\(Self.number(y))\" width=\"\(Self.number(max(1, barWidth - 1)))\" height=\"\(Self.number(h))\" fill=\"\(Self.colour(kind))\">"
-                    s += "<title>\(Self.xml("\(ISOTime.format(millis: firstHour + Int64(hour) * 3_600_000, fraction: false)) \(reporter) \(kind.name): \(count)"))</title></rect>\n"
+                    s += "<title>\(XMLText.escaped("\(ISOTime.format(millis: firstHour + Int64(hour) * 3_600_000, fraction: false)) \(reporter) \(kind.name): \(count)"))</title></rect>\n"
                 }
             }
         }
@@ -86,7 +86,7 @@ struct Timeline {
         for hour in stride(from: 0, through: hours, by: step) {
             let x = left + Double(hour) * barWidth
             let label = String(ISOTime.format(millis: firstHour + Int64(hour) * 3_600_000, fraction: false).dropLast(4))
-            s += "<text x=\"\(Self.number(x))\" y=\"\(Self.number(axisY))\" text-anchor=\"middle\">\(Self.xml(label))</text>\n"
+            s += "<text x=\"\(Self.number(x))\" y=\"\(Self.number(axisY))\" text-anchor=\"middle\">\(XMLText.escaped(label))</text>\n"
         }
         s += "</svg>\n"
         return Data(s.utf8)
@@ -103,22 +103,6 @@ struct Timeline {
         case .lostConnection: "#1565c0"
         case .protocolError: "#795548"
         }
-    }
-
-    /// Escapes text for XML content and attribute values.
-    static func xml(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.unicodeScalars.append(scalar.value < 0x20 ? "?" : scalar)
-            }
-        }
-        return out
     }
 
     /// A CSV field quoted when it holds a comma, quote or line break (RFC 4180).

@@ -98,12 +98,20 @@ enum Actor {
 }
 
 extension Failure {
-    /// Runs `body`; a `ServiceStore.Failure` (unknown reporter or token) is a usage error.
+    /// Runs `body`; a `ServiceStore.Failure` (unknown reporter or token), a
+    /// `ServiceStore.StaffFailure` (unknown or invalid account) or a weak password is a usage
+    /// error.
     static func usage<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let failure as ServiceStore.Failure {
             Terminal.reportError(failure.description)
+            throw ExitStatus.usage
+        } catch let failure as ServiceStore.StaffFailure {
+            Terminal.reportError(failure.description)
+            throw ExitStatus.usage
+        } catch let problem as StaffAccounts.PasswordProblem {
+            Terminal.reportError(problem.description)
             throw ExitStatus.usage
         }
     }

@@ -29,19 +29,6 @@ extension AbuseIngestCommand {
             StaffAccounts(store: try ServiceStore(engine: global.engineStore()))
         }
 
-        /// Runs `body`; an unknown or invalid account or a weak password is a usage error.
-        static func usage<T>(_ body: () throws -> T) throws -> T {
-            do {
-                return try body()
-            } catch let failure as ServiceStore.StaffFailure {
-                Terminal.reportError(failure.description)
-                throw ExitStatus.usage
-            } catch let problem as StaffAccounts.PasswordProblem {
-                Terminal.reportError(problem.description)
-                throw ExitStatus.usage
-            }
-        }
-
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Add a staff member. The password is read from standard input, or generated and printed once.",
@@ -53,7 +40,7 @@ extension AbuseIngestCommand {
             func run() throws {
                 let accounts = try Staff.accounts(global)
                 let password = Staff.passwordFromStandardInput()
-                let added = try Staff.usage {
+                let added = try Failure.usage {
                     try accounts.add(name: name, role: role, password: password, by: Actor.current, now: WallClock.system.nowMillis())
                 }
                 Terminal.error("abuse-ingest: added \(name) (\(role.rawValue))")
@@ -96,7 +83,7 @@ extension AbuseIngestCommand {
 
             func run() throws {
                 let accounts = try Staff.accounts(global)
-                try Staff.usage { try accounts.disable(name: name, by: Actor.current, now: WallClock.system.nowMillis()) }
+                try Failure.usage { try accounts.disable(name: name, by: Actor.current, now: WallClock.system.nowMillis()) }
                 print("\(name) disabled")
             }
         }
@@ -111,7 +98,7 @@ extension AbuseIngestCommand {
             func run() throws {
                 let accounts = try Staff.accounts(global)
                 let password = Staff.passwordFromStandardInput()
-                let generated = try Staff.usage {
+                let generated = try Failure.usage {
                     try accounts.resetPassword(name: name, password: password, by: Actor.current, now: WallClock.system.nowMillis())
                 }
                 Terminal.error("abuse-ingest: new password for \(name)\(generated == nil ? " set" : ", shown only now:")")
@@ -130,7 +117,7 @@ extension AbuseIngestCommand {
 
                 func run() throws {
                     let accounts = try Staff.accounts(global)
-                    let uri = try Staff.usage { try accounts.enableTOTP(name: name, by: Actor.current, now: WallClock.system.nowMillis()) }
+                    let uri = try Failure.usage { try accounts.enableTOTP(name: name, by: Actor.current, now: WallClock.system.nowMillis()) }
                     Terminal.error("abuse-ingest: two-factor enrolment for \(name), shown only now:")
                     print(uri)
                 }

@@ -175,9 +175,14 @@ extension EngineStore {
     /// Writes to the audit log that `actor` exported a case's evidence without
     /// pseudonymising recipients (an admin's choice that discloses mailboxes).
     public func recordUnredactedExport(caseID: String, by actor: String, reason: String, at time: Int64) throws {
+        try recordDisclosure("evidence exported unredacted", caseID: caseID, by: actor, reason: reason, at: time)
+    }
+
+    /// An audit line for a disclosure that leaves the case's status as it is.
+    func recordDisclosure(_ action: String, caseID: String, by actor: String, reason: String, at time: Int64) throws {
         try database.write { db in
             guard let item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError.noSuchCase(caseID) }
-            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: "evidence exported unredacted", fromStatus: item.status, toStatus: item.status, reason: reason)
+            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: action, fromStatus: item.status, toStatus: item.status, reason: reason)
             try entry.insert(db)
         }
     }

@@ -132,10 +132,6 @@ extension EngineStore {
 
     /// Writes to a case's audit log that `actor` looked at its samples unredacted.
     public func recordUnredactedView(caseID: String, by actor: String, reason: String, at time: Int64) throws {
-        try database.write { db in
-            guard let item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError.noSuchCase(caseID) }
-            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: "viewed unredacted", fromStatus: item.status, toStatus: item.status, reason: reason)
-            try entry.insert(db)
-        }
+        try recordDisclosure("viewed unredacted", caseID: caseID, by: actor, reason: reason, at: time)
     }
 }

@@ -118,7 +118,7 @@ final class ExchangeParser: MTAParser {
         let key = session.map { Array(c.field($0)) } ?? []
         var made = c.event(.exchange, .connect)
         made.clientIP = ip
-        made.clientPort = port ?? 0
+        made.clientPort = port
         switch line[event.lowerBound] {
         case UInt8(ascii: "+"):
             sessions[key] = SessionWords()
@@ -246,27 +246,13 @@ final class ExchangeParser: MTAParser {
         return reason
     }
 
-    /// `203.0.113.7:51234` or `[2001:db8::7]:51234`.
-    static func endpoint(_ text: UnsafeRawBufferPointer) -> (IPAddress?, UInt16?) {
-        if text.first == UInt8(ascii: "["), let close = text.firstIndex(of: UInt8(ascii: "]")) {
-            let ip = IPAddress.parse(UnsafeRawBufferPointer(rebasing: text[1..<close]))
-            let port = close + 2 <= text.count ? Self.port(UnsafeRawBufferPointer(rebasing: text[(close + 2)...])) : nil
-            return (ip, port)
-        }
-        guard let colon = text.lastIndex(of: UInt8(ascii: ":")) else { return (IPAddress.parse(text), nil) }
+    /// `203.0.113.7:51234` or `[2001:db8::7]:51234` (PeerScanner's forms; port 0 when none).
+    static func endpoint(_ text: UnsafeRawBufferPointer) -> (IPAddress?, UInt16) {
+        if let bracketed = PeerScanner.bracketed(text, open: 0) { return (bracketed.ip, bracketed.port) }
+        guard let colon = text.lastIndex(of: UInt8(ascii: ":")) else { return (IPAddress.parse(text), 0) }
         // More than one colon and no brackets: an IPv6 address without a port.
-        if text[..<colon].contains(UInt8(ascii: ":")) { return (IPAddress.parse(text), nil) }
-        return (IPAddress.parse(UnsafeRawBufferPointer(rebasing: text[..<colon])), Self.port(UnsafeRawBufferPointer(rebasing: text[(colon + 1)...])))
-    }
-
-    static func port(_ text: UnsafeRawBufferPointer) -> UInt16? {
-        guard !text.isEmpty, text.count <= 5 else { return nil }
-        var value = 0
-        for b in text {
-            guard b >= 0x30, b <= 0x39 else { return nil }
-            value = value * 10 + Int(b - 0x30)
-        }
-        return value <= 65535 ? UInt16(value) : nil
+        if text[..<colon].contains(UInt8(ascii: ":")) { return (IPAddress.parse(text), 0) }
+        return (IPAddress.parse(text.slice(0, colon)), PeerScanner.scanPort(text, colon).0)
     }
 
     func finish() { sessions.removeAll() }

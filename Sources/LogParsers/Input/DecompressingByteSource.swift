@@ -78,7 +78,12 @@ final class DecompressingByteSource<Decoder: StreamDecoder>: ByteSource {
             case .boundary:
                 open = false
             }
-            try limit.check(produced: bytesProduced, taken: bytesTaken, format: Decoder.format)
+            do {
+                try limit.check(produced: bytesProduced, taken: bytesTaken, format: Decoder.format)
+            } catch {
+                finished = true
+                throw error
+            }
             if step.produced > 0 { return step.produced }
             stalls = hasInput && step.consumed == 0 ? stalls + 1 : 0
             if stalls > 2 {

@@ -8,6 +8,6 @@ struct ExpansionLimit {
     /// Throws when `produced` bytes from `taken` compressed ones exceed the ratio.
     func check(produced: UInt64, taken: UInt64, format: String) throws(InputError) {
         guard let ratio, produced > (1 << 20), produced / ratio > taken else { return }
-        throw InputError(.expansionTooLarge, detail: "\(format): \(produced) bytes from \(taken) compressed, beyond \(ratio):1 (a bomb?)", offset: produced)
+        throw InputError(.expansionTooLarge, detail: "\(produced) bytes from \(taken) compressed, beyond \(ratio):1 (a \(format) bomb?)", offset: produced)
     }
 }

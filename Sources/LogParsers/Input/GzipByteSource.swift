@@ -21,13 +21,12 @@ final class GzipByteSource: ByteSource {
     private(set) var bytesProduced: UInt64 = 0
     /// Compressed bytes taken from the upstream.
     private var bytesTaken: UInt64 = 0
-    /// Inflated bytes may reach this many times the compressed bytes read (plus 1 MiB of
-    /// slack for small files); nil: unbounded.
-    private let maxExpansionRatio: UInt64?
+    /// Inflated bytes may reach this many times the compressed bytes read (past 1 MiB).
+    private let limit: ExpansionLimit
 
     init(upstream: ByteSource, maxExpansionRatio: Int? = nil) throws(InputError) {
         self.upstream = upstream
-        self.maxExpansionRatio = maxExpansionRatio.map { UInt64(max(1, $0)) }
+        limit = ExpansionLimit(maxExpansionRatio)
         state = .allocate(capacity: 1)
         input = .allocate(byteCount: Self.inputCapacity, alignment: 64)
         isal_inflate_init(state)
@@ -85,11 +84,12 @@ final class GzipByteSource: ByteSource {
                 finished = true
                 throw error
             }
-            if let ratio = maxExpansionRatio, bytesProduced > (1 << 20), bytesProduced / ratio > bytesTaken {
+            do {
                 // Checked while reading: a bomb is never inflated to its end.
+                try limit.check(produced: bytesProduced, taken: bytesTaken, format: "gzip")
+            } catch {
                 finished = true
-                throw InputError(
-                    .expansionTooLarge, detail: "\(bytesProduced) bytes from \(bytesTaken) compressed, beyond \(ratio):1 (a gzip bomb?)", offset: bytesProduced)
+                throw error
             }
             if state.pointee.block_state == ISAL_BLOCK_FINISH { memberOpen = false }
             if produced > 0 { return produced }

@@ -331,7 +331,7 @@ public enum ConfigValue {
 
     /// `300s`, `1.5s`, `250ms`.
     static func format(_ duration: Duration) -> String {
-        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        let ms = duration.millis
         return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
     }
 }

@@ -118,6 +118,7 @@ public final class ServerMetrics: Sendable {
 
 extension Duration {
     var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+    var millis: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
 /// A short, bounded label for why a file was quarantined (the metric's `reason`).

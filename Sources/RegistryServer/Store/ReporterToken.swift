@@ -34,13 +34,8 @@ public struct ReporterToken: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// system's cryptographic generator. Returns the record to store and the text to hand
     /// out once.
     public static func make(reporter: String, now: Int64, expires: Int64?) -> (record: ReporterToken, text: String) {
-        var generator = SystemRandomNumberGenerator()
-        let idBytes = (0..<8).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let id = "tok_" + idBytes.map { String(format: "%02x", $0) }.joined()
-        let secret = Data(secretBytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        let text = "aitk_\(id)_\(secret)"
+        let id = "tok_" + SessionSecrets.randomBytes(8).map { String(format: "%02x", $0) }.joined()
+        let text = "aitk_\(id)_\(SessionSecrets.token())"
         return (ReporterToken(id: id, reporterID: reporter, sha256: digest(text), createdAt: now, expiresAt: expires, revokedAt: nil), text)
     }
 
@@ -55,10 +50,6 @@ public struct ReporterToken: Codable, Sendable, Equatable, FetchableRecord, Pers
 
     /// Whether `text` is this token: its SHA-256 compared in constant time.
     func matches(_ text: String) -> Bool {
-        let presented = Self.digest(text)
-        guard presented.count == sha256.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, sha256) { difference |= a ^ b }
-        return difference == 0
+        SessionSecrets.equal([UInt8](Self.digest(text)), [UInt8](sha256))
     }
 }

@@ -1,3 +1,5 @@
+import Primitives
+
 /// Small stacked bar charts as inline SVG, drawn from numbers: every text in them is
 /// escaped, and colours are presentation attributes (the CSP allows no inline styles).
 struct BarChart {
@@ -27,10 +29,10 @@ struct BarChart {
         let peak = max(1, totals.max() ?? 1)
         let step = labels.isEmpty ? plotWidth : plotWidth / Double(labels.count)
         let barWidth = max(1, step * 0.8)
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(Self.xml(title))\" font-family=\"sans-serif\" font-size=\"10\">"
-        s += "<title>\(Self.xml(title))</title>"
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(XMLText.escaped(title))\" font-family=\"sans-serif\" font-size=\"10\">"
+        s += "<title>\(XMLText.escaped(title))</title>"
         s += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>"
-        s += "<text x=\"\(Int(left))\" y=\"14\" font-size=\"11\" font-weight=\"bold\" fill=\"#222222\">\(Self.xml(title)) (peak \(peak))</text>"
+        s += "<text x=\"\(Int(left))\" y=\"14\" font-size=\"11\" font-weight=\"bold\" fill=\"#222222\">\(XMLText.escaped(title)) (peak \(peak))</text>"
         s += "<line x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\" stroke=\"#888888\"/>"
         s += "<text x=\"\(left - 4)\" y=\"\(top + 4)\" text-anchor=\"end\" fill=\"#555555\">\(peak)</text>"
         s += "<text x=\"\(left - 4)\" y=\"\(top + plotHeight)\" text-anchor=\"end\" fill=\"#555555\">0</text>"
@@ -44,39 +46,20 @@ struct BarChart {
                 let h = plotHeight * Double(value) / Double(peak)
                 y -= h
                 s += "<rect x=\(Self.q(x)) y=\(Self.q(y)) width=\(Self.q(barWidth)) height=\(Self.q(h)) fill=\"\(Self.palette[k % Self.palette.count])\">"
-                s += "<title>\(Self.xml("\(label) \(serie.name): \(value)"))</title></rect>"
+                s += "<title>\(XMLText.escaped("\(label) \(serie.name): \(value)"))</title></rect>"
             }
             if i % labelEvery == 0 {
-                s += "<text x=\(Self.q(x + barWidth / 2)) y=\(Self.q(top + plotHeight + 13)) text-anchor=\"middle\" fill=\"#555555\">\(Self.xml(label))</text>"
+                s += "<text x=\(Self.q(x + barWidth / 2)) y=\(Self.q(top + plotHeight + 13)) text-anchor=\"middle\" fill=\"#555555\">\(XMLText.escaped(label))</text>"
             }
         }
         for (k, serie) in series.enumerated() {
             let y = top + Double(k) * 14
             let x = left + plotWidth + 14
             s += "<rect x=\(Self.q(x)) y=\(Self.q(y)) width=\"10\" height=\"10\" fill=\"\(Self.palette[k % Self.palette.count])\"/>"
-            s += "<text x=\(Self.q(x + 14)) y=\(Self.q(y + 9)) fill=\"#222222\">\(Self.xml(String(serie.name.prefix(24))))</text>"
+            s += "<text x=\(Self.q(x + 14)) y=\(Self.q(y + 9)) fill=\"#222222\">\(XMLText.escaped(String(serie.name.prefix(24))))</text>"
         }
         return s + "</svg>"
     }
 
     private static func q(_ value: Double) -> String { "\"\((value * 10).rounded() / 10)\"" }
-
-    /// Text for SVG (XML): the five special characters escaped, control characters dropped.
-    static func xml(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default:
-                if scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 }

@@ -279,7 +279,3 @@ struct StaffWeb: Sendable {
 
     static func time(_ millis: Int64?) -> String { millis.map { ISOTime.format(millis: $0, fraction: false) } ?? "—" }
 }
-
-extension Duration {
-    var millis: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

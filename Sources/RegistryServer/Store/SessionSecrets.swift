@@ -1,13 +1,17 @@
 import Crypto
 import Foundation
 
-/// Random session ids and CSRF tokens, and their comparison in constant time.
+/// The service's secrets (session ids, CSRF tokens, reporter tokens): random bytes from the
+/// system's cryptographic generator, and their comparison in constant time.
 enum SessionSecrets {
-    /// 256 random bits from the system's cryptographic generator, base64url without padding.
-    static func token() -> String {
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// 256 random bits, base64url without padding.
+    static func token() -> String {
+        Data(randomBytes(32)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
@@ -15,9 +19,10 @@ enum SessionSecrets {
     static func digest(_ id: String) -> Data { Data(SHA256.hash(data: Data(id.utf8))) }
 
     /// Whether two strings are equal, in time that depends on their lengths only.
-    static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
+    static func equal(_ a: String, _ b: String) -> Bool { equal(Array(a.utf8), Array(b.utf8)) }
+
+    /// Whether two byte strings are equal, in time that depends on their lengths only.
+    static func equal(_ x: [UInt8], _ y: [UInt8]) -> Bool {
         guard x.count == y.count, !x.isEmpty else { return false }
         var difference: UInt8 = 0
         for i in x.indices { difference |= x[i] ^ y[i] }
