@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "RegistryServerTests",
             dependencies: [
-                "RegistryServer", "EnforcementEngine", "Primitives", "AbuseIngest", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "RegistryServer", "EnforcementEngine", "Primitives", "AbuseIngest", "TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

@@ -124,7 +124,7 @@ public enum ARFReport {
     }
 
     /// RFC 5322 date in UTC: `Sat, 28 Nov 2026 03:14:15 +0000`.
-    static func rfc5322Date(_ millis: Int64) -> String {
+    public static func rfc5322Date(_ millis: Int64) -> String {
         let seconds = millis / 1000
         let days = Int(seconds / 86_400)
         let (y, m, d) = CivilTime.date(days: days)

@@ -104,26 +104,8 @@ import TestSupport
 
     @Test func tlsServesOnlyToClientsThatTrustItsCertificate() throws {
         let fixture = try ServeFixture()
-        let openssl = try Requirement.program("openssl", debianPackage: "openssl")
-        let tls = fixture.folder.appendingPathComponent("tls")
-        try FileManager.default.createDirectory(at: tls, withIntermediateDirectories: true)
-        func run(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: openssl)
-            process.arguments = arguments
-            process.currentDirectoryURL = tls
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
-        }
-        for ca in ["ca", "other-ca"] {
-            try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "\(ca).key", "-out", "\(ca).pem", "-days", "2", "-subj", "/CN=\(ca)"])
-        }
-        try run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
-        try Data("subjectAltName=IP:127.0.0.1\n".utf8).write(to: tls.appendingPathComponent("san.ext"))
-        try run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"])
+        let certificates = try TestCertificates(in: fixture.folder.appendingPathComponent("tls"))
+        let tls = certificates.folder
         let serve = try fixture.start(["--tls-cert", tls.appendingPathComponent("server.pem").path, "--tls-key", tls.appendingPathComponent("server.key").path])
         defer { serve.stop() }
         #expect(serve.url.hasPrefix("https://"))

@@ -32,7 +32,7 @@ extension AbuseIngestCommand {
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "A case: figures, sample lines of its window, its evidence bundle, history and the registration it concerns.")
+                abstract: "A case: figures, sample lines of its window, its evidence bundle, e-mails to the abuse contact, history and the registration it concerns.")
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print JSON.") var json = false
             @Argument(help: "Case id (C-YYYY-NNNNNN).") var id: String
@@ -41,8 +41,9 @@ extension AbuseIngestCommand {
                 let store = try global.engineStore()
                 guard let (item, audit) = try store.enforcementCase(id: id) else { throw EngineStore.CaseError.noSuchCase(id) }
                 let samples = try store.samples(of: item.addresses, window: item.window, perReporter: 5, dataFolder: global.dataFolder)
+                let notices = try store.notices(caseID: item.id)
                 if json {
-                    print(try JSONText.encode(CaseDocument(item, audit: audit, samples: samples)))
+                    print(try JSONText.encode(CaseDocument(item, audit: audit, samples: samples, notices: notices)))
                     return
                 }
                 let window = "\(ISOTime.format(millis: item.windowStart, fraction: false)) to \(ISOTime.format(millis: item.windowEnd, fraction: false))"
@@ -63,6 +64,14 @@ extension AbuseIngestCommand {
                     print("  \(sample.reporter) \(sample.file):\(sample.line) (byte \(sample.offset), \(sample.selector)): \(Terminal.escaped(sample.text ?? "(not in the archive)"))")
                 }
                 print("evidence: \(try EvidenceLocation.status(of: item.id, dataFolder: global.dataFolder))")
+                print(notices.isEmpty ? "notices: none" : "notices:")
+                for notice in notices {
+                    let what = notice.kind == .report ? "abuse report" : "\(notice.decision ?? "decision") notice"
+                    let tries = notice.attempts == 1 ? "1 attempt" : "\(notice.attempts) attempts"
+                    print(
+                        "  \(what) to \(Terminal.escaped(notice.recipient)): \(notice.status.rawValue) (\(tries), \(ISOTime.format(millis: notice.updated, fraction: false)))\(notice.reply.isEmpty ? "" : ": " + Terminal.escaped(notice.reply))"
+                    )
+                }
                 print("history:")
                 for entry in audit {
                     print(

@@ -54,6 +54,14 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("review-deadline"), help: "Review a provisional suspension within this (default 24h).") var reviewDeadline: String?
         @Option(name: .customLong("session-lifetime"), help: "A staff session ends this long after login (default 8h).") var sessionLifetime: String?
         @Option(name: .customLong("session-idle"), help: "A staff session ends after this long idle (default 30m).") var sessionIdle: String?
+        @Option(name: .customLong("smtp-relay"), help: "Send e-mails to abuse contacts through this relay (HOST:PORT; FORMATS.md §9).") var smtpRelay: String?
+        @Option(name: .customLong("smtp-from"), help: "The sender of those e-mails (needed with --smtp-relay).") var smtpFrom: String?
+        @Option(name: .customLong("smtp-username"), help: "Log in to the relay as this user (over TLS only, or on loopback).") var smtpUsername: String?
+        @Option(name: .customLong("smtp-password-file"), help: "The relay password's file (its first line).") var smtpPasswordFile: String?
+        @Option(name: .customLong("smtp-ca-file"), help: "Trust this PEM for the relay's certificate (default: the system's roots).") var smtpCAFile: String?
+        @Option(name: .customLong("smtp-retry"), help: "First retry after a temporary failure; doubles up to --smtp-retry-max (default 60s).") var smtpRetry: String?
+        @Option(name: .customLong("smtp-retry-max"), help: "Longest wait between retries (default 1h).") var smtpRetryMax: String?
+        @Option(name: .customLong("smtp-give-up"), help: "A notice not sent after this long fails (default 2d).") var smtpGiveUp: String?
         @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).") var logLevel: String?
 
         /// The flags given, by config key.
@@ -66,6 +74,8 @@ extension AbuseIngestCommand {
                 ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),
                 ("rdap_per_minute", rdapPerMinute), ("log_format", logFormat), ("log_level", logLevel),
                 ("review_deadline", reviewDeadline), ("session_lifetime", sessionLifetime), ("session_idle", sessionIdle),
+                ("smtp_relay", smtpRelay), ("smtp_from", smtpFrom), ("smtp_username", smtpUsername), ("smtp_password_file", smtpPasswordFile),
+                ("smtp_ca_file", smtpCAFile), ("smtp_retry", smtpRetry), ("smtp_retry_max", smtpRetryMax), ("smtp_give_up", smtpGiveUp),
             ]
             return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) }
         }

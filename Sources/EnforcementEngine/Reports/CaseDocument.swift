@@ -18,6 +18,8 @@ public struct CaseDocument: Encodable, Sendable {
     public var history: [AuditDocument]?
     public var registration: RegistrationDocument?
     public var samples: [CaseSample]?
+    /// E-mails to the abuse contact (FORMATS.md §9).
+    public var notices: [NoticeDocument]?
 
     public struct Window: Encodable, Sendable {
         public var start, end: String
@@ -28,7 +30,7 @@ public struct CaseDocument: Encodable, Sendable {
         case subjectKind = "subject_kind"
         case registrant, rule
         case ruleSHA256 = "rule_sha256"
-        case action, severity, status, opened, updated, reporters, window, figures, history, registration, samples
+        case action, severity, status, opened, updated, reporters, window, figures, history, registration, samples, notices
     }
 
     /// The list form.
@@ -48,13 +50,14 @@ public struct CaseDocument: Encodable, Sendable {
     }
 
     /// The full form: with the audit log and the samples of its window.
-    public init(_ c: EnforcementCase, audit: [AuditEntry], samples: [CaseSample]) {
+    public init(_ c: EnforcementCase, audit: [AuditEntry], samples: [CaseSample], notices: [Notice] = []) {
         self.init(c)
         window = Window(start: ISOTime.format(millis: c.windowStart, fraction: false), end: ISOTime.format(millis: c.windowEnd, fraction: false))
         figures = c.figures
         history = audit.map(AuditDocument.init)
         registration = c.registration.map(RegistrationDocument.init)
         self.samples = samples
+        self.notices = notices.map(NoticeDocument.init)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,6 +80,7 @@ public struct CaseDocument: Encodable, Sendable {
         try c.encode(history, forKey: .history)
         try c.encode(registration, forKey: .registration)
         try c.encode(samples, forKey: .samples)
+        try c.encode(notices ?? [], forKey: .notices)
     }
 }
 

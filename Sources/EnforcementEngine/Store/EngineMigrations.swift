@@ -146,5 +146,28 @@ enum EngineMigrations {
                     CREATE INDEX audit_actor ON audit (actor, time);
                     """)
         }
+        // E-mails to abuse contacts (FORMATS.md §9): queued with the change they tell of.
+        migrator.registerMigration("engine-v6-notices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE notice (
+                        id INTEGER PRIMARY KEY,
+                        case_id TEXT NOT NULL REFERENCES enforcement_case(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('report', 'decision')),
+                        decision TEXT,
+                        reason TEXT NOT NULL DEFAULT '',
+                        recipient TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'deferred', 'failed')),
+                        reply TEXT NOT NULL DEFAULT '',
+                        created INTEGER NOT NULL,
+                        updated INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt INTEGER NOT NULL
+                    );
+                    CREATE INDEX notice_case ON notice (case_id, id);
+                    CREATE INDEX notice_due ON notice (next_attempt) WHERE status IN ('queued', 'deferred');
+                    CREATE TRIGGER notice_no_delete BEFORE DELETE ON notice BEGIN SELECT RAISE(ABORT, 'notices are kept'); END;
+                    """)
+        }
     }
 }

@@ -83,6 +83,10 @@ extension EngineStore {
         }
         if plan.suspend, let ip = IPAddress(item.subject) {
             _ = try RegistryStore.recordChange(db, of: ip, to: .suspended, at: time, cause: "suspension", source: CasePlanner.engine, caseID: item.id, provisional: true)
+            if let contact = item.registration?.abuseContact {
+                var notice = Notice.queued(caseID: item.id, kind: .report, contact: contact, at: time)
+                try notice.insert(db)
+            }
         }
         for line in plan.audit {
             var entry = AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason)
@@ -168,6 +172,10 @@ extension EngineStore {
             try item.update(db)
             var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: decision.rawValue, fromStatus: from, toStatus: outcome.to, reason: reason)
             try entry.insert(db)
+            if let contact = item.registration?.abuseContact {
+                var notice = Notice.queued(caseID: item.id, kind: .decision, decision: decision.rawValue, reason: reason, contact: contact, at: time)
+                try notice.insert(db)
+            }
             return item
         }
     }

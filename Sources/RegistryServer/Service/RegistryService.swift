@@ -102,8 +102,9 @@ public final class RegistryService: Sendable {
             services.append(.init(service: dns))
         }
         recordRuleFiles()
+        let key = try RegistryKey.loadOrCreate(dataFolder: enforcement.dataFolder)
         let staffWeb = try StaffWeb(
-            store: store, enforcement: enforcement, key: try RegistryKey.loadOrCreate(dataFolder: enforcement.dataFolder), rules: rules, settings: settings,
+            store: store, enforcement: enforcement, key: key, rules: rules, settings: settings,
             secureCookies: config.tlsCert != nil, logger: Logger(label: "abuse-ingest.web"))
         let routes = Routes(
             intake: intake, store: store, readiness: readiness, metrics: metrics, rdap: RDAPLookup(store: store.engine), settings: settings, draining: draining,
@@ -133,6 +134,11 @@ public final class RegistryService: Sendable {
             onServerRunning: { channel in announce("\(scheme)://\(host):\(channel.localAddress?.port ?? listen.port)") },
             logger: Logger(label: "abuse-ingest.http"))
         services.append(.init(service: worker))
+        services.append(
+            .init(
+                service: Notifier(
+                    store: store.engine, exporter: EvidenceExporter(store: store.engine, dataFolder: enforcement.dataFolder, key: key), settings: settings,
+                    metrics: metrics, clock: enforcement.clock, logger: Logger(label: "abuse-ingest.notify"))))
         services.append(.init(service: RuleWatcher(rules: rules, settings: settings, worker: worker, service: self)))
         services.append(.init(service: ReloadOnHangup(service: self)))
         services.append(.init(service: app))

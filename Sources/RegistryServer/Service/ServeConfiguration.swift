@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import RegistryClient
 import Yams
 
@@ -48,6 +49,25 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var sessionLifetime: Duration = .seconds(8 * 3600)
     /// A staff session ends after this long without a request.
     public var sessionIdle: Duration = .seconds(30 * 60)
+    /// The relay that carries the e-mails to abuse contacts (FORMATS.md §9); none: notices
+    /// stay queued.
+    public var smtpRelay: String?
+    public var smtpFrom: String?
+    public var smtpUsername: String?
+    public var smtpPasswordFile: String?
+    /// Trust anchors for the relay's certificate (default: the system's).
+    public var smtpCAFile: String?
+    /// Check the relay's certificate after STARTTLS.
+    public var smtpVerifyTLS = true
+    /// The name given in EHLO (default: the host's name).
+    public var smtpHelo: String?
+    /// How long to wait for each of the relay's replies.
+    public var smtpTimeout: Duration = .seconds(60)
+    /// The first retry after a temporary failure; each next one waits twice as long, up to
+    /// `smtpRetryMax`; after `smtpGiveUp` the notice fails.
+    public var smtpRetry: Duration = .seconds(60)
+    public var smtpRetryMax: Duration = .seconds(3600)
+    public var smtpGiveUp: Duration = .seconds(2 * 86_400)
     /// Per-reporter limits that override the ones above.
     public var reporters: [String: ReporterLimits] = [:]
 
@@ -104,6 +124,17 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case reviewDeadline = "review_deadline"
         case sessionLifetime = "session_lifetime"
         case sessionIdle = "session_idle"
+        case smtpRelay = "smtp_relay"
+        case smtpFrom = "smtp_from"
+        case smtpUsername = "smtp_username"
+        case smtpPasswordFile = "smtp_password_file"
+        case smtpCAFile = "smtp_ca_file"
+        case smtpVerifyTLS = "smtp_verify_tls"
+        case smtpHelo = "smtp_helo"
+        case smtpTimeout = "smtp_timeout"
+        case smtpRetry = "smtp_retry"
+        case smtpRetryMax = "smtp_retry_max"
+        case smtpGiveUp = "smtp_give_up"
         case reporters
     }
 
@@ -154,6 +185,17 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encode(ConfigValue.format(reviewDeadline), forKey: .reviewDeadline)
         try c.encode(ConfigValue.format(sessionLifetime), forKey: .sessionLifetime)
         try c.encode(ConfigValue.format(sessionIdle), forKey: .sessionIdle)
+        try c.encodeIfPresent(smtpRelay, forKey: .smtpRelay)
+        try c.encodeIfPresent(smtpFrom, forKey: .smtpFrom)
+        try c.encodeIfPresent(smtpUsername, forKey: .smtpUsername)
+        try c.encodeIfPresent(smtpPasswordFile, forKey: .smtpPasswordFile)
+        try c.encodeIfPresent(smtpCAFile, forKey: .smtpCAFile)
+        try c.encode(smtpVerifyTLS, forKey: .smtpVerifyTLS)
+        try c.encodeIfPresent(smtpHelo, forKey: .smtpHelo)
+        try c.encode(ConfigValue.format(smtpTimeout), forKey: .smtpTimeout)
+        try c.encode(ConfigValue.format(smtpRetry), forKey: .smtpRetry)
+        try c.encode(ConfigValue.format(smtpRetryMax), forKey: .smtpRetryMax)
+        try c.encode(ConfigValue.format(smtpGiveUp), forKey: .smtpGiveUp)
         if !reporters.isEmpty {
             var nested = c.nestedContainer(keyedBy: DynamicKey.self, forKey: .reporters)
             for (id, limits) in reporters.sorted(by: { $0.key < $1.key }) {
@@ -201,6 +243,28 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "review_deadline": reviewDeadline = try ConfigValue.duration(value, key: key)
         case "session_lifetime": sessionLifetime = try ConfigValue.duration(value, key: key)
         case "session_idle": sessionIdle = try ConfigValue.duration(value, key: key)
+        case "smtp_relay":
+            guard SMTPRelay.endpoint(value) != nil else { throw ConfigValue.Invalid(key: key, value: value, expected: "HOST:PORT (or [IPv6]:PORT)") }
+            smtpRelay = value
+        case "smtp_from":
+            guard MailAddress(value) != nil else { throw ConfigValue.Invalid(key: key, value: value, expected: "a mail address (local@domain)") }
+            smtpFrom = value
+        case "smtp_username": smtpUsername = value
+        case "smtp_password_file": smtpPasswordFile = value
+        case "smtp_ca_file": smtpCAFile = value
+        case "smtp_verify_tls":
+            switch value.lowercased() {
+            case "true", "yes", "on": smtpVerifyTLS = true
+            case "false", "no", "off": smtpVerifyTLS = false
+            default: throw ConfigValue.Invalid(key: key, value: value, expected: "true or false")
+            }
+        case "smtp_helo":
+            guard MailAddress("postmaster@" + value) != nil else { throw ConfigValue.Invalid(key: key, value: value, expected: "a host name") }
+            smtpHelo = value
+        case "smtp_timeout": smtpTimeout = try ConfigValue.duration(value, key: key)
+        case "smtp_retry": smtpRetry = try ConfigValue.duration(value, key: key)
+        case "smtp_retry_max": smtpRetryMax = try ConfigValue.duration(value, key: key)
+        case "smtp_give_up": smtpGiveUp = try ConfigValue.duration(value, key: key)
         case "log_format":
             guard ["text", "json"].contains(value) else { throw ConfigValue.Invalid(key: key, value: value, expected: "text or json") }
             logFormat = value

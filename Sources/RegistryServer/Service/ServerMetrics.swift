@@ -30,6 +30,11 @@ public final class ServerMetrics: Sendable {
         Counter(label: "abuse_ingest_upload_bytes_total", dimensions: [("reporter", reporter), ("status", status)], factory: factory).increment(by: max(0, bytes))
     }
 
+    /// One attempt to send a notice: `sent`, `deferred` or `failed`.
+    public func notice(kind: String, outcome: String) {
+        Counter(label: "abuse_ingest_notices_total", dimensions: [("kind", kind), ("outcome", outcome)], factory: factory).increment()
+    }
+
     public func unauthorized() {
         Counter(label: "abuse_ingest_unauthorized_requests_total", factory: factory).increment()
     }
