@@ -138,7 +138,7 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(
             name: "LogParsersTests",
-            dependencies: ["LogParsers", "TestSupport"],
+            dependencies: ["LogParsers", "Primitives", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

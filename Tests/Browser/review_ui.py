@@ -252,6 +252,9 @@ def run(driver, base, args, accounts):
     check(code == 403, f"a POST with a wrong CSRF token is 403 (got {code})")
     driver.get(base + "/cases/" + suspended_case)
     check("suspended" in h1(driver), "after the refused POSTs the case is still suspended")
+    notices = [r.text for r in driver.find_elements(By.XPATH, "//h2[text()='E-mails to the abuse contact']/following::table[1]//tbody/tr")]
+    check(len(notices) == 1 and notices[0].startswith("abuse report (ARF)") and "queued" in notices[0],
+          f"the case page lists the abuse report to the contact, queued (serve has no relay here): {notices}")
     accessibility(driver, "case page")
     reachable_by_keyboard(driver, "form.decision button", "case page")
 

@@ -1,11 +1,14 @@
 import Foundation
 import LogParsers
+import Primitives
 import Testing
 
 /// Each folder under `Fixtures/` holds `input.log` and the JSON Lines `parse` must print
 /// for it (`expected.jsonl`), reviewed by hand; `options.json` may set the time zone.
 struct FixtureTests {
-    static let fixtures: [String] = ["postfix", "exim", "sendmail", "opensmtpd", "courier", "qmail", "mixed-syslog", "journald", "exchange"]
+    static let fixtures: [String] = [
+        "postfix", "exim", "sendmail", "opensmtpd", "courier", "qmail", "mixed-syslog", "journald", "exchange", "postfix-loop", "exim-loop",
+    ]
 
     static func folder(_ name: String) -> URL {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name)
@@ -14,13 +17,16 @@ struct FixtureTests {
     @Test(arguments: fixtures)
     func fixtureGivesExpectedEvents(name: String) throws {
         let folder = Self.folder(name)
+        // options.json: "timezone" (IANA) and "reference_time" (for timestamps without a year).
         var timeZone: TimeZone?
+        var reference = ParseOptions.fixed.referenceMillis
         if let data = try? Data(contentsOf: folder.appendingPathComponent("options.json")),
-            let options = try JSONSerialization.jsonObject(with: data) as? [String: String], let zone = options["timezone"]
+            let options = try JSONSerialization.jsonObject(with: data) as? [String: String]
         {
-            timeZone = TimeZone(identifier: zone)
+            timeZone = options["timezone"].flatMap(TimeZone.init(identifier:))
+            if let time = options["reference_time"] { reference = try #require(ISOTime.parse(time), "\(name): reference_time \(time)") }
         }
-        let options = ParseOptions(referenceMillis: ParseOptions.fixed.referenceMillis, timeZone: timeZone)
+        let options = ParseOptions(referenceMillis: reference, timeZone: timeZone)
         var writer = EventJSONWriter()
         writer.setFile("input.log")
         var output: [UInt8] = []

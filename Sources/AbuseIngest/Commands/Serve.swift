@@ -59,6 +59,7 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("smtp-username"), help: "Log in to the relay as this user (over TLS only, or on loopback).") var smtpUsername: String?
         @Option(name: .customLong("smtp-password-file"), help: "The relay password's file (its first line).") var smtpPasswordFile: String?
         @Option(name: .customLong("smtp-ca-file"), help: "Trust this PEM for the relay's certificate (default: the system's roots).") var smtpCAFile: String?
+        @Option(name: .customLong("smtp-helo"), help: "The name given in EHLO (default: the host's name when fully qualified, else the sender's domain).") var smtpHelo: String?
         @Option(name: .customLong("smtp-retry"), help: "First retry after a temporary failure; doubles up to --smtp-retry-max (default 60s).") var smtpRetry: String?
         @Option(name: .customLong("smtp-retry-max"), help: "Longest wait between retries (default 1h).") var smtpRetryMax: String?
         @Option(name: .customLong("smtp-give-up"), help: "A notice not sent after this long fails (default 2d).") var smtpGiveUp: String?
@@ -75,7 +76,7 @@ extension AbuseIngestCommand {
                 ("rdap_per_minute", rdapPerMinute), ("log_format", logFormat), ("log_level", logLevel),
                 ("review_deadline", reviewDeadline), ("session_lifetime", sessionLifetime), ("session_idle", sessionIdle),
                 ("smtp_relay", smtpRelay), ("smtp_from", smtpFrom), ("smtp_username", smtpUsername), ("smtp_password_file", smtpPasswordFile),
-                ("smtp_ca_file", smtpCAFile), ("smtp_retry", smtpRetry), ("smtp_retry_max", smtpRetryMax), ("smtp_give_up", smtpGiveUp),
+                ("smtp_ca_file", smtpCAFile), ("smtp_helo", smtpHelo), ("smtp_retry", smtpRetry), ("smtp_retry_max", smtpRetryMax), ("smtp_give_up", smtpGiveUp),
             ]
             return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) }
         }

@@ -166,6 +166,9 @@ final class ReplyClassifier {
     /// Policy refusals, tried after the enhanced code.
     private static let policyPhrases: [(Phrase, RejectReason)] = ([
         "access denied", "policy", "command rejected", "blocked", "denied", "prohibited", "not accepted", "banned", "rejected by", "acl",
+        // Client access refusals (Postfix's check_client_access), and the registry's own
+        // texts (docs/mta-integration.md): a suspended or an unregistered server.
+        "host rejected", "suspended by the registry", "not a registered mail server",
     ] as [StaticString]).map { (Phrase($0), RejectReason.policy) }
 
     /// Phrases followed by a DNSBL zone name, and the length to skip.

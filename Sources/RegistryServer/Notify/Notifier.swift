@@ -51,7 +51,7 @@ struct Notifier: Service {
         }
         guard !due.isEmpty else { return }
         var relay = SMTPRelay(
-            host: endpoint.host, port: endpoint.port, helo: config.smtpHelo ?? Self.hostName(), username: config.smtpUsername,
+            host: endpoint.host, port: endpoint.port, helo: config.smtpHelo ?? Self.heloName(from: from), username: config.smtpUsername,
             verifyCertificate: config.smtpVerifyTLS, caFile: config.smtpCAFile, timeout: config.smtpTimeout)
         if let file = config.smtpPasswordFile {
             do {
@@ -127,8 +127,10 @@ struct Notifier: Service {
         return min(wait, most)
     }
 
-    static func hostName() -> String {
+    /// The host's name when it is fully qualified (relays refuse a bare `vm` in EHLO:
+    /// Postfix's reject_non_fqdn_helo_hostname), else the sender's domain.
+    static func heloName(from: MailAddress) -> String {
         let name = ProcessInfo.processInfo.hostName
-        return MailAddress("postmaster@" + name) != nil ? name : "localhost"
+        return name.contains(".") && MailAddress("postmaster@" + name) != nil ? name : from.domain
     }
 }

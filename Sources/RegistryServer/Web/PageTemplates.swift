@@ -153,6 +153,11 @@ enum PageTemplates {
         <h2>Evidence bundle</h2>
         <p class="{{verificationClass}}">{{verification}}</p>
         <p><a href="/cases/{{id}}/bundle.zip" download>Download the signed bundle (zip)</a> <span class="muted">(recipients pseudonymised; check it with <code>abuse-ingest evidence verify</code>)</span></p>
+        <h2>E-mails to the abuse contact</h2>
+        {{#hasNotices}}<table><thead><tr><th scope="col">What</th><th scope="col">To</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last change</th><th scope="col">Relay's reply</th></tr></thead><tbody>{{/hasNotices}}
+        {{#notices}}<tr><td>{{what}}</td><td class="mono">{{to}}</td><td><span class="status n-{{status}}">{{status}}</span></td><td>{{attempts}}</td><td class="mono">{{at}}</td><td class="mono">{{reply}}</td></tr>{{/notices}}
+        {{#hasNotices}}</tbody></table>{{/hasNotices}}
+        {{^notices}}<p>None: this case suspended nothing and no decision was taken yet.</p>{{/notices}}
         <h2>Audit log</h2>
         <table>
         <thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Reason</th></tr></thead>

@@ -130,6 +130,14 @@ extension StaffWeb {
         view["history"] = audit.map { e -> [String: Any] in
             ["time": Self.time(e.time), "actor": e.actor, "action": e.action, "from": e.fromStatus?.rawValue ?? "—", "to": e.toStatus?.rawValue ?? "—", "reason": e.reason]
         }
+        let notices = try store.engine.notices(caseID: item.id)
+        view["hasNotices"] = !notices.isEmpty
+        view["notices"] = notices.map { n -> [String: Any] in
+            [
+                "what": n.kind == .report ? "abuse report (ARF)" : "\(n.decision ?? "decision") notice", "to": n.recipient, "status": n.status.rawValue,
+                "attempts": n.attempts, "at": Self.time(n.updated), "reply": n.reply.isEmpty ? "—" : n.reply,
+            ]
+        }
         view["decisions"] = decisions(for: item, visit: visit)
         return WebPage.html(status, render("case", view, title: "Case \(item.id)", visit: visit))
     }

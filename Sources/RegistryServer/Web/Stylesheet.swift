@@ -31,7 +31,7 @@ enum Stylesheet {
         td.line { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .88em; white-space: pre-wrap; word-break: break-all; }
         .muted { color: var(--muted); }
         .status { display: inline-block; padding: 0 .45em; border-radius: 3px; background: var(--badge); font-size: .9em; }
-        .s-suspended, .overdue, .bad, .flag { color: var(--bad); font-weight: 600; }
+        .s-suspended, .n-failed, .overdue, .bad, .flag { color: var(--bad); font-weight: 600; }
         .s-open, .warn { color: var(--warn); }
         .s-confirmed { color: var(--bad); }
         .s-dismissed, .s-reinstated, .good { color: var(--good); }
