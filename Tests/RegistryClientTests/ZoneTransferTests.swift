@@ -8,11 +8,12 @@ import TestSupport
 @Suite(.serialized)
 struct ZoneTransferTests {
     /// The project's server with transfers allowed to `allowed`.
-    static func primary(_ registry: TestRegistry, allowed: [String]) async throws -> (RegistryDNSServer, ServedZone) {
+    static func primary(_ registry: TestRegistry, allowed: [String], notify: [Int] = []) async throws -> (RegistryDNSServer, ServedZone) {
         let zone = DNSName("reg.example.org")!
         let live = try LiveRegistry(store: registry.store)
         let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         var configuration = RegistryDNSServer.Configuration(host: "127.0.0.1", port: 0, threads: 2)
+        configuration.notify = notify.map { "127.0.0.1:\($0)" }
         configuration.transfer = .of(
             registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServer: nil, glue: IPAddress("127.0.0.1"), allowed: allowed.compactMap(ZoneTransfer.network))
         let server = RegistryDNSServer(responder: responder, configuration: configuration)
@@ -56,9 +57,29 @@ struct ZoneTransferTests {
         try registry.importCSV(ZoneExportTests.csv)
         let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"])
         defer { Task { await served.stop() } }
-        let folder = registry.folder.appendingPathComponent("nsd")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let port = freePort()
+        let nsd = try Self.startNSD(folder: registry.folder.appendingPathComponent("nsd"), port: port, primary: served.port, program: nsdProgram, request: "AXFR")
+        defer { ZoneExportTests.stop(nsd) }
+        let folder = registry.folder.appendingPathComponent("nsd")
+        let serial = try registry.store.latestRecordID()
+        let loaded = ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }
+        let log = (try? String(contentsOf: folder.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
+        try #require(loaded, "NSD did not transfer the zone: \(log)")
+        let zone = RegistryZone(zone: DNSName("reg.example.org")!)
+        for probe in ZoneExportTests.probes {
+            let name = zone.queryName(for: ip(probe)).description
+            for type in ["A", "TXT"] {
+                let secondary = try Self.short(port, name, type)
+                let primary = try Self.short(served.port, name, type)
+                #expect(secondary == primary, "\(probe) \(type): NSD \(secondary.debugDescription), serve-dns \(primary.debugDescription)")
+            }
+        }
+    }
+
+    /// NSD as a secondary of the primary on `primary` (`request` AXFR, or IXFR when empty),
+    /// listening on `port`, taking NOTIFY from 127.0.0.1.
+    static func startNSD(folder: URL, port: Int, primary: Int, program: String, request: String) throws -> Process {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let config = """
             server:
                 ip-address: 127.0.0.1@\(port)
@@ -77,31 +98,58 @@ struct ZoneTransferTests {
             zone:
                 name: "reg.example.org"
                 zonefile: "reg.example.org.zone"
-                request-xfr: AXFR 127.0.0.1@\(served.port) NOKEY
+                request-xfr: \(request.isEmpty ? "" : request + " ")127.0.0.1@\(primary) NOKEY
                 allow-notify: 127.0.0.1 NOKEY
 
             """
         let configFile = folder.appendingPathComponent("nsd.conf")
         try Data(config.utf8).write(to: configFile)
         let nsd = Process()
-        nsd.executableURL = URL(fileURLWithPath: nsdProgram)
+        nsd.executableURL = URL(fileURLWithPath: program)
         nsd.arguments = ["-d", "-c", configFile.path]
         nsd.standardOutput = FileHandle.nullDevice
         nsd.standardError = FileHandle.nullDevice
         try nsd.run()
+        return nsd
+    }
+
+    /// RFC 1996 and 1995: a change at the primary (an import, a suspension) sends NOTIFY,
+    /// NSD asks for the zone (IXFR, answered with the whole zone) and answers the new status
+    /// within 2 s.
+    @Test func nsdFollowsEveryChangeWithinTwoSecondsOfItsNotify() async throws {
+        let nsdProgram = try Requirement.program("nsd", debianPackage: "nsd")
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(ZoneExportTests.csv)
+        let port = freePort()
+        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port])
+        defer { Task { await served.stop() } }
+        let folder = registry.folder.appendingPathComponent("nsd")
+        let nsd = try Self.startNSD(folder: folder, port: port, primary: served.port, program: nsdProgram, request: "")
         defer { ZoneExportTests.stop(nsd) }
-        let serial = try registry.store.latestRecordID()
-        let loaded = ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }
-        let log = (try? String(contentsOf: folder.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
-        try #require(loaded, "NSD did not transfer the zone: \(log)")
+        func log() -> String { (try? String(contentsOf: folder.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? "" }
+        let first = try registry.store.latestRecordID()
+        try #require(ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(first) ") }, "NSD did not load the zone: \(log())")
         let zone = RegistryZone(zone: DNSName("reg.example.org")!)
-        for probe in ZoneExportTests.probes {
-            let name = zone.queryName(for: ip(probe)).description
-            for type in ["A", "TXT"] {
-                let secondary = try Self.short(port, name, type)
-                let primary = try Self.short(served.port, name, type)
-                #expect(secondary == primary, "\(probe) \(type): NSD \(secondary.debugDescription), serve-dns \(primary.debugDescription)")
-            }
-        }
+        let newcomer = zone.queryName(for: ip("192.0.2.9")).description
+        #expect(try Self.short(port, newcomer, "A") == "")
+
+        // An import that registers 192.0.2.0/24.
+        var started = Date()
+        try registry.importCSV(ZoneExportTests.csv + "192.0.2.0/24,R-000200,active,noc@new.example,2026-11-02T00:00:00Z\n", now: "2026-11-02T00:00:00Z")
+        var seen = ServeProcess.wait(timeout: 2) { (try? Self.short(port, newcomer, "A")) == "127.0.0.2" }
+        #expect(seen, "NSD answered \((try? Self.short(port, newcomer, "A")) ?? "?") 2 s after the import: \(log().suffix(1500))")
+        let afterImport = Date().timeIntervalSince(started)
+
+        // A suspension, as evaluation records it.
+        started = Date()
+        _ = try registry.store.recordChange(
+            of: ip("192.0.2.9"), to: .suspended, at: Int64(Date().timeIntervalSince1970 * 1000), cause: "suspension", source: "engine", caseID: "C-2026-000001",
+            provisional: true)
+        seen = ServeProcess.wait(timeout: 2) { (try? Self.short(port, newcomer, "A")) == "127.0.0.3" }
+        #expect(seen, "NSD answered \((try? Self.short(port, newcomer, "A")) ?? "?") 2 s after the suspension: \(log().suffix(1500))")
+        let afterSuspension = Date().timeIntervalSince(started)
+        #expect(try Self.short(port, newcomer, "TXT") == (try Self.short(served.port, newcomer, "TXT")))
+        print("NOTIFY to NSD: new answer \(Int(afterImport * 1000)) ms after the import, \(Int(afterSuspension * 1000)) ms after the suspension")
     }
 }

@@ -10,12 +10,12 @@ public enum StoreDump {
     /// a comparison of stores that skipped it would prove nothing.
     public static let knownTables: Set<String> = [
         "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
-        "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file",
+        "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file", "notice",
     ]
 
     /// The engine's tables: what a spool ingest and the service's intake must agree on.
     public static let engineTables: Set<String> = [
-        "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
+        "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction", "notice",
     ]
 
     static let queries: [(table: String, sql: String)] = [
@@ -38,6 +38,7 @@ public enum StoreDump {
         ("enforcement_case", "SELECT * FROM enforcement_case ORDER BY id"),
         ("audit", "SELECT case_id, time, actor, action, from_status, to_status, reason FROM audit ORDER BY id"),
         ("contradiction", "SELECT * FROM contradiction ORDER BY 1, 2, 3, 4"),
+        ("notice", "SELECT case_id, kind, decision, reason, recipient, status, reply, created, attempts FROM notice ORDER BY id"),
         ("reporter_token", "SELECT id, reporter_id, sha256, expires_at, revoked_at IS NOT NULL FROM reporter_token ORDER BY id"),
         ("upload", "SELECT reporter_id, sha256, name, bytes, status, lines, events, unparsed, first_event, last_event, error FROM upload ORDER BY 1, 2"),
         ("service_audit", "SELECT actor, action, subject, detail FROM service_audit ORDER BY id"),

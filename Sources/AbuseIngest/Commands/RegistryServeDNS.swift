@@ -26,8 +26,10 @@ extension AbuseIngestCommand.Registry {
         @Option(help: "TTL of answers, seconds.") var ttl: UInt32 = 300
         @Option(name: .customLong("negative-ttl"), help: "TTL of NXDOMAIN answers (the SOA minimum), seconds.") var negativeTTL: UInt32 = 60
         @Option(name: .customLong("ns"), help: "Name server for the apex NS and SOA: NAME or NAME=ADDR (default ns.ZONE; an in-zone name is given its address in transfers).") var nameServer: String?
-        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR, over TCP) to ADDR or ADDR/PREFIX; repeatable. None by default.")
+        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR and IXFR, over TCP) to ADDR or ADDR/PREFIX; repeatable. None by default.")
         var allowTransfer: [String] = []
+        @Option(name: .customLong("notify"), help: "Send NOTIFY (RFC 1996) to this secondary, ADDR:PORT, at start and on every change; repeatable.")
+        var notify: [String] = []
         @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
         func validate() throws {
@@ -36,6 +38,9 @@ extension AbuseIngestCommand.Registry {
             if let nameServer, ZoneTransfer.nameServer(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR") }
             for network in allowTransfer where ZoneTransfer.network(network) == nil {
                 throw ValidationError("--allow-transfer '\(network)' must be ADDR or ADDR/PREFIX")
+            }
+            for target in notify where ListenAddress(target) == nil {
+                throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
         }
@@ -49,6 +54,7 @@ extension AbuseIngestCommand.Registry {
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             let logger = Logger(label: "abuse-ingest.dns")
             var configuration = RegistryDNSServer.Configuration(host: address.host, port: address.port, threads: threads)
+            configuration.notify = notify
             if !allowTransfer.isEmpty {
                 configuration.transfer = .of(
                     store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name, glue: ns?.address, allowed: allowTransfer.compactMap(ZoneTransfer.network))

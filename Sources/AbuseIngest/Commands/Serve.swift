@@ -32,7 +32,8 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("dns-threads"), help: "DNS event-loop threads (default one per core).") var dnsThreads: String?
         @Option(name: .customLong("dns-ttl"), help: "TTL of DNS answers, seconds (default 300).") var dnsTTL: String?
         @Option(help: "The zone's name server: NAME or NAME=ADDR (default ns.ZONE).") var ns: String?
-        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR, TCP) to ADDR or ADDR/PREFIX; repeatable.") var allowTransfer: [String] = []
+        @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR and IXFR, TCP) to ADDR or ADDR/PREFIX; repeatable.") var allowTransfer: [String] = []
+        @Option(name: .customLong("notify"), help: "Send NOTIFY to this secondary (ADDR:PORT) on every change; repeatable.") var notify: [String] = []
         @Option(help: "The spool folder (default spool/ in the data folder).") var spool: String?
         @Option(help: "The rules folder (default as for evaluate).") var rules: String?
         @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS.") var tlsCert: String?
@@ -78,7 +79,7 @@ extension AbuseIngestCommand {
                 ("smtp_relay", smtpRelay), ("smtp_from", smtpFrom), ("smtp_username", smtpUsername), ("smtp_password_file", smtpPasswordFile),
                 ("smtp_ca_file", smtpCAFile), ("smtp_helo", smtpHelo), ("smtp_retry", smtpRetry), ("smtp_retry_max", smtpRetryMax), ("smtp_give_up", smtpGiveUp),
             ]
-            return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) }
+            return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) } + notify.map { ("notify", $0) }
         }
 
         /// The config file (if any) with the flags over it.
@@ -86,6 +87,7 @@ extension AbuseIngestCommand {
             var configuration = try config.map(ServeConfiguration.load) ?? ServeConfiguration()
             // Flags win: --allow-transfer replaces the file's list.
             if !allowTransfer.isEmpty { configuration.allowTransfer = [] }
+            if !notify.isEmpty { configuration.notify = [] }
             for (key, value) in flags {
                 do {
                     try configuration.set(key, to: value)

@@ -168,8 +168,8 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
         context.writeAndFlush(wrapOutboundOut(Self.framed(reply, allocator: context.channel.allocator)), promise: nil)
     }
 
-    /// Whether a message's one question asks for AXFR (read off the bytes: the question
-    /// name's labels, then the type).
+    /// Whether a message's one question asks for AXFR or IXFR (read off the bytes: the
+    /// question name's labels, then the type).
     static func isTransfer(_ message: ByteBuffer) -> Bool {
         message.withUnsafeReadableBytes { bytes in
             guard bytes.count >= 17, bytes[2] & 0x80 == 0, bytes[4] == 0, bytes[5] == 1 else { return false }
@@ -179,7 +179,8 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
                 i += Int(bytes[i]) + 1
             }
             guard i + 2 < bytes.count else { return false }
-            return UInt16(bytes[i + 1]) << 8 | UInt16(bytes[i + 2]) == DNSType.axfr
+            let type = UInt16(bytes[i + 1]) << 8 | UInt16(bytes[i + 2])
+            return type == DNSType.axfr || type == DNSType.ixfr
         }
     }
 
@@ -203,7 +204,7 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
         DispatchQueue.global().async {
             do {
                 let records = try transfer.records()
-                let messages = ZoneTransfer.messages(answering: query, records: records)
+                let messages = ZoneTransfer.upToDate(query, records: records).map { [$0] } ?? ZoneTransfer.messages(answering: query, records: records)
                 for message in messages { channel.write(Self.framed(message, allocator: channel.allocator), promise: nil) }
                 channel.flush()
                 counters.answered.add(1, ordering: .relaxed)

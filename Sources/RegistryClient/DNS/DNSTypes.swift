@@ -7,9 +7,18 @@ public enum DNSType {
     public static let txt: UInt16 = 16
     public static let aaaa: UInt16 = 28
     public static let opt: UInt16 = 41
+    /// Incremental transfer (RFC 1995): answered with the whole zone, or the SOA alone
+    /// when the secondary is up to date.
+    public static let ixfr: UInt16 = 251
     /// Whole-zone transfer (RFC 5936), over TCP only.
     public static let axfr: UInt16 = 252
     public static let any: UInt16 = 255
+}
+
+public enum DNSOpcode {
+    public static let query: UInt8 = 0
+    /// RFC 1996.
+    public static let notify: UInt8 = 4
 }
 
 public enum DNSClass {

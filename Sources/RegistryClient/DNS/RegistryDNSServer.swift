@@ -22,6 +22,8 @@ public final class RegistryDNSServer: Service, Sendable {
         public var port: Int
         public var threads: Int
         public var refreshInterval: Duration
+        /// Secondaries sent a NOTIFY (RFC 1996) on every change (`--notify ADDR:PORT`).
+        public var notify: [String] = []
         /// Zone transfers (AXFR over TCP) to these clients; none when nil.
         public var transfer: ZoneTransfer?
 
@@ -38,6 +40,7 @@ public final class RegistryDNSServer: Service, Sendable {
         var channels: [Channel]
         var refresh: RepeatedTask
         var port: Int
+        var notifying: RepeatedTask?
     }
 
     public let responder: DNSResponder
@@ -50,6 +53,7 @@ public final class RegistryDNSServer: Service, Sendable {
     private let sockets = Mutex<Sockets?>(nil)
     private let counters: [DNSServerCounters]
     private let refreshFailures = Atomic(0)
+    private let notifier: ZoneNotifier?
 
     public init(responder: DNSResponder, configuration: Configuration, logger: Logger = Logger(label: "abuse-ingest.dns")) {
         self.responder = responder
@@ -58,6 +62,10 @@ public final class RegistryDNSServer: Service, Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         // One set of counters per UDP socket and one for TCP: no counter shared between cores.
         counters = (0...configuration.threads).map { _ in DNSServerCounters() }
+        let registry = responder.registry
+        let targets = configuration.notify.compactMap { text in ListenAddress(text).flatMap { try? SocketAddress(ipAddress: $0.host, port: $0.port) } }
+        notifier =
+            targets.isEmpty ? nil : ZoneNotifier(targets: targets, zone: responder.zone, serial: { UInt32(truncatingIfNeeded: registry.serial) }, logger: logger)
     }
 
     /// What the sockets did so far.
@@ -112,7 +120,10 @@ public final class RegistryDNSServer: Service, Sendable {
             .bind(host: configuration.host, port: port).get()
         let interval = TimeAmount.nanoseconds(Int64(configuration.refreshInterval.components.seconds) * 1_000_000_000 + configuration.refreshInterval.components.attoseconds / 1_000_000_000)
         let refresh = refreshLoop.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in refreshOnce() }
-        sockets.withLock { $0 = Sockets(channels: udp + [tcp], refresh: refresh, port: port) }
+        // The secondaries hear of the zone at once, then of every change.
+        let notifying = try await notifier?.start(on: refreshLoop.next())
+        notifier?.changed()
+        sockets.withLock { $0 = Sockets(channels: udp + [tcp], refresh: refresh, port: port, notifying: notifying) }
         logger.info("serving the registry zone", metadata: ["zone": "\(responder.zone.zone)", "listen": "\(configuration.host):\(port)"])
         return port
     }
@@ -127,6 +138,8 @@ public final class RegistryDNSServer: Service, Sendable {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
         }
         bound.refresh.cancel()
+        bound.notifying?.cancel()
+        notifier?.stop()
         for channel in bound.channels { try? await channel.close() }
         try? await group.shutdownGracefully()
         try? await refreshLoop.shutdownGracefully()
@@ -136,7 +149,7 @@ public final class RegistryDNSServer: Service, Sendable {
     /// Folds database changes in (on the refresh loop, every `refreshInterval`).
     private func refreshOnce() {
         do {
-            try responder.registry.refresh()
+            if try responder.registry.refresh() { notifier?.changed() }
             if refreshState.withLock({ failing in defer { failing = false }; return failing }) {
                 logger.notice("registry refresh works again: answers follow the database")
             }

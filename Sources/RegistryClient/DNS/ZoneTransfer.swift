@@ -1,8 +1,8 @@
 import NIOCore
 import Primitives
 
-/// Who may transfer the zone and what they get (RFC 5936 AXFR, over TCP only): the
-/// configured networks; anyone else is REFUSED.
+/// Who may transfer the zone and what they get (RFC 5936 AXFR, and RFC 1995 IXFR answered
+/// with the whole zone, over TCP only): the configured networks; anyone else is REFUSED.
 public struct ZoneTransfer: Sendable {
     public var allowed: [IPNetwork]
     /// The zone's records, the SOA first, as of now (read from the registry per transfer).
@@ -72,6 +72,24 @@ public struct ZoneTransfer: Sendable {
         }
         messages.append(current.encode())
         return messages
+    }
+
+    /// An IXFR (RFC 1995) from a secondary that has the current serial already: the SOA
+    /// alone. Any other IXFR gets the whole zone, as an AXFR would (RFC 1995 §4: no
+    /// history of differences is kept).
+    public static func upToDate(_ query: DNSMessage, records: [DNSMessage.Record]) -> [UInt8]? {
+        guard query.questions.first?.type == DNSType.ixfr, let soa = records.first, case .soa(_, _, let current, _, _, _, _) = soa.data,
+            let theirs = query.authority.first(where: { $0.type == DNSType.soa }), case .soa(_, _, let known, _, _, _, _) = theirs.data,
+            !isNewer(current, than: known)
+        else { return nil }
+        var message = response(to: query, withQuestion: true)
+        message.answers = [soa]
+        return message.encode()
+    }
+
+    /// Serial number arithmetic (RFC 1982): whether `a` follows `b`.
+    public static func isNewer(_ a: UInt32, than b: UInt32) -> Bool {
+        a != b && Int32(bitPattern: a &- b) > 0
     }
 
     /// REFUSED to a transfer not allowed.

@@ -56,6 +56,7 @@ public final class RegistryService: Sendable {
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             var dnsConfiguration = RegistryDNSServer.Configuration(
                 host: address.host, port: address.port, threads: configuration.dnsThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+            dnsConfiguration.notify = configuration.notify
             if !configuration.allowTransfer.isEmpty {
                 dnsConfiguration.transfer = .of(
                     store.engine.registry, zone: zone, ttl: served.ttl, negativeTTL: served.negativeTTL, nameServer: ns?.name, glue: ns?.address,
@@ -159,9 +160,11 @@ public final class RegistryService: Sendable {
             if fresh.http != old.http { kept.append("http"); fresh.http = old.http }
             if fresh.dns != old.dns { kept.append("dns"); fresh.dns = old.dns }
             if fresh.zone != old.zone { kept.append("zone"); fresh.zone = old.zone }
-            if fresh.dnsThreads != old.dnsThreads || fresh.dnsTTL != old.dnsTTL || fresh.ns != old.ns || fresh.allowTransfer != old.allowTransfer {
-                kept.append("dns_threads/dns_ttl/ns/allow_transfer")
-                (fresh.dnsThreads, fresh.dnsTTL, fresh.ns, fresh.allowTransfer) = (old.dnsThreads, old.dnsTTL, old.ns, old.allowTransfer)
+            if fresh.dnsThreads != old.dnsThreads || fresh.dnsTTL != old.dnsTTL || fresh.ns != old.ns || fresh.allowTransfer != old.allowTransfer
+                || fresh.notify != old.notify
+            {
+                kept.append("dns_threads/dns_ttl/ns/allow_transfer/notify")
+                (fresh.dnsThreads, fresh.dnsTTL, fresh.ns, fresh.allowTransfer, fresh.notify) = (old.dnsThreads, old.dnsTTL, old.ns, old.allowTransfer, old.notify)
             }
             if fresh.spool != old.spool { kept.append("spool"); fresh.spool = old.spool }
             if fresh.rules != old.rules { kept.append("rules"); fresh.rules = old.rules }

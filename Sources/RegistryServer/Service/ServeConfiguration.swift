@@ -18,6 +18,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var ns: String?
     /// Who may transfer the zone (AXFR over TCP): addresses or networks.
     public var allowTransfer: [String] = []
+    /// Secondaries sent NOTIFY on every change (ADDR:PORT).
+    public var notify: [String] = []
     /// The spool folder (default `spool/` in the data folder).
     public var spool: String?
     /// The rules folder (default as for `evaluate`).
@@ -103,6 +105,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case dnsTTL = "dns_ttl"
         case ns
         case allowTransfer = "allow_transfer"
+        case notify
         case spool, rules
         case tlsCert = "tls_cert"
         case tlsKey = "tls_key"
@@ -147,7 +150,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         if let list = try? c.decodeIfPresent([String].self, forKey: .allowTransfer) {
             for value in list { try set("allow_transfer", to: value) }
         }
-        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer {
+        if let list = try? c.decodeIfPresent([String].self, forKey: .notify) {
+            for value in list { try set("notify", to: value) }
+        }
+        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer && key != .notify {
             guard let value = try text(key) else { continue }
             try set(key.rawValue, to: value)
         }
@@ -163,6 +169,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encode(dnsTTL, forKey: .dnsTTL)
         try c.encodeIfPresent(ns, forKey: .ns)
         if !allowTransfer.isEmpty { try c.encode(allowTransfer, forKey: .allowTransfer) }
+        if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encodeIfPresent(spool, forKey: .spool)
         try c.encodeIfPresent(rules, forKey: .rules)
         try c.encodeIfPresent(tlsCert, forKey: .tlsCert)
@@ -222,6 +229,11 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
             for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
                 guard ZoneTransfer.network(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR or ADDR/PREFIX") }
                 allowTransfer.append(item)
+            }
+        case "notify":
+            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard ListenAddress(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR:PORT (an address, not a name)") }
+                notify.append(item)
             }
         case "spool": spool = value
         case "rules": rules = value
