@@ -46,6 +46,30 @@ struct RegistryDNSServerTests {
         #expect(badVersion.contains("BADVERS"))
     }
 
+    /// Zonemaster's CONSISTENCY05, DELEGATION05/07, ZONE01: name servers inside the zone have
+    /// their addresses there. Two servers (the norm): both in the apex NS set, the first the
+    /// SOA's MNAME; the in-zone one answers A and AAAA (NODATA for other types), with its
+    /// addresses beside the NS answer; a name that is no server is NXDOMAIN.
+    @Test func servesItsInZoneNameServersWithTheirAddresses() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try await RunningServer(
+            registry: registry, nameServers: ["ns1.reg.example.org=192.0.2.53", "ns1.reg.example.org=2001:db8::53", "ns2.other.example"])
+        defer { server.stopLater() }
+        #expect(try server.dig("+short", "reg.example.org", "NS").split(separator: "\n").sorted() == ["ns1.reg.example.org.", "ns2.other.example."])
+        #expect(try server.dig("+short", "reg.example.org", "SOA").hasPrefix("ns1.reg.example.org. hostmaster.reg.example.org. "))
+        #expect(try server.dig("+short", "ns1.reg.example.org", "A") == "192.0.2.53\n")
+        #expect(try server.dig("+short", "NS1.Reg.Example.org", "AAAA") == "2001:db8::53\n")
+        let nodata = try server.dig("ns1.reg.example.org", "TXT")
+        #expect(nodata.contains("status: NOERROR") && nodata.contains("ANSWER: 0") && nodata.contains("SOA"), "\(nodata)")
+        #expect(try server.dig("ns3.reg.example.org", "A").contains("status: NXDOMAIN"))
+        let withGlue = try server.dig("+noall", "+additional", "reg.example.org", "NS")
+        #expect(withGlue.contains("ns1.reg.example.org.") && withGlue.contains("192.0.2.53") && withGlue.contains("2001:db8::53"), "\(withGlue)")
+        // Records of the registry are untouched by it.
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+    }
+
     /// Zonemaster's NAMESERVER08: resolvers that randomise the case of names (DNS 0x20)
     /// need the question echoed as asked, and owner names that copy it too, on every path
     /// (EDNS with a cookie takes the general one; a bare query the fast one; TCP).

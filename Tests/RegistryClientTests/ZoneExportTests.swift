@@ -86,8 +86,8 @@ struct ZoneExportTests {
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         var (export, records) = try export(registry)
-        // An in-zone name server needs its address in the zone (glue).
-        export.nameServerAddress = ip("192.0.2.53")
+        // In-zone name servers need their addresses in the zone (glue); two, as the norm is.
+        export.nameServers = NameServer.list(["ns1.reg.example.org=192.0.2.53", "ns1.reg.example.org=2001:db8::53", "ns2.reg.example.org=198.51.100.53"], zone: export.zone)
         let file = registry.folder.appendingPathComponent("reg.example.org.zone")
         try Data(try export.bind(records).utf8).write(to: file)
         let checked = try run([checkzone, "reg.example.org", file.path])

@@ -15,7 +15,7 @@ struct ZoneTransferTests {
         var configuration = RegistryDNSServer.Configuration(host: "127.0.0.1", port: 0, threads: 2)
         configuration.notify = notify.map { "127.0.0.1:\($0)" }
         configuration.transfer = .of(
-            registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServer: nil, glue: IPAddress("127.0.0.1"), allowed: allowed.compactMap(ZoneTransfer.network))
+            registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServers: [NameServer(name: DNSName("ns.reg.example.org")!, addresses: [IPAddress("127.0.0.1")!])], allowed: allowed.compactMap(ZoneTransfer.network))
         let server = RegistryDNSServer(responder: responder, configuration: configuration)
         return (server, try await ServedZone.start(server))
     }

@@ -24,13 +24,14 @@ extension AbuseIngestCommand.Registry {
         @Option(help: "The registry as of this time (ISO 8601; default now).") var at: String?
         @Option(help: "TTL of answers, seconds.") var ttl: UInt32 = 300
         @Option(name: .customLong("negative-ttl"), help: "TTL of NXDOMAIN answers (the SOA minimum), seconds.") var negativeTTL: UInt32 = 60
-        @Option(name: .customLong("ns"), help: "Name server: NAME or NAME=ADDR (default ns.ZONE); an in-zone name needs its address (glue).") var nameServer: String?
+        @Option(name: .customLong("ns"), help: "Name server: NAME or NAME=ADDR, repeatable (default ns.ZONE; the first is the SOA's MNAME); an in-zone name needs its address (glue).")
+        var nameServers: [String] = []
         @Option(name: .customLong("max-names"), help: "BIND: most names one network may expand to.") var maxNames = 65_536
 
         func validate() throws {
             guard ZoneExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be bind or rbldnsd") }
             guard let name = DNSName(zone), !name.labels.isEmpty else { throw ValidationError("--zone '\(zone)' is not a domain name") }
-            if let nameServer, ZoneTransfer.nameServer(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR") }
+            for ns in nameServers where NameServer.parse(ns) == nil { throw ValidationError("--ns '\(ns)' must be NAME or NAME=ADDR") }
             if let at, ISOTime.parse(at) == nil { throw ValidationError("--at '\(at)' is not an ISO 8601 time") }
             guard maxNames >= 1 else { throw ValidationError("--max-names must be 1 or more") }
         }
@@ -40,9 +41,9 @@ extension AbuseIngestCommand.Registry {
             let time = at.flatMap(ISOTime.parse) ?? WallClock.system.nowMillis()
             let records = try store.currentRecords(at: time)
             let serial = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
-            let ns = nameServer.flatMap(ZoneTransfer.nameServer)
-            var export = ZoneExport(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name, serial: serial, maxNamesPerNetwork: maxNames)
-            export.nameServerAddress = ns?.address
+            let name = DNSName(zone)!
+            let export = ZoneExport(
+                zone: name, ttl: ttl, negativeTTL: negativeTTL, nameServers: NameServer.list(nameServers, zone: name), serial: serial, maxNamesPerNetwork: maxNames)
             let text: String
             do {
                 text = ZoneExport.Format(rawValue: format) == .bind ? try export.bind(records) : export.rbldnsd(records)

@@ -25,7 +25,10 @@ extension AbuseIngestCommand.Registry {
         @Option(help: "The zone served, e.g. reg.example.org.") var zone: String
         @Option(help: "TTL of answers, seconds.") var ttl: UInt32 = 300
         @Option(name: .customLong("negative-ttl"), help: "TTL of NXDOMAIN answers (the SOA minimum), seconds.") var negativeTTL: UInt32 = 60
-        @Option(name: .customLong("ns"), help: "Name server for the apex NS and SOA: NAME or NAME=ADDR (default ns.ZONE; an in-zone name is given its address in transfers).") var nameServer: String?
+        @Option(
+            name: .customLong("ns"),
+            help: "Name server for the apex NS set: NAME or NAME=ADDR, repeatable (default ns.ZONE; the first is the SOA's MNAME; an in-zone name is served with its address).")
+        var nameServers: [String] = []
         @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR and IXFR, over TCP) to ADDR or ADDR/PREFIX; repeatable. None by default.")
         var allowTransfer: [String] = []
         @Option(name: .customLong("notify"), help: "Send NOTIFY (RFC 1996) to this secondary, ADDR:PORT, at start and on every change; repeatable.")
@@ -35,11 +38,11 @@ extension AbuseIngestCommand.Registry {
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:5353") }
             guard DNSName(zone) != nil, !zone.isEmpty, zone != "." else { throw ValidationError("--zone '\(zone)' is not a domain name") }
-            if let nameServer, ZoneTransfer.nameServer(nameServer) == nil { throw ValidationError("--ns '\(nameServer)' must be NAME or NAME=ADDR") }
+            for ns in nameServers where NameServer.parse(ns) == nil { throw ValidationError("--ns '\(ns)' must be NAME or NAME=ADDR") }
             for network in allowTransfer where ZoneTransfer.network(network) == nil {
                 throw ValidationError("--allow-transfer '\(network)' must be ADDR or ADDR/PREFIX")
             }
-            for target in notify where ListenAddress(target) == nil {
+            for target in notify where ListenAddress(target).flatMap({ IPAddress($0.host) }) == nil {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
@@ -49,15 +52,15 @@ extension AbuseIngestCommand.Registry {
             let address = ListenAddress(listen)!
             let store = try global.registryStore()
             let registry = try LiveRegistry(store: store)
-            let ns = nameServer.flatMap(ZoneTransfer.nameServer)
-            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name)
+            let servers = NameServer.list(nameServers, zone: DNSName(zone)!)
+            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers)
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             let logger = Logger(label: "abuse-ingest.dns")
             var configuration = RegistryDNSServer.Configuration(host: address.host, port: address.port, threads: threads)
             configuration.notify = notify
             if !allowTransfer.isEmpty {
                 configuration.transfer = .of(
-                    store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServer: ns?.name, glue: ns?.address, allowed: allowTransfer.compactMap(ZoneTransfer.network))
+                    store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers, allowed: allowTransfer.compactMap(ZoneTransfer.network))
             }
             let server = RegistryDNSServer(responder: responder, configuration: configuration, logger: logger)
             let port = try await server.bind()

@@ -31,7 +31,7 @@ extension AbuseIngestCommand {
         @Option(help: "The zone served over DNS (needed with --dns).") var zone: String?
         @Option(name: .customLong("dns-threads"), help: "DNS event-loop threads (default one per core).") var dnsThreads: String?
         @Option(name: .customLong("dns-ttl"), help: "TTL of DNS answers, seconds (default 300).") var dnsTTL: String?
-        @Option(help: "The zone's name server: NAME or NAME=ADDR (default ns.ZONE).") var ns: String?
+        @Option(help: "The zone's name server: NAME or NAME=ADDR, repeatable (default ns.ZONE; an in-zone name is served with its address).") var ns: [String] = []
         @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR and IXFR, TCP) to ADDR or ADDR/PREFIX; repeatable.") var allowTransfer: [String] = []
         @Option(name: .customLong("notify"), help: "Send NOTIFY to this secondary (ADDR:PORT) on every change; repeatable.") var notify: [String] = []
         @Option(help: "The spool folder (default spool/ in the data folder).") var spool: String?
@@ -69,7 +69,7 @@ extension AbuseIngestCommand {
         /// The flags given, by config key.
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
-                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("ns", ns), ("spool", spool), ("rules", rules),
+                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("spool", spool), ("rules", rules),
                 ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
@@ -79,7 +79,7 @@ extension AbuseIngestCommand {
                 ("smtp_relay", smtpRelay), ("smtp_from", smtpFrom), ("smtp_username", smtpUsername), ("smtp_password_file", smtpPasswordFile),
                 ("smtp_ca_file", smtpCAFile), ("smtp_helo", smtpHelo), ("smtp_retry", smtpRetry), ("smtp_retry_max", smtpRetryMax), ("smtp_give_up", smtpGiveUp),
             ]
-            return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) } + notify.map { ("notify", $0) }
+            return all.compactMap { key, value in value.map { (key, $0) } } + allowTransfer.map { ("allow_transfer", $0) } + notify.map { ("notify", $0) } + ns.map { ("ns", $0) }
         }
 
         /// The config file (if any) with the flags over it.
@@ -88,6 +88,7 @@ extension AbuseIngestCommand {
             // Flags win: --allow-transfer replaces the file's list.
             if !allowTransfer.isEmpty { configuration.allowTransfer = [] }
             if !notify.isEmpty { configuration.notify = [] }
+            if !ns.isEmpty { configuration.ns = [] }
             for (key, value) in flags {
                 do {
                     try configuration.set(key, to: value)

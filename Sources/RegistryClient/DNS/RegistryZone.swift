@@ -10,18 +10,27 @@ public struct RegistryZone: Sendable {
     public var ttl: UInt32
     /// TTL of negative answers (the SOA minimum, RFC 2308), seconds.
     public var negativeTTL: UInt32
-    public var nameServer: DNSName
+    /// The apex's NS set; the first is the SOA's MNAME.
+    public var nameServers: [NameServer]
     public var hostmaster: DNSName
+
+    /// The SOA's MNAME.
+    public var nameServer: DNSName { nameServers[0].name }
 
     /// The largest UDP answer without EDNS (RFC 1035) and the most we send with it.
     static let classicUDPLimit = 512
     static let ednsLimit = 1232
 
     public init(zone: DNSName, ttl: UInt32 = 300, negativeTTL: UInt32 = 60, nameServer: DNSName? = nil) {
+        self.init(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServer.map { [NameServer(name: $0)] } ?? [])
+    }
+
+    /// - Parameter nameServers: the NS set (`ns.ZONE` when empty).
+    public init(zone: DNSName, ttl: UInt32 = 300, negativeTTL: UInt32 = 60, nameServers: [NameServer]) {
         self.zone = zone
         self.ttl = ttl
         self.negativeTTL = negativeTTL
-        self.nameServer = nameServer ?? DNSName(labels: [Array("ns".utf8)] + zone.labels)
+        self.nameServers = nameServers.isEmpty ? [NameServer(name: DNSName(labels: [Array("ns".utf8)] + zone.labels))] : nameServers
         self.hostmaster = DNSName(labels: [Array("hostmaster".utf8)] + zone.labels)
     }
 
@@ -112,8 +121,17 @@ public struct RegistryZone: Sendable {
                 // The apex: SOA and NS; nothing else lives there.
                 if question.type == DNSType.soa || question.type == DNSType.any { response.answers.append(soa) }
                 if question.type == DNSType.ns || question.type == DNSType.any {
-                    response.answers.append(DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(nameServer)))
+                    for server in nameServers {
+                        response.answers.append(DNSMessage.Record(name: question.name, type: DNSType.ns, ttl: ttl, data: .ns(server.name)))
+                        // The in-zone servers' addresses, so that no second query is needed.
+                        if server.isInside(zone) { response.additional += server.addressRecords(ttl: ttl) }
+                    }
                 }
+                if response.answers.isEmpty { response.authority.append(soa) }
+            } else if let server = nameServers.first(where: { $0.name == question.name && $0.isInside(zone) }) {
+                // An in-zone name server: its addresses (A, AAAA); any other type is NODATA.
+                let any = question.type == DNSType.any
+                response.answers = server.addressRecords(owner: question.name, ttl: ttl, v4: any || question.type == DNSType.a, v6: any || question.type == DNSType.aaaa)
                 if response.answers.isEmpty { response.authority.append(soa) }
             } else {
                 response.rcode = DNSResponseCode.nameError

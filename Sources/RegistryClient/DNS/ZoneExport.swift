@@ -25,9 +25,10 @@ public struct ZoneExport: Sendable {
     public var zone: DNSName
     public var ttl: UInt32
     public var negativeTTL: UInt32
-    public var nameServer: DNSName
-    /// The name server's address, written into the zone when its name is inside it (glue).
-    public var nameServerAddress: IPAddress?
+    /// The NS set (the first is the SOA's MNAME); the addresses of those inside the zone
+    /// are written into it (glue).
+    public var nameServers: [NameServer]
+    public var nameServer: DNSName { nameServers[0].name }
     /// The SOA serial: increases with every change of the registry.
     public var serial: UInt32
     public var maxNamesPerNetwork: Int
@@ -42,11 +43,13 @@ public struct ZoneExport: Sendable {
         }
     }
 
-    public init(zone: DNSName, ttl: UInt32 = 300, negativeTTL: UInt32 = 60, nameServer: DNSName? = nil, serial: UInt32, maxNamesPerNetwork: Int = 65_536) {
+    public init(
+        zone: DNSName, ttl: UInt32 = 300, negativeTTL: UInt32 = 60, nameServers: [NameServer] = [], serial: UInt32, maxNamesPerNetwork: Int = 65_536
+    ) {
         self.zone = zone
         self.ttl = ttl
         self.negativeTTL = negativeTTL
-        self.nameServer = nameServer ?? DNSName(labels: [Array("ns".utf8)] + zone.labels)
+        self.nameServers = nameServers.isEmpty ? [NameServer(name: DNSName(labels: [Array("ns".utf8)] + zone.labels))] : nameServers
         self.serial = serial
         self.maxNamesPerNetwork = maxNamesPerNetwork
     }
@@ -72,7 +75,7 @@ public struct ZoneExport: Sendable {
         let ns = Self.relative(nameServer)
         var out = "; the registry zone \(zoneText) as rbldnsd data, serial \(serial); serve with ZONE:combined:FILE\n"
         out += "$SOA \(ttl) \(ns) hostmaster.\(zoneText) \(serial) 3600 600 604800 \(negativeTTL)\n"
-        out += "$NS \(ttl) \(ns)\n"
+        out += "$NS \(ttl) " + nameServers.map { Self.relative($0.name) }.joined(separator: " ") + "\n"
         let answering = Self.answering(records)
         out += "$DATASET ip4trie @\n"
         out += "127.0.0.2/32 :2:v=reg1; status=active; registrant=rfc5782-test\n"
@@ -92,16 +95,9 @@ public struct ZoneExport: Sendable {
     /// with the SOA again): the apex SOA and NS, the name server's glue when it is inside
     /// the zone, the RFC 5782 test entry, and A and TXT for every owner `owners` gives.
     public func records(_ registry: [RegistrationRecord]) throws(TooWide) -> [DNSMessage.Record] {
-        var out: [DNSMessage.Record] = [soaRecord, DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(nameServer))]
-        if let address = nameServerAddress, let inside = nameServer.prefix(under: zone), !inside.isEmpty {
-            if address.family == .v4 {
-                out.append(DNSMessage.Record(name: nameServer, type: DNSType.a, ttl: ttl, data: .a(address.v4Value)))
-            } else {
-                var bytes: [UInt8] = []
-                for word in [address.high, address.low] { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((word >> UInt64(shift)) & 0xFF)) } }
-                out.append(DNSMessage.Record(name: nameServer, type: DNSType.aaaa, ttl: ttl, data: .other(bytes)))
-            }
-        }
+        var out: [DNSMessage.Record] = [soaRecord]
+        out += nameServers.map { DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns($0.name)) }
+        for server in nameServers where server.isInside(zone) { out += server.addressRecords(ttl: ttl) }
         func add(_ owner: String, code: UInt8, text: String) {
             let labels = owner.split(separator: ".").map { Array($0.utf8) }
             let name = DNSName(labels: labels + zone.labels)
@@ -130,10 +126,10 @@ public struct ZoneExport: Sendable {
         var out = "; the registry zone \(origin) (FORMATS.md §4), serial \(serial)\n"
         out += "$ORIGIN \(origin).\n$TTL \(ttl)\n"
         out += "@ \(negativeTTL) IN SOA \(ns). hostmaster.\(origin). \(serial) 3600 600 604800 \(negativeTTL)\n"
-        out += "@ IN NS \(ns).\n"
-        if let address = nameServerAddress, let inside = nameServer.prefix(under: zone), !inside.isEmpty {
-            let owner = inside.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
-            out += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n"
+        for server in nameServers { out += "@ IN NS \(Self.relative(server.name)).\n" }
+        for server in nameServers where server.isInside(zone) {
+            let owner = server.name.prefix(under: zone)!.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+            for address in server.addresses { out += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n" }
         }
         out += "2.0.0.127 IN A 127.0.0.2\n2.0.0.127 IN TXT \"v=reg1; status=active; registrant=rfc5782-test\"\n"
         for entry in try answers(records) {

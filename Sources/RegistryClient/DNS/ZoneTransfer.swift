@@ -15,13 +15,12 @@ public struct ZoneTransfer: Sendable {
 
     /// Transfers of `store`'s zone as of each transfer's time, to `allowed`.
     public static func of(
-        _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServer: DNSName?, glue: IPAddress?, allowed: [IPNetwork],
+        _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork],
         clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
     ) -> ZoneTransfer {
         ZoneTransfer(allowed: allowed) {
-            var export = ZoneExport(
-                zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServer: nameServer, serial: UInt32(truncatingIfNeeded: max(1, try store.latestRecordID())))
-            export.nameServerAddress = glue
+            let export = ZoneExport(
+                zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: UInt32(truncatingIfNeeded: max(1, try store.latestRecordID())))
             return try export.records(try store.currentRecords(at: clock()))
         }
     }
@@ -30,17 +29,6 @@ public struct ZoneTransfer: Sendable {
     public static func network(_ text: String) -> IPNetwork? {
         if let network = try? IPNetwork(parsing: text) { return network }
         return IPAddress(text).map { IPNetwork(uncheckedAddress: $0, prefixLength: $0.family == .v4 ? 32 : 128) }
-    }
-
-    /// `NAME` or `NAME=ADDR` (`--ns`): the name server and its address.
-    public static func nameServer(_ text: String) -> (name: DNSName, address: IPAddress?)? {
-        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard let name = DNSName(parts[0]), !name.labels.isEmpty else { return nil }
-        if parts.count == 2 {
-            guard let address = IPAddress(parts[1]) else { return nil }
-            return (name, address)
-        }
-        return (name, nil)
     }
 
     /// Whether a client at `address` may transfer the zone.

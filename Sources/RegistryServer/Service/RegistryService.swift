@@ -51,15 +51,15 @@ public final class RegistryService: Sendable {
                 throw ConfigValue.Invalid(key: "zone", value: configuration.zone ?? "", expected: "a domain name (the zone to serve; needed with dns)")
             }
             let registry = try LiveRegistry(store: store.engine.registry)
-            let ns = configuration.ns.flatMap(ZoneTransfer.nameServer)
-            let served = RegistryZone(zone: zone, ttl: UInt32(configuration.dnsTTL), nameServer: ns?.name)
+            let servers = NameServer.list(configuration.ns, zone: zone)
+            let served = RegistryZone(zone: zone, ttl: UInt32(configuration.dnsTTL), nameServers: servers)
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             var dnsConfiguration = RegistryDNSServer.Configuration(
                 host: address.host, port: address.port, threads: configuration.dnsThreads ?? ProcessInfo.processInfo.activeProcessorCount)
             dnsConfiguration.notify = configuration.notify
             if !configuration.allowTransfer.isEmpty {
                 dnsConfiguration.transfer = .of(
-                    store.engine.registry, zone: zone, ttl: served.ttl, negativeTTL: served.negativeTTL, nameServer: ns?.name, glue: ns?.address,
+                    store.engine.registry, zone: zone, ttl: served.ttl, negativeTTL: served.negativeTTL, nameServers: servers,
                     allowed: configuration.allowTransfer.compactMap(ZoneTransfer.network))
             }
             dns = RegistryDNSServer(responder: responder, configuration: dnsConfiguration, logger: Logger(label: "abuse-ingest.dns"))

@@ -14,8 +14,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var zone: String?
     public var dnsThreads: Int?
     public var dnsTTL = 300
-    /// The zone's name server: `NAME` or `NAME=ADDR` (FORMATS.md §8).
-    public var ns: String?
+    /// The zone's name servers: `NAME` or `NAME=ADDR` (FORMATS.md §8), the first the SOA's MNAME.
+    public var ns: [String] = []
     /// Who may transfer the zone (AXFR over TCP): addresses or networks.
     public var allowTransfer: [String] = []
     /// Secondaries sent NOTIFY on every change (ADDR:PORT).
@@ -153,7 +153,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         if let list = try? c.decodeIfPresent([String].self, forKey: .notify) {
             for value in list { try set("notify", to: value) }
         }
-        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer && key != .notify {
+        if let list = try? c.decodeIfPresent([String].self, forKey: .ns) {
+            for value in list { try set("ns", to: value) }
+        }
+        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer && key != .notify && !(key == .ns && !ns.isEmpty) {
             guard let value = try text(key) else { continue }
             try set(key.rawValue, to: value)
         }
@@ -167,7 +170,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encodeIfPresent(zone, forKey: .zone)
         try c.encodeIfPresent(dnsThreads, forKey: .dnsThreads)
         try c.encode(dnsTTL, forKey: .dnsTTL)
-        try c.encodeIfPresent(ns, forKey: .ns)
+        if !ns.isEmpty { try c.encode(ns, forKey: .ns) }
         if !allowTransfer.isEmpty { try c.encode(allowTransfer, forKey: .allowTransfer) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encodeIfPresent(spool, forKey: .spool)
@@ -222,8 +225,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "dns_threads": dnsThreads = try ConfigValue.integer(value, key: key, in: 1...256)
         case "dns_ttl": dnsTTL = try ConfigValue.integer(value, key: key, in: 0...604_800)
         case "ns":
-            guard ZoneTransfer.nameServer(value) != nil else { throw ConfigValue.Invalid(key: key, value: value, expected: "NAME or NAME=ADDR") }
-            ns = value
+            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard NameServer.parse(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "NAME or NAME=ADDR") }
+                ns.append(item)
+            }
         case "allow_transfer":
             // One address or network, or several separated by commas; each is added.
             for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
@@ -232,7 +237,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
             }
         case "notify":
             for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-                guard ListenAddress(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR:PORT (an address, not a name)") }
+                guard let target = ListenAddress(item), IPAddress(target.host) != nil else {
+                    throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR:PORT (an address, not a name)")
+                }
                 notify.append(item)
             }
         case "spool": spool = value

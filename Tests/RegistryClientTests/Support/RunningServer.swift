@@ -9,9 +9,11 @@ final class RunningServer {
     var port: Int { served.port }
     let zone = DNSName("reg.example.org")!
 
-    init(registry: TestRegistry, log: CapturedLog = CapturedLog()) async throws {
+    /// - Parameter nameServers: `--ns` values (none: `ns.ZONE`).
+    init(registry: TestRegistry, log: CapturedLog = CapturedLog(), nameServers: [String] = []) async throws {
         let live = try LiveRegistry(store: registry.store)
-        let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        let registryZone = RegistryZone(zone: zone, nameServers: NameServer.list(nameServers, zone: zone))
+        let responder = DNSResponder(zone: registryZone, registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         server = RegistryDNSServer(responder: responder, configuration: .init(host: "127.0.0.1", port: 0, threads: 2), logger: log.logger("test.dns"))
         served = try await ServedZone.start(server)
     }
