@@ -4,7 +4,8 @@ import RegistryClient
 import Testing
 import TestSupport
 
-/// Zone transfers (RFC 5936 AXFR) from `serve-dns` to a standard secondary, NSD (Debian).
+/// Zone transfers (RFC 5936 AXFR, RFC 1995 IXFR) and NOTIFY (RFC 1996) from `serve-dns` to
+/// standard secondaries from Debian: NSD, Knot and BIND.
 @Suite(.serialized)
 struct ZoneTransferTests {
     /// The project's server with transfers allowed to `allowed`.
@@ -143,59 +144,106 @@ struct ZoneTransferTests {
         }
     }
 
-    /// Knot (Debian's knot) as a secondary with NOTIFY: it transfers the zone, follows a
+    /// The other standard secondaries from Debian, configured to take NOTIFY from the primary.
+    enum Secondary: String, CaseIterable, Sendable {
+        case knot, bind
+
+        var program: (name: String, package: String) { self == .knot ? ("knotd", "knot") : ("named", "bind9") }
+
+        /// The configuration file's text and the arguments that run it in the foreground.
+        func configuration(folder: String, port: Int, primary: Int) -> (text: String, arguments: [String]) {
+            switch self {
+            case .knot:
+                let text = """
+                    server:
+                        listen: 127.0.0.1@\(port)
+                        rundir: "\(folder)"
+                        user: root:root
+                    log:
+                      - target: stderr
+                        any: info
+                    database:
+                        storage: "\(folder)"
+                    remote:
+                      - id: primary
+                        address: 127.0.0.1@\(primary)
+                    acl:
+                      - id: from-primary
+                        address: 127.0.0.1
+                        action: notify
+                    template:
+                      - id: default
+                        storage: "\(folder)"
+                        zonefile-sync: -1
+                        zonefile-load: none
+                        journal-content: none
+                    zone:
+                      - domain: reg.example.org
+                        master: primary
+                        acl: from-primary
+
+                    """
+                return (text, ["-c", folder + "/secondary.conf"])
+            case .bind:
+                let text = """
+                    options {
+                        directory "\(folder)";
+                        pid-file "\(folder)/named.pid";
+                        listen-on port \(port) { 127.0.0.1; };
+                        listen-on-v6 { none; };
+                        recursion no;
+                        dnssec-validation no;
+                        allow-notify { 127.0.0.1; };
+                        notify no;
+                    };
+                    controls { };
+                    zone "reg.example.org" {
+                        type secondary;
+                        primaries port \(primary) { 127.0.0.1; };
+                        file "reg.example.org.db";
+                    };
+
+                    """
+                return (text, ["-g", "-c", folder + "/secondary.conf"])
+            }
+        }
+    }
+
+    /// Knot and BIND 9 as secondaries with NOTIFY: each transfers the zone, follows a
     /// suspension within 2 s, and answers 10,000 addresses as serve-dns does.
-    @Test func knotAsSecondaryFollowsNotifyAndAnswersAsServeDNS() async throws {
-        let knotd = try Requirement.program("knotd", debianPackage: "knot")
+    @Test(arguments: Secondary.allCases)
+    func secondaryFollowsNotifyAndAnswersAsServeDNS(_ secondary: Secondary) async throws {
+        let program = try Requirement.program(secondary.program.name, debianPackage: secondary.program.package)
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
         let port = freePort()
         let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port])
         defer { Task { await served.stop() } }
-        let folder = registry.folder.appendingPathComponent("knot")
+        let folder = registry.folder.appendingPathComponent(secondary.rawValue)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let config = """
-            server:
-                listen: 127.0.0.1@\(port)
-                rundir: "\(folder.path)"
-                user: root:root
-            log:
-              - target: "\(folder.path)/knot.log"
-                any: info
-            database:
-                storage: "\(folder.path)"
-            remote:
-              - id: primary
-                address: 127.0.0.1@\(served.port)
-            acl:
-              - id: from-primary
-                address: 127.0.0.1
-                action: notify
-            template:
-              - id: default
-                storage: "\(folder.path)"
-                zonefile-sync: -1
-                zonefile-load: none
-                journal-content: none
-            zone:
-              - domain: reg.example.org
-                master: primary
-                acl: from-primary
+        let (text, arguments) = secondary.configuration(folder: folder.path, port: port, primary: served.port)
+        try Data(text.utf8).write(to: folder.appendingPathComponent("secondary.conf"))
+        let log = folder.appendingPathComponent("secondary.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        defer { ZoneExportTests.stop(process) }
+        try Self.followsAndAgrees(secondary.rawValue, secondary: port, primary: served.port, registry: registry) {
+            (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        }
+    }
 
-            """
-        let configFile = folder.appendingPathComponent("knot.conf")
-        try Data(config.utf8).write(to: configFile)
-        let knot = Process()
-        knot.executableURL = URL(fileURLWithPath: knotd)
-        knot.arguments = ["-c", configFile.path]
-        knot.standardOutput = FileHandle.nullDevice
-        knot.standardError = FileHandle.nullDevice
-        try knot.run()
-        defer { ZoneExportTests.stop(knot) }
-        func log() -> String { (try? String(contentsOf: folder.appendingPathComponent("knot.log"), encoding: .utf8)) ?? "" }
+    /// The secondary on `secondary` loads the zone, answers a suspension recorded at the
+    /// primary within 2 s (NOTIFY, then a transfer), and answers 10,000 addresses as the
+    /// primary does.
+    static func followsAndAgrees(_ what: String, secondary port: Int, primary: Int, registry: TestRegistry, log: () -> String) throws {
         let serial = try registry.store.latestRecordID()
-        try #require(ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }, "Knot did not transfer the zone: \(log())")
+        try #require(ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }, "\(what) did not transfer the zone: \(log())")
         let zone = RegistryZone(zone: DNSName("reg.example.org")!)
         let name = zone.queryName(for: ip("198.51.100.7")).description
         #expect(try Self.short(port, name, "A") == "127.0.0.2")
@@ -204,9 +252,9 @@ struct ZoneTransferTests {
             provisional: true)
         #expect(
             ServeProcess.wait(timeout: 2) { (try? Self.short(port, name, "A")) == "127.0.0.3" },
-            "Knot answered \((try? Self.short(port, name, "A")) ?? "?") 2 s after the suspension: \(log().suffix(1500))")
-        let differences = try Self.differences(primary: served.port, secondary: port, addresses: Self.sample(10_000))
-        #expect(differences.isEmpty, "Knot and serve-dns differ on \(differences.count) of 10,000 addresses, first: \(differences.prefix(3))")
+            "\(what) answered \((try? Self.short(port, name, "A")) ?? "?") 2 s after the suspension: \(log().suffix(1500))")
+        let differences = try Self.differences(primary: primary, secondary: port, addresses: Self.sample(10_000))
+        #expect(differences.isEmpty, "\(what) and serve-dns differ on \(differences.count) of 10,000 addresses, first: \(differences.prefix(3))")
     }
 
     /// NSD as a secondary of the primary on `primary` (`request` AXFR, or IXFR when empty),
