@@ -66,10 +66,9 @@ extension AbuseIngestCommand {
                 print("evidence: \(try EvidenceLocation.status(of: item.id, dataFolder: global.dataFolder))")
                 print(notices.isEmpty ? "notices: none" : "notices:")
                 for notice in notices {
-                    let what = notice.kind == .report ? "abuse report" : "\(notice.decision ?? "decision") notice"
                     let tries = notice.attempts == 1 ? "1 attempt" : "\(notice.attempts) attempts"
                     print(
-                        "  \(what) to \(Terminal.escaped(notice.recipient)): \(notice.status.rawValue) (\(tries), \(ISOTime.format(millis: notice.updated, fraction: false)))\(notice.reply.isEmpty ? "" : ": " + Terminal.escaped(notice.reply))"
+                        "  \(notice.title) to \(Terminal.escaped(notice.recipient)): \(notice.status.rawValue) (\(tries), \(ISOTime.format(millis: notice.updated, fraction: false)))\(notice.reply.isEmpty ? "" : ": " + Terminal.escaped(notice.reply))"
                     )
                 }
                 print("history:")

@@ -42,7 +42,7 @@ extension AbuseIngestCommand.Registry {
             for network in allowTransfer where ZoneTransfer.network(network) == nil {
                 throw ValidationError("--allow-transfer '\(network)' must be ADDR or ADDR/PREFIX")
             }
-            for target in notify where ListenAddress(target).flatMap({ IPAddress($0.host) }) == nil {
+            for target in notify where RegistryDNSServer.Configuration.notifyTarget(target) == nil {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }

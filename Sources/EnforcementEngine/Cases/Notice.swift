@@ -49,6 +49,10 @@ public struct Notice: Codable, Sendable, Equatable, FetchableRecord, MutablePers
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
+    /// What it is, as the case's history and `cases show` name it: "abuse report",
+    /// "approve notice".
+    public var title: String { kind == .report ? "abuse report" : "\(decision ?? "decision") notice" }
+
     /// A notice to the abuse contact of `registration`, queued at `time`; failed at once
     /// (with the reason) when the contact is not a mail address.
     static func queued(caseID: String, kind: Kind, decision: String? = nil, reason: String = "", contact: String, at time: Int64) -> Notice {

@@ -67,8 +67,7 @@ extension EngineStore {
             notice.updated = time
             if case .deferred(_, let retryAt) = outcome { notice.nextAttempt = retryAt }
             try notice.update(db)
-            let what = notice.kind == .report ? "abuse report" : "\(notice.decision ?? "decision") notice"
-            var reason = "\(what) to \(notice.recipient), attempt \(notice.attempts): \(notice.reply)"
+            var reason = "\(notice.title) to \(notice.recipient), attempt \(notice.attempts): \(notice.reply)"
             if case .deferred(_, let retryAt) = outcome { reason += " (next attempt \(ISOTime.format(millis: retryAt, fraction: false)))" }
             var entry = AuditEntry(
                 caseID: item.id, time: time, actor: "notifier", action: "notice \(outcome.status.rawValue)", fromStatus: item.status, toStatus: item.status,

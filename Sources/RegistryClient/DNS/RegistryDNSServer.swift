@@ -24,6 +24,11 @@ public final class RegistryDNSServer: Service, Sendable {
         public var refreshInterval: Duration
         /// Secondaries sent a NOTIFY (RFC 1996) on every change (`--notify ADDR:PORT`).
         public var notify: [String] = []
+
+        /// A `--notify` target: an address (not a name) and a port.
+        public static func notifyTarget(_ text: String) -> SocketAddress? {
+            ListenAddress(text).flatMap { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
+        }
         /// Zone transfers (AXFR over TCP) to these clients; none when nil.
         public var transfer: ZoneTransfer?
 
@@ -63,7 +68,7 @@ public final class RegistryDNSServer: Service, Sendable {
         // One set of counters per UDP socket and one for TCP: no counter shared between cores.
         counters = (0...configuration.threads).map { _ in DNSServerCounters() }
         let registry = responder.registry
-        let targets = configuration.notify.compactMap { text in ListenAddress(text).flatMap { try? SocketAddress(ipAddress: $0.host, port: $0.port) } }
+        let targets = configuration.notify.compactMap(Configuration.notifyTarget)
         notifier =
             targets.isEmpty ? nil : ZoneNotifier(targets: targets, zone: responder.zone, serial: { UInt32(truncatingIfNeeded: registry.serial) }, logger: logger)
     }

@@ -87,13 +87,14 @@ struct Notifier: Service {
         guard let to = MailAddress(notice.recipient) else { return .failed(reply: "the abuse contact is not a mail address") }
         let message: [UInt8]
         do {
-            guard let (item, _) = try store.enforcementCase(id: notice.caseID) else { return .failed(reply: "the case is gone") }
             switch notice.kind {
             case .report:
+                // The exporter reads the case itself.
                 let bundle = try exporter.bundle(caseID: notice.caseID)
                 guard let eml = bundle.files["report.eml"] else { return .failed(reply: "the case's bundle has no report.eml (no registration to address)") }
                 message = NoticeMail.report(eml, notice: notice, from: from)
             case .decision:
+                guard let (item, _) = try store.enforcementCase(id: notice.caseID) else { return .failed(reply: "the case is gone") }
                 message = NoticeMail.decision(notice, case: item, from: from, to: to, now: now)
             }
         } catch {

@@ -147,16 +147,14 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func text(_ key: CodingKeys) throws -> String? { try c.decodeIfPresent(ConfigText.self, forKey: key)?.text }
-        if let list = try? c.decodeIfPresent([String].self, forKey: .allowTransfer) {
-            for value in list { try set("allow_transfer", to: value) }
+        // The repeatable keys may be YAML lists; each of those keys is then done.
+        var listed: Set<CodingKeys> = [.reporters]
+        for key in [CodingKeys.ns, .allowTransfer, .notify] {
+            guard let list = try? c.decodeIfPresent([String].self, forKey: key) else { continue }
+            for value in list { try set(key.rawValue, to: value) }
+            listed.insert(key)
         }
-        if let list = try? c.decodeIfPresent([String].self, forKey: .notify) {
-            for value in list { try set("notify", to: value) }
-        }
-        if let list = try? c.decodeIfPresent([String].self, forKey: .ns) {
-            for value in list { try set("ns", to: value) }
-        }
-        for key in CodingKeys.allCases where key != .reporters && key != .allowTransfer && key != .notify && !(key == .ns && !ns.isEmpty) {
+        for key in CodingKeys.allCases where !listed.contains(key) {
             guard let value = try text(key) else { continue }
             try set(key.rawValue, to: value)
         }
@@ -224,24 +222,11 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "zone": zone = value
         case "dns_threads": dnsThreads = try ConfigValue.integer(value, key: key, in: 1...256)
         case "dns_ttl": dnsTTL = try ConfigValue.integer(value, key: key, in: 0...604_800)
-        case "ns":
-            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-                guard NameServer.parse(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "NAME or NAME=ADDR") }
-                ns.append(item)
-            }
-        case "allow_transfer":
-            // One address or network, or several separated by commas; each is added.
-            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-                guard ZoneTransfer.network(item) != nil else { throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR or ADDR/PREFIX") }
-                allowTransfer.append(item)
-            }
+        // Repeatable: one value, or several separated by commas; each is added.
+        case "ns": ns += try ConfigValue.list(value, key: key, expected: "NAME or NAME=ADDR") { NameServer.parse($0) != nil }
+        case "allow_transfer": allowTransfer += try ConfigValue.list(value, key: key, expected: "ADDR or ADDR/PREFIX") { ZoneTransfer.network($0) != nil }
         case "notify":
-            for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-                guard let target = ListenAddress(item), IPAddress(target.host) != nil else {
-                    throw ConfigValue.Invalid(key: key, value: item, expected: "ADDR:PORT (an address, not a name)")
-                }
-                notify.append(item)
-            }
+            notify += try ConfigValue.list(value, key: key, expected: "ADDR:PORT (an address, not a name)") { RegistryDNSServer.Configuration.notifyTarget($0) != nil }
         case "spool": spool = value
         case "rules": rules = value
         case "tls_cert": tlsCert = value
@@ -350,71 +335,5 @@ struct ConfigText: Decodable {
         } else {
             text = try c.decode(String.self)
         }
-    }
-}
-
-/// Parsing of config values, with errors that name the key.
-public enum ConfigValue {
-    public struct Invalid: Error, CustomStringConvertible {
-        public var key: String
-        public var value: String
-        public var expected: String
-        public var description: String { "\(key): '\(value)' is not \(expected)" }
-    }
-
-    public struct FileError: Error, CustomStringConvertible {
-        public var path: String
-        public var message: String
-        public var description: String { "config \(path): \(message)" }
-    }
-
-    static func integer(_ text: String, key: String, in range: ClosedRange<Int>) throws(Invalid) -> Int {
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-            throw Invalid(key: key, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
-    static func address(_ text: String, key: String) throws(Invalid) -> String {
-        guard ListenAddress(text) != nil else { throw Invalid(key: key, value: text, expected: "ADDR:PORT (or [IPv6]:PORT)") }
-        return text
-    }
-
-    static func bytes(_ text: String, key: String, allowZero: Bool = false) throws(Invalid) -> Int64 {
-        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1)]
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        var number = trimmed
-        var scale: Int64 = 1
-        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            number = String(trimmed.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
-            scale = factor
-            break
-        }
-        guard let value = Int64(number), value >= (allowZero ? 0 : 1), value <= Int64.max / scale else {
-            throw Invalid(key: key, value: text, expected: "a size (bytes, or with KiB, MiB, GiB, KB, MB, GB)")
-        }
-        return value * scale
-    }
-
-    static func duration(_ text: String, key: String, allowZero: Bool = false) throws(Invalid) -> Duration {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-        var number = trimmed
-        var scale = 1.0
-        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-            number = String(trimmed.dropLast(suffix.count))
-            scale = factor
-            break
-        }
-        guard let value = Double(number), value.isFinite, allowZero ? value >= 0 : value > 0, value * scale <= 365 * 86_400 else {
-            throw Invalid(key: key, value: text, expected: "a duration (seconds, or with ms, s, m, h, d)")
-        }
-        return .milliseconds(Int64((value * scale * 1000).rounded()))
-    }
-
-    /// `300s`, `1.5s`, `250ms`.
-    static func format(_ duration: Duration) -> String {
-        let ms = duration.millis
-        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
     }
 }

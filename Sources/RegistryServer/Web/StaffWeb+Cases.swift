@@ -134,7 +134,7 @@ extension StaffWeb {
         view["hasNotices"] = !notices.isEmpty
         view["notices"] = notices.map { n -> [String: Any] in
             [
-                "what": n.kind == .report ? "abuse report (ARF)" : "\(n.decision ?? "decision") notice", "to": n.recipient, "status": n.status.rawValue,
+                "what": n.kind == .report ? n.title + " (ARF)" : n.title, "to": n.recipient, "status": n.status.rawValue,
                 "attempts": n.attempts, "at": Self.time(n.updated), "reply": n.reply.isEmpty ? "—" : n.reply,
             ]
         }
