@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import UnexpectedAlertPresentException
+from selenium.common.exceptions import StaleElementReferenceException, UnexpectedAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -64,11 +64,28 @@ def browser(chromium, driver_path):
     return driver
 
 
+def replaced(old):
+    """A wait condition: true once `old` is no longer in the document. While the next page
+    replaces it, Chromium reports such a node either as stale or as a node that "does not
+    belong to the document" (an inspector error selenium does not map): both mean gone."""
+    def check(_driver):
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return check
+
+
 def submit(driver, selector):
     """Clicks a form's button and waits until the answer replaced the page."""
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(replaced(old))
 
 
 def login(driver, base, name, password, code=None):
