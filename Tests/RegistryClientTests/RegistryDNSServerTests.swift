@@ -106,6 +106,56 @@ struct RegistryDNSServerTests {
         #expect(reply[3] & 0x0F == 1, "FORMERR")
     }
 
+    /// NIO shares one receive buffer among the datagrams of a vector read: a query of
+    /// 350 bytes (an EDNS option of 300; dig sends larger ones over TCP), or one with a TSIG record, is read whole and
+    /// answered, not cut and answered FORMERR.
+    @Test func answersLargeQueriesOverUDP() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
+        let option = String(repeating: "ab", count: 300)
+        let answer = try server.dig("+notcp", "+ednsopt=65001:\(option)", "5.100.51.198.reg.example.org", "A")
+        #expect(answer.contains("status: NOERROR") && answer.contains("127.0.0.2") && answer.contains("(UDP)"), "\(answer)")
+    }
+
+    /// RFC 5936 §4.2 and RFC 1995 §2 over UDP: AXFR is REFUSED (transfers are TCP only);
+    /// IXFR gets the SOA alone (the secondary goes on over TCP). A NOTIFY sent to the
+    /// primary, from anyone, is answered NOTIMP and changes nothing.
+    @Test func refusesAXFROverUDPAndIgnoresAStrangersNotify() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let server = try await RunningServer(registry: registry)
+        defer { server.stopLater() }
+        let zone = DNSName("reg.example.org")!
+        func ask(_ message: DNSMessage) throws -> DNSMessage {
+            let socket = UDPSocket()
+            socket.send(message.encode(), port: server.port)
+            return try DNSMessage(parsing: try #require(socket.receive()))
+        }
+        var axfr = DNSMessage(id: 0x1234)
+        axfr.questions = [DNSMessage.Question(name: zone, type: DNSType.axfr)]
+        let refused = try ask(axfr)
+        #expect(refused.isResponse && refused.id == 0x1234 && refused.rcode == DNSResponseCode.refused && refused.answers.isEmpty)
+
+        let ixfr = try server.dig("+notcp", "+noall", "+answer", "reg.example.org", "IXFR=1")
+        let lines = ixfr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("SOA"), "\(ixfr)")
+
+        let serial = try server.dig("+short", "reg.example.org", "SOA")
+        var notify = DNSMessage(id: 0x4321)
+        notify.opcode = DNSOpcode.notify
+        notify.authoritative = true
+        notify.questions = [DNSMessage.Question(name: zone, type: DNSType.soa)]
+        notify.answers = [RegistryZone(zone: zone).soaRecord(serial: 999_999)]
+        let ignored = try ask(notify)
+        #expect(ignored.isResponse && ignored.id == 0x4321 && ignored.rcode == DNSResponseCode.notImplemented)
+        #expect(try server.dig("+short", "reg.example.org", "SOA") == serial)
+        #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+    }
+
     @Test func showsASuspensionAtTheNextQuery() async throws {
         let registry = try TestRegistry()
         defer { registry.remove() }

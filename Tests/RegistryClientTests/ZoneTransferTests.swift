@@ -9,17 +9,24 @@ import TestSupport
 @Suite(.serialized)
 struct ZoneTransferTests {
     /// The project's server with transfers allowed to `allowed`.
-    static func primary(_ registry: TestRegistry, allowed: [String], notify: [Int] = []) async throws -> (RegistryDNSServer, ServedZone) {
+    static func primary(
+        _ registry: TestRegistry, allowed: [String], notify: [Int] = [], keys: [TSIGKey] = [], history: UInt32 = ZoneTransfer.defaultHistory
+    ) async throws -> (RegistryDNSServer, ServedZone) {
         let zone = DNSName("reg.example.org")!
         let live = try LiveRegistry(store: registry.store)
         let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         var configuration = RegistryDNSServer.Configuration(host: "127.0.0.1", port: 0, threads: 2)
         configuration.notify = notify.map { "127.0.0.1:\($0)" }
         configuration.transfer = .of(
-            registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServers: [NameServer(name: DNSName("ns.reg.example.org")!, addresses: [IPAddress("127.0.0.1")!])], allowed: allowed.compactMap(ZoneTransfer.network))
+            registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServers: [NameServer(name: DNSName("ns.reg.example.org")!, addresses: [IPAddress("127.0.0.1")!])], allowed: allowed.compactMap(ZoneTransfer.network),
+            keys: keys, history: history)
         let server = RegistryDNSServer(responder: responder, configuration: configuration)
         return (server, try await ServedZone.start(server))
     }
+
+    /// The key the secondaries sign their transfers with (RFC 8945, HMAC-SHA256).
+    static let key = TSIGKey(name: DNSName("xfr.reg.example.org")!, secret: (0..<32).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) })
+    static var secret: String { Data(key.secret).base64EncodedString() }
 
     static func dig(_ port: Int, _ arguments: [String]) throws -> String {
         let dig = try Requirement.program("dig", debianPackage: "bind9-dnsutils")
@@ -47,6 +54,83 @@ struct ZoneTransferTests {
         #expect(lines.first?.contains("SOA") == true && lines.last?.contains("SOA") == true)
         #expect(transfer.contains("*.100.51.198.reg.example.org."))
         #expect(transfer.contains("20.100.51.198.reg.example.org. 300 IN\tA\t127.0.0.4"))
+    }
+
+    /// RFC 8945: with a key configured, a transfer must be signed with it. The right key gets
+    /// the zone, every message signed and chained (dig checks each of 12); no signature is
+    /// REFUSED; a wrong secret is BADSIG and an unknown key BADKEY, both NOTAUTH, unsigned,
+    /// and without a record of the zone.
+    @Test func transfersOnlyWithTheRightTSIGKey() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        // 1,500 more addresses: the zone takes a dozen messages.
+        let many = (0..<1500).map { "192.0.\($0 / 250).\($0 % 250 + 1)/32,R-\(String(format: "%06d", 1000 + $0)),active,noc@many.example,2026-01-01T00:00:00Z" }
+        try registry.importCSV(ZoneExportTests.csv + many.joined(separator: "\n") + "\n")
+        let (server, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], keys: [Self.key])
+        defer { Task { await served.stop() } }
+        let name = "hmac-sha256:xfr.reg.example.org"
+        let signed = try Self.dig(served.port, ["-y", "\(name):\(Self.secret)", "reg.example.org", "AXFR"])
+        #expect(signed.contains("XFR size: 3"), "\(signed.suffix(300))")
+        #expect(signed.contains("messages 12") || signed.contains("messages 13"), "\(signed.suffix(300))")
+        #expect(!signed.contains("Couldn't verify") && !signed.contains("failed"), "\(signed.suffix(300))")
+        #expect(signed.contains("1.0.0.192.reg.example.org."))
+
+        let unsigned = try Self.dig(served.port, ["reg.example.org", "AXFR"])
+        #expect(unsigned.contains("Transfer failed") && !unsigned.contains("127.0.0.2"), "\(unsigned)")
+        let wrongSecret = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        let badSignature = try Self.dig(served.port, ["-y", "\(name):\(wrongSecret)", "reg.example.org", "AXFR"])
+        #expect(badSignature.contains("BADSIG") && !badSignature.contains("127.0.0.2"), "\(badSignature)")
+        let badKey = try Self.dig(served.port, ["-y", "hmac-sha256:other.key:\(Self.secret)", "reg.example.org", "AXFR"])
+        #expect(badKey.contains("BADKEY") && !badKey.contains("127.0.0.2"), "\(badKey)")
+        let statistics = server.statistics
+        #expect(statistics[transfer: .whole] == 1 && statistics[transfer: .refused] == 3, "\(statistics.transfers)")
+    }
+
+    /// RFC 1995: IXFR from a serial in the history gets the differences (new SOA, old SOA,
+    /// the records removed, new SOA, the records added, new SOA); from the current serial or
+    /// one in the future the SOA alone; from a serial older than the history the whole zone.
+    @Test func ixfrSendsTheDifferencesFromASerialInItsHistory() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(ZoneExportTests.csv)
+        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], history: 2)
+        defer { Task { await served.stop() } }
+        let before = try registry.store.latestRecordID()
+        _ = try registry.store.recordChange(
+            of: ip("198.51.100.7"), to: .suspended, at: Int64(Date().timeIntervalSince1970 * 1000), cause: "suspension", source: "engine", caseID: "C-2026-000009",
+            provisional: true)
+        let after = try registry.store.latestRecordID()
+        func records(_ serial: Int64) throws -> [String] {
+            try Self.dig(served.port, ["+noall", "+answer", "reg.example.org", "IXFR=\(serial)"]).split(separator: "\n").map {
+                $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+            }
+        }
+        let soa = { (serial: Int64) in "reg.example.org. 60 IN SOA ns.reg.example.org. hostmaster.reg.example.org. \(serial) 3600 600 604800 60" }
+        // The suspension changes the registration covering 198.51.100.7, the /24: its
+        // wildcard's records go, the suspended ones come; the rest of the zone stays.
+        let differences = try records(before)
+        #expect(
+            differences == [
+                soa(after), soa(before),
+                "*.100.51.198.reg.example.org. 300 IN A 127.0.0.2",
+                "*.100.51.198.reg.example.org. 300 IN TXT \"v=reg1; status=active; registrant=R-000100\"",
+                soa(after),
+                "*.100.51.198.reg.example.org. 300 IN A 127.0.0.3",
+                "*.100.51.198.reg.example.org. 300 IN TXT \"v=reg1; status=suspended; registrant=R-000100; case=C-2026-000009\"",
+                soa(after),
+            ], "\(differences)")
+        #expect(try records(after) == [soa(after)], "current: the SOA alone")
+        #expect(try records(after + 50) == [soa(after)], "a serial in the future: the SOA alone")
+        // Two more changes: `before` is now 3 behind, beyond a history of 2.
+        for address in ["198.51.100.8", "198.51.100.9"] {
+            _ = try registry.store.recordChange(
+                of: ip(address), to: .suspended, at: Int64(Date().timeIntervalSince1970 * 1000), cause: "suspension", source: "engine", caseID: "C-2026-000010",
+                provisional: true)
+        }
+        let whole = try records(before)
+        let axfr = try Self.dig(served.port, ["+noall", "+answer", "reg.example.org", "AXFR"]).split(separator: "\n")
+        #expect(whole.count == axfr.count && whole.count > 20, "out of the history: the whole zone (\(whole.count) records, AXFR \(axfr.count))")
+        #expect(whole.filter { $0.contains(" SOA ") }.count == 2)
     }
 
     /// NSD, configured as a secondary of serve-dns, transfers the zone and answers every
@@ -159,12 +243,18 @@ struct ZoneTransferTests {
                         any: info
                     database:
                         storage: "\(folder)"
+                    key:
+                      - id: xfr.reg.example.org
+                        algorithm: hmac-sha256
+                        secret: \(ZoneTransferTests.secret)
                     remote:
                       - id: primary
                         address: 127.0.0.1@\(primary)
+                        key: xfr.reg.example.org
                     acl:
                       - id: from-primary
                         address: 127.0.0.1
+                        key: xfr.reg.example.org
                         action: notify
                     template:
                       - id: default
@@ -192,9 +282,10 @@ struct ZoneTransferTests {
                         notify no;
                     };
                     controls { };
+                    \(ZoneTransferTests.key.fileText)
                     zone "reg.example.org" {
                         type secondary;
-                        primaries port \(primary) { 127.0.0.1; };
+                        primaries port \(primary) { 127.0.0.1 key "xfr.reg.example.org"; };
                         file "reg.example.org.db";
                     };
 
@@ -213,7 +304,7 @@ struct ZoneTransferTests {
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
         let port = freePort()
-        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port])
+        let (server, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port], keys: [Self.key])
         defer { Task { await served.stop() } }
         let folder = registry.folder.appendingPathComponent(secondary.rawValue)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -231,10 +322,14 @@ struct ZoneTransferTests {
         try Self.followsAndAgrees(secondary.rawValue, secondary: port, primary: served.port, registry: registry) {
             (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         }
+        // Every transfer was signed (the primary refuses others), the change came as differences.
+        let statistics = server.statistics
+        #expect(statistics[transfer: .incremental] >= 1, "\(secondary.rawValue): \(statistics.transfers)")
+        #expect(statistics[transfer: .refused] == 0, "\(secondary.rawValue): \(statistics.transfers)")
     }
 
     /// The secondary on `secondary` loads the zone, answers a suspension recorded at the
-    /// primary within 2 s (NOTIFY, then a transfer), and answers 10,000 addresses as the
+    /// primary within 2 s (NOTIFY, then IXFR), and answers 10,000 addresses as the
     /// primary does.
     static func followsAndAgrees(_ what: String, secondary port: Int, primary: Int, registry: TestRegistry, log: () -> String) throws {
         let serial = try registry.store.latestRecordID()
@@ -253,8 +348,10 @@ struct ZoneTransferTests {
     }
 
     /// NSD as a secondary of the primary on `primary` (`request` AXFR, or IXFR when empty),
-    /// listening on `port`, taking NOTIFY from 127.0.0.1.
-    static func startNSD(folder: URL, port: Int, primary: Int, program: String, request: String) throws -> Process {
+    /// listening on `port`, taking NOTIFY from 127.0.0.1; transfers and NOTIFY signed with
+    /// `key` when given.
+    static func startNSD(folder: URL, port: Int, primary: Int, program: String, request: String, key: TSIGKey? = nil) throws -> Process {
+        let keyName = key.map { String($0.name.description.dropLast()) } ?? "NOKEY"
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let config = """
             server:
@@ -271,11 +368,12 @@ struct ZoneTransferTests {
                 verbosity: 2
             remote-control:
                 control-enable: no
+            \(key == nil ? "" : "key:\n    name: \(keyName)\n    algorithm: hmac-sha256\n    secret: \"\(Data(key!.secret).base64EncodedString())\"")
             zone:
                 name: "reg.example.org"
                 zonefile: "reg.example.org.zone"
-                request-xfr: \(request.isEmpty ? "" : request + " ")127.0.0.1@\(primary) NOKEY
-                allow-notify: 127.0.0.1 NOKEY
+                request-xfr: \(request.isEmpty ? "" : request + " ")127.0.0.1@\(primary) \(keyName)
+                allow-notify: 127.0.0.1 \(keyName)
 
             """
         let configFile = folder.appendingPathComponent("nsd.conf")
@@ -289,8 +387,8 @@ struct ZoneTransferTests {
         return nsd
     }
 
-    /// RFC 1996 and 1995: a change at the primary (an import, a suspension) sends NOTIFY,
-    /// NSD asks for the zone (IXFR, answered with the whole zone) and answers the new status
+    /// RFC 1996, 1995 and 8945: a change at the primary (an import, a suspension) sends a
+    /// signed NOTIFY, NSD asks for the differences (IXFR, signed) and answers the new status
     /// within 2 s.
     @Test func nsdFollowsEveryChangeWithinTwoSecondsOfItsNotify() async throws {
         let nsdProgram = try Requirement.program("nsd", debianPackage: "nsd")
@@ -298,10 +396,10 @@ struct ZoneTransferTests {
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
         let port = freePort()
-        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port])
+        let (server, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port], keys: [Self.key])
         defer { Task { await served.stop() } }
         let folder = registry.folder.appendingPathComponent("nsd")
-        let nsd = try Self.startNSD(folder: folder, port: port, primary: served.port, program: nsdProgram, request: "")
+        let nsd = try Self.startNSD(folder: folder, port: port, primary: served.port, program: nsdProgram, request: "", key: Self.key)
         defer { ZoneExportTests.stop(nsd) }
         func log() -> String { (try? String(contentsOf: folder.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? "" }
         let first = try registry.store.latestRecordID()
@@ -326,6 +424,9 @@ struct ZoneTransferTests {
         #expect(seen, "NSD answered \((try? Self.short(port, newcomer, "A")) ?? "?") 2 s after the suspension: \(log().suffix(1500))")
         let afterSuspension = Date().timeIntervalSince(started)
         #expect(try Self.short(port, newcomer, "TXT") == (try Self.short(served.port, newcomer, "TXT")))
+        let statistics = server.statistics
+        #expect(statistics[transfer: .incremental] >= 2, "an IXFR with the differences after each change: \(statistics.transfers)")
+        #expect(statistics[transfer: .refused] == 0, "\(statistics.transfers)")
         print("NOTIFY to NSD: new answer \(Int(afterImport * 1000)) ms after the import, \(Int(afterSuspension * 1000)) ms after the suspension")
     }
 }

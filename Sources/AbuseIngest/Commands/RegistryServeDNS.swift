@@ -33,6 +33,12 @@ extension AbuseIngestCommand.Registry {
         var allowTransfer: [String] = []
         @Option(name: .customLong("notify"), help: "Send NOTIFY (RFC 1996) to this secondary, ADDR:PORT, at start and on every change; repeatable.")
         var notify: [String] = []
+        @Option(
+            name: .customLong("tsig-key"),
+            help: "TSIG key file (BIND syntax, hmac-sha256, as tsig-keygen writes it): transfers must be signed with a key in it, answers and NOTIFYs are signed.")
+        var tsigKey: String?
+        @Option(name: .customLong("ixfr-history"), help: "IXFR sends differences from serials at most this many registry changes behind; the whole zone otherwise.")
+        var ixfrHistory: UInt32 = ZoneTransfer.defaultHistory
         @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
         func validate() throws {
@@ -46,10 +52,12 @@ extension AbuseIngestCommand.Registry {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+            if tsigKey != nil, allowTransfer.isEmpty { throw ValidationError("--tsig-key needs --allow-transfer: it signs zone transfers") }
         }
 
         func run() async throws {
             let address = ListenAddress(listen)!
+            let keys = try tsigKey.map { path throws(TSIGKey.FileError) in try TSIGKey.load(path: path) } ?? []
             let store = try global.registryStore()
             let registry = try LiveRegistry(store: store)
             let servers = NameServer.list(nameServers, zone: DNSName(zone)!)
@@ -60,7 +68,8 @@ extension AbuseIngestCommand.Registry {
             configuration.notify = notify
             if !allowTransfer.isEmpty {
                 configuration.transfer = .of(
-                    store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers, allowed: allowTransfer.compactMap(ZoneTransfer.network))
+                    store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers, allowed: allowTransfer.compactMap(ZoneTransfer.network),
+                    keys: keys, history: ixfrHistory)
             }
             let server = RegistryDNSServer(responder: responder, configuration: configuration, logger: logger)
             let port = try await server.bind()

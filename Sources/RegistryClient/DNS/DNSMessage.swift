@@ -28,7 +28,7 @@ public struct DNSMessage: Sendable, Equatable {
         }
     }
 
-    public enum RecordData: Sendable, Equatable {
+    public enum RecordData: Sendable, Hashable {
         case a(UInt32)
         case txt([[UInt8]])
         case ns(DNSName)
@@ -36,7 +36,7 @@ public struct DNSMessage: Sendable, Equatable {
         case other([UInt8])
     }
 
-    public struct Record: Sendable, Equatable {
+    public struct Record: Sendable, Hashable {
         public var name: DNSName
         public var type: UInt16
         public var `class`: UInt16

@@ -5,6 +5,9 @@ public struct DNSResponder: Sendable {
     public let registry: LiveRegistry
     /// Milliseconds since the epoch, now.
     public let clock: @Sendable () -> Int64
+    /// TSIG keys (RFC 8945): a query signed with one gets a signed answer (secondaries sign
+    /// their SOA queries too); a query signed otherwise gets NOTAUTH.
+    public var keys: [TSIGKey] = []
     private let fast: FastAnswer
 
     public init(zone: RegistryZone, registry: LiveRegistry, clock: @escaping @Sendable () -> Int64) {
@@ -36,9 +39,19 @@ public struct DNSResponder: Sendable {
         } catch {
             return RegistryZone.formatError(for: bytes)
         }
+        var signer: TSIG.Signer?
+        if query.additional.last?.type == TSIG.type {
+            switch TSIG.check(bytes, keys: keys) {
+            case .valid(let valid): signer = valid
+            case .invalid(_, let reply): return reply
+            case .malformed, .unsigned: return RegistryZone.formatError(for: bytes)
+            }
+        }
         let now = clock()
         let serial = UInt32(truncatingIfNeeded: registry.serial)
         guard let response = zone.respond(to: query, serial: serial, state: { registry.state(of: $0, at: now) }) else { return nil }
-        return overUDP ? RegistryZone.udpBytes(response, query: query) : response.encode()
+        let reply = overUDP ? RegistryZone.udpBytes(response, query: query) : response.encode()
+        guard signer != nil else { return reply }
+        return signer!.sign(reply)
     }
 }

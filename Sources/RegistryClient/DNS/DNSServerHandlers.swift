@@ -20,6 +20,8 @@ public struct DNSServerStatistics: Sendable, Equatable {
     /// of `latencyBounds` (nanoseconds, upper bounds) and one more bucket above the last.
     public var latency = [Int](repeating: 0, count: DNSServerStatistics.latencyBounds.count + 1)
     public var latencyNanos = 0
+    /// Zone transfers by outcome (`ZoneTransfer.Outcome`).
+    public var transfers = [Int](repeating: 0, count: ZoneTransfer.Outcome.allCases.count)
 
     public static let latencyBounds = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, 10_000_000]
 
@@ -27,6 +29,9 @@ public struct DNSServerStatistics: Sendable, Equatable {
 
     /// The count of one kind of answer.
     public subscript(kind: DNSAnswerKind) -> Int { answers[kind.index] }
+
+    /// The count of transfers with one outcome.
+    public subscript(transfer outcome: ZoneTransfer.Outcome) -> Int { transfers[outcome.index] }
 }
 
 /// One event loop's counters.
@@ -34,6 +39,10 @@ final class DNSServerCounters: Sendable {
     let received = Atomic(0)
     let answered = Atomic(0)
     let dropped = Atomic(0)
+    /// Zone transfers by outcome (rare: a lock is fine).
+    private let transfers = Mutex([Int](repeating: 0, count: ZoneTransfer.Outcome.allCases.count))
+
+    func transferred(_ outcome: ZoneTransfer.Outcome) { transfers.withLock { $0[outcome.index] += 1 } }
     /// Answers by kind and latency buckets: one lock per event loop, taken by that loop
     /// only (and by a scrape), so never contended on the hot path.
     private struct Detail {
@@ -65,6 +74,7 @@ final class DNSServerCounters: Sendable {
         s.received = received.load(ordering: .relaxed)
         s.answered = answered.load(ordering: .relaxed)
         s.dropped = dropped.load(ordering: .relaxed)
+        s.transfers = transfers.withLock { $0 }
         detail.withLock { d in
             s.answers = d.kinds
             s.latency = d.buckets
@@ -156,7 +166,7 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
         let message = unwrapInboundIn(data)
         counters.received.add(1, ordering: .relaxed)
         if Self.isTransfer(message), let query = message.withUnsafeReadableBytes({ try? DNSMessage(parsing: $0) }) {
-            transferZone(query, channel: context.channel)
+            transferZone(query, raw: message, channel: context.channel)
             return
         }
         guard let reply = message.withUnsafeReadableBytes({ responder.answer($0, overUDP: false) }) else {
@@ -191,29 +201,66 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
         return buffer
     }
 
-    private func transferZone(_ query: DNSMessage, channel: any Channel) {
+    private func transferZone(_ query: DNSMessage, raw: ByteBuffer, channel: any Channel) {
         let peer = channel.remoteAddress
+        let client = peer?.description ?? "?"
+        let allocator = channel.allocator
         guard let transfer, transfer.permits(peer), query.questions.first?.name == responder.zone.zone else {
-            logger.notice("zone transfer refused", metadata: ["client": "\(peer?.description ?? "?")"])
-            channel.writeAndFlush(Self.framed(ZoneTransfer.refusal(to: query), allocator: channel.allocator), promise: nil)
+            counters.transferred(.refused)
+            logger.notice("zone transfer refused", metadata: ["client": "\(client)", "reason": "not an allowed address"])
+            channel.writeAndFlush(Self.framed(ZoneTransfer.refusal(to: query), allocator: allocator), promise: nil)
+            return
+        }
+        var signer: TSIG.Signer?
+        switch raw.withUnsafeReadableBytes({ TSIG.check($0, keys: transfer.keys) }) {
+        case .unsigned where transfer.keys.isEmpty:
+            signer = nil
+        case .unsigned:
+            counters.transferred(.refused)
+            logger.notice("zone transfer refused", metadata: ["client": "\(client)", "reason": "not signed (TSIG required)"])
+            channel.writeAndFlush(Self.framed(ZoneTransfer.refusal(to: query), allocator: allocator), promise: nil)
+            return
+        case .valid(let valid):
+            signer = valid
+        case .invalid(let code, let reply):
+            counters.transferred(.refused)
+            logger.notice("zone transfer refused", metadata: ["client": "\(client)", "reason": "TSIG error \(code)"])
+            channel.writeAndFlush(Self.framed(reply, allocator: allocator), promise: nil)
+            return
+        case .malformed:
+            var failure = ZoneTransfer.response(to: query, withQuestion: true)
+            failure.rcode = DNSResponseCode.formatError
+            channel.writeAndFlush(Self.framed(failure.encode(), allocator: allocator), promise: nil)
             return
         }
         let logger = self.logger
         let counters = self.counters
+        let firstSigner = signer
         // The registry is read off the event loop: the loop goes on answering meanwhile.
         DispatchQueue.global().async {
+            // Every message signed, each MAC chained to the one before (RFC 8945 §5.3.1).
+            var signer = firstSigner
+            func signed(_ message: [UInt8]) -> [UInt8] {
+                guard signer != nil else { return message }
+                return signer!.sign(message)
+            }
             do {
-                let records = try transfer.records()
-                let messages = ZoneTransfer.upToDate(query, records: records).map { [$0] } ?? ZoneTransfer.messages(answering: query, records: records)
-                for message in messages { channel.write(Self.framed(message, allocator: channel.allocator), promise: nil) }
+                let (kind, records, messages) = try transfer.answer(query)
+                for message in messages { channel.write(Self.framed(signed(message), allocator: allocator), promise: nil) }
                 channel.flush()
                 counters.answered.add(1, ordering: .relaxed)
-                logger.info("zone transferred", metadata: ["client": "\(peer?.description ?? "?")", "records": "\(records.count)", "messages": "\(messages.count)"])
+                counters.transferred(ZoneTransfer.Outcome(kind))
+                logger.info(
+                    "zone transferred",
+                    metadata: [
+                        "client": "\(client)", "kind": "\(kind.rawValue)", "records": "\(records)", "messages": "\(messages.count)",
+                        "tsig": "\(signer.map { "\($0.key.name)" } ?? "none")",
+                    ])
             } catch {
                 logger.error("zone transfer failed", metadata: ["error": "\(error)"])
                 var failure = ZoneTransfer.response(to: query, withQuestion: true)
                 failure.rcode = DNSResponseCode.serverFailure
-                channel.writeAndFlush(Self.framed(failure.encode(), allocator: channel.allocator), promise: nil)
+                channel.writeAndFlush(Self.framed(signed(failure.encode()), allocator: allocator), promise: nil)
             }
         }
     }

@@ -41,6 +41,12 @@ public final class RegistryDNSServer: Service, Sendable {
         }
     }
 
+    /// Datagrams taken per receive call (`recvmmsg`).
+    static let datagramsPerRead = 16
+    /// The largest UDP query read whole: a question, EDNS options and a TSIG record fit
+    /// many times over.
+    static let maxQuery = 2048
+
     private struct Sockets: Sendable {
         var channels: [Channel]
         var refresh: RepeatedTask
@@ -61,6 +67,8 @@ public final class RegistryDNSServer: Service, Sendable {
     private let notifier: ZoneNotifier?
 
     public init(responder: DNSResponder, configuration: Configuration, logger: Logger = Logger(label: "abuse-ingest.dns")) {
+        var responder = responder
+        if let keys = configuration.transfer?.keys { responder.keys = keys }
         self.responder = responder
         self.configuration = configuration
         self.logger = logger
@@ -70,7 +78,9 @@ public final class RegistryDNSServer: Service, Sendable {
         let registry = responder.registry
         let targets = configuration.notify.compactMap(Configuration.notifyTarget)
         notifier =
-            targets.isEmpty ? nil : ZoneNotifier(targets: targets, zone: responder.zone, serial: { UInt32(truncatingIfNeeded: registry.serial) }, logger: logger)
+            targets.isEmpty ? nil : ZoneNotifier(
+                targets: targets, zone: responder.zone, serial: { UInt32(truncatingIfNeeded: registry.serial) }, key: configuration.transfer?.keys.first,
+                logger: logger)
     }
 
     /// What the sockets did so far.
@@ -83,6 +93,7 @@ public final class RegistryDNSServer: Service, Sendable {
             for i in total.answers.indices { total.answers[i] += s.answers[i] }
             for i in total.latency.indices { total.latency[i] += s.latency[i] }
             total.latencyNanos += s.latencyNanos
+            for i in total.transfers.indices { total.transfers[i] += s.transfers[i] }
         }
         total.refreshFailures = refreshFailures.load(ordering: .relaxed)
         return total
@@ -100,8 +111,10 @@ public final class RegistryDNSServer: Service, Sendable {
             let channel = try await DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                .channelOption(.datagramVectorReadMessageCount, value: 16)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1500))
+                .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
+                // NIO divides one receive buffer among the datagrams of a vector read: each
+                // gets `maxQuery` bytes (a query over that is cut, and answered FORMERR).
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramsPerRead * Self.maxQuery))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder, counters: counters)) }
                 }

@@ -116,6 +116,16 @@ public struct RegistryZone: Sendable {
         }
         response.authoritative = true
         let soa = soaRecord(serial: serial)
+        // Transfers over TCP never come here (ZoneTransfer answers them): this is UDP.
+        if question.type == DNSType.axfr {
+            response.rcode = DNSResponseCode.refused  // RFC 5936 §4.2: AXFR is TCP only.
+            return response
+        }
+        if question.type == DNSType.ixfr {
+            response.answers = question.name == zone ? [soa] : []  // RFC 1995 §2: the SOA alone; the secondary goes on over TCP.
+            if question.name != zone { response.rcode = DNSResponseCode.refused }
+            return response
+        }
         guard let ip = parsed else {
             if question.name == zone {
                 // The apex: SOA and NS; nothing else lives there.

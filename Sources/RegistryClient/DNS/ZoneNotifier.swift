@@ -6,7 +6,7 @@ import Synchronization
 /// Tells the secondaries that the zone changed (RFC 1996 NOTIFY, over UDP): on each change,
 /// a NOTIFY with the zone's SOA and the new serial goes to every target; one not answered
 /// is sent again every 2 s, five times at most. A secondary then asks for the SOA and
-/// transfers the zone.
+/// transfers the zone. With a TSIG key, every NOTIFY is signed with it.
 final class ZoneNotifier: Sendable {
     struct Pending: Sendable {
         var id: UInt16
@@ -17,6 +17,7 @@ final class ZoneNotifier: Sendable {
     let targets: [SocketAddress]
     let zone: RegistryZone
     let serial: @Sendable () -> UInt32
+    let key: TSIGKey?
     private let logger: Logger
     private let channel = Mutex<(any Channel)?>(nil)
     /// By target index: the NOTIFY still unanswered.
@@ -24,8 +25,9 @@ final class ZoneNotifier: Sendable {
     static let maxTries = 5
     static let retryDelay = TimeAmount.seconds(2)
 
-    init(targets: [SocketAddress], zone: RegistryZone, serial: @escaping @Sendable () -> UInt32, logger: Logger) {
+    init(targets: [SocketAddress], zone: RegistryZone, serial: @escaping @Sendable () -> UInt32, key: TSIGKey? = nil, logger: Logger) {
         self.targets = targets
+        self.key = key
         self.zone = zone
         self.serial = serial
         self.logger = logger
@@ -82,7 +84,11 @@ final class ZoneNotifier: Sendable {
             message.authoritative = true
             message.questions = [DNSMessage.Question(name: zone.zone, type: DNSType.soa)]
             message.answers = [zone.soaRecord(serial: serial)]
-            let bytes = message.encode()
+            var bytes = message.encode()
+            if let key {
+                var signer = TSIG.Signer.request(key: key)
+                bytes = signer.sign(bytes)
+            }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: buffer), promise: nil)

@@ -1,28 +1,99 @@
 import NIOCore
 import Primitives
 
-/// Who may transfer the zone and what they get (RFC 5936 AXFR, and RFC 1995 IXFR answered
-/// with the whole zone, over TCP only): the configured networks; anyone else is REFUSED.
+/// Who may transfer the zone and what they get, over TCP only: the configured networks,
+/// with a TSIG signature (RFC 8945) when keys are configured; anyone else is REFUSED. AXFR
+/// (RFC 5936) gets the whole zone; IXFR (RFC 1995) gets the differences from the
+/// secondary's serial while that serial is at most `history` registry changes behind,
+/// the SOA alone when the secondary is current, and the whole zone otherwise.
 public struct ZoneTransfer: Sendable {
     public var allowed: [IPNetwork]
-    /// The zone's records, the SOA first, as of now (read from the registry per transfer).
-    public var records: @Sendable () throws -> [DNSMessage.Record]
+    /// TSIG keys: when any is set, a transfer must be signed with one of them.
+    public var keys: [TSIGKey]
+    /// How many registry changes (serials) behind an IXFR may start and get differences.
+    public var history: UInt32
+    /// The zone's records, the SOA first, at a serial (nil: now); read per transfer.
+    public var records: @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
 
-    public init(allowed: [IPNetwork], records: @escaping @Sendable () throws -> [DNSMessage.Record]) {
+    public static let defaultHistory: UInt32 = 100_000
+
+    public init(
+        allowed: [IPNetwork], keys: [TSIGKey] = [], history: UInt32 = defaultHistory,
+        records: @escaping @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
+    ) {
         self.allowed = allowed
+        self.keys = keys
+        self.history = history
         self.records = records
     }
 
-    /// Transfers of `store`'s zone as of each transfer's time, to `allowed`.
+    /// Transfers of `store`'s zone as of each transfer's time, to `allowed`. The serial is
+    /// the latest registration row's id, so the zone at an older serial is the registry
+    /// without the rows after it.
     public static func of(
-        _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork],
-        clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
+        _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork], keys: [TSIGKey] = [],
+        history: UInt32 = defaultHistory, clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
     ) -> ZoneTransfer {
-        ZoneTransfer(allowed: allowed) {
-            let export = ZoneExport(
-                zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: UInt32(truncatingIfNeeded: max(1, try store.latestRecordID())))
-            return try export.records(try store.currentRecords(at: clock()))
+        ZoneTransfer(allowed: allowed, keys: keys, history: history) { serial in
+            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
+            let at = serial ?? latest
+            let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: at)
+            return try export.records(try store.currentRecords(at: clock(), through: Int64(at)))
         }
+    }
+
+    /// What a transfer sent.
+    public enum Kind: String, Sendable {
+        /// IXFR from the current serial: the SOA alone.
+        case current
+        /// IXFR: the differences.
+        case incremental
+        /// AXFR, or an IXFR from a serial out of the history.
+        case whole
+    }
+
+    /// What became of a transfer request, as counted.
+    public enum Outcome: String, CaseIterable, Sendable {
+        case whole, incremental, current, refused
+
+        init(_ kind: Kind) {
+            switch kind {
+            case .whole: self = .whole
+            case .incremental: self = .incremental
+            case .current: self = .current
+            }
+        }
+
+        public var index: Int { Self.allCases.firstIndex(of: self)! }
+    }
+
+    /// The answer to a transfer `query` (already authorised): its kind, how many records
+    /// it holds, and its messages, at most `limit` bytes each.
+    public func answer(_ query: DNSMessage, limit: Int = 16_000) throws -> (kind: Kind, records: Int, messages: [[UInt8]]) {
+        let now = try records(nil)
+        if let soaOnly = Self.upToDate(query, records: now) { return (.current, 1, [soaOnly]) }
+        if let known = Self.requestedSerial(query), let current = now.first?.soaSerial, Self.isNewer(current, than: known), current &- known <= history {
+            let differences = Self.differences(from: try records(known), to: now)
+            if differences.count < now.count {
+                return (.incremental, differences.count + 1, Self.messages(answering: query, records: differences, limit: limit))
+            }
+        }
+        return (.whole, now.count + 1, Self.messages(answering: query, records: now, limit: limit))
+    }
+
+    /// The serial in an IXFR query's authority SOA.
+    static func requestedSerial(_ query: DNSMessage) -> UInt32? {
+        guard query.questions.first?.type == DNSType.ixfr else { return nil }
+        return query.authority.first { $0.type == DNSType.soa }?.soaSerial
+    }
+
+    /// An IXFR difference sequence (RFC 1995 §4) without its final SOA: the new SOA, the
+    /// old SOA, the records deleted, the new SOA, the records added.
+    static func differences(from old: [DNSMessage.Record], to new: [DNSMessage.Record]) -> [DNSMessage.Record] {
+        guard let oldSOA = old.first, let newSOA = new.first else { return new }
+        let before = Set(old.dropFirst())
+        let after = Set(new.dropFirst())
+        return [newSOA, oldSOA] + old.dropFirst().filter { !after.contains($0) } + [newSOA] + new.dropFirst().filter { !before.contains($0) }
     }
 
     /// An address (a host network) or a network, as `--allow-transfer` takes them.
@@ -37,8 +108,8 @@ public struct ZoneTransfer: Sendable {
         return allowed.contains { $0.contains(ip) }
     }
 
-    /// The messages of an AXFR answer to `query`: the records (SOA first) and the SOA again
-    /// at the end, packed into messages of at most `limit` bytes; the question in the first.
+    /// The messages of a transfer answering `query`: the records (SOA first) and the SOA
+    /// again at the end, packed into messages of at most `limit` bytes; the question in the first.
     public static func messages(answering query: DNSMessage, records: [DNSMessage.Record], limit: Int = 16_000) -> [[UInt8]] {
         guard let soa = records.first else { return [] }
         var all = records
@@ -62,9 +133,8 @@ public struct ZoneTransfer: Sendable {
         return messages
     }
 
-    /// An IXFR (RFC 1995) from a secondary that has the current serial already: the SOA
-    /// alone. Any other IXFR gets the whole zone, as an AXFR would (RFC 1995 §4: no
-    /// history of differences is kept).
+    /// An IXFR (RFC 1995) from a secondary that has the current serial already, or a
+    /// serial ahead of it: the SOA alone (the secondary keeps what it has).
     public static func upToDate(_ query: DNSMessage, records: [DNSMessage.Record]) -> [UInt8]? {
         guard query.questions.first?.type == DNSType.ixfr, let soa = records.first, case .soa(_, _, let current, _, _, _, _) = soa.data,
             let theirs = query.authority.first(where: { $0.type == DNSType.soa }), case .soa(_, _, let known, _, _, _, _) = theirs.data,
@@ -94,5 +164,13 @@ public struct ZoneTransfer: Sendable {
         message.opcode = query.opcode
         if withQuestion { message.questions = Array(query.questions.prefix(1)) }
         return message
+    }
+}
+
+extension DNSMessage.Record {
+    /// The serial of an SOA record.
+    var soaSerial: UInt32? {
+        guard case .soa(_, _, let serial, _, _, _, _) = data else { return nil }
+        return serial
     }
 }

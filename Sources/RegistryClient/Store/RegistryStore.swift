@@ -214,8 +214,10 @@ public final class RegistryStore: Sendable {
     }
 
     /// Every network's row in force at `time` (its latest row not after it), ordered by
-    /// family, address and prefix length: the registry as a zone exports it.
-    public func currentRecords(at time: Int64) throws -> [RegistrationRecord] {
+    /// family, address and prefix length: the registry as a zone exports it. With
+    /// `recordID`, the registry as it stood when that row was the latest (rows after it
+    /// ignored): the zone a secondary holds at that serial, for IXFR.
+    public func currentRecords(at time: Int64, through recordID: Int64 = .max) throws -> [RegistrationRecord] {
         try database.read { db in
             var records = try RegistrationRecord.fetchAll(
                 db,
@@ -224,10 +226,10 @@ public final class RegistryStore: Sendable {
                     WHERE r.id = (
                         SELECT r2.id FROM registration r2
                         WHERE r2.family = r.family AND r2.net_high = r.net_high AND r2.net_low = r.net_low AND r2.prefix_length = r.prefix_length
-                          AND r2.valid_from <= ?
+                          AND r2.valid_from <= ? AND r2.id <= ?
                         ORDER BY r2.valid_from DESC, r2.id DESC LIMIT 1)
                     """,
-                arguments: [time])
+                arguments: [time, recordID])
             records.sort { a, b in
                 let (x, y) = (a.ipNetwork, b.ipNetwork)
                 if x.address.family != y.address.family { return x.address.family == .v4 }

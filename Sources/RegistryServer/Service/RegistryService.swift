@@ -60,7 +60,11 @@ public final class RegistryService: Sendable {
             if !configuration.allowTransfer.isEmpty {
                 dnsConfiguration.transfer = .of(
                     store.engine.registry, zone: zone, ttl: served.ttl, negativeTTL: served.negativeTTL, nameServers: servers,
-                    allowed: configuration.allowTransfer.compactMap(ZoneTransfer.network))
+                    allowed: configuration.allowTransfer.compactMap(ZoneTransfer.network),
+                    keys: try configuration.tsigKey.map { path throws(TSIGKey.FileError) in try TSIGKey.load(path: path) } ?? [],
+                    history: UInt32(configuration.ixfrHistory))
+            } else if configuration.tsigKey != nil {
+                throw ConfigValue.Invalid(key: "tsig_key", value: configuration.tsigKey ?? "", expected: "allow_transfer as well: the key signs zone transfers")
             }
             dns = RegistryDNSServer(responder: responder, configuration: dnsConfiguration, logger: Logger(label: "abuse-ingest.dns"))
         } else {
@@ -161,10 +165,11 @@ public final class RegistryService: Sendable {
             if fresh.dns != old.dns { kept.append("dns"); fresh.dns = old.dns }
             if fresh.zone != old.zone { kept.append("zone"); fresh.zone = old.zone }
             if fresh.dnsThreads != old.dnsThreads || fresh.dnsTTL != old.dnsTTL || fresh.ns != old.ns || fresh.allowTransfer != old.allowTransfer
-                || fresh.notify != old.notify
+                || fresh.notify != old.notify || fresh.tsigKey != old.tsigKey || fresh.ixfrHistory != old.ixfrHistory
             {
-                kept.append("dns_threads/dns_ttl/ns/allow_transfer/notify")
+                kept.append("dns_threads/dns_ttl/ns/allow_transfer/notify/tsig_key/ixfr_history")
                 (fresh.dnsThreads, fresh.dnsTTL, fresh.ns, fresh.allowTransfer, fresh.notify) = (old.dnsThreads, old.dnsTTL, old.ns, old.allowTransfer, old.notify)
+                (fresh.tsigKey, fresh.ixfrHistory) = (old.tsigKey, old.ixfrHistory)
             }
             if fresh.spool != old.spool { kept.append("spool"); fresh.spool = old.spool }
             if fresh.rules != old.rules { kept.append("rules"); fresh.rules = old.rules }

@@ -20,6 +20,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var allowTransfer: [String] = []
     /// Secondaries sent NOTIFY on every change (ADDR:PORT).
     public var notify: [String] = []
+    /// TSIG key file (BIND syntax): transfers must be signed with it; answers and NOTIFYs are.
+    public var tsigKey: String?
+    /// IXFR sends differences from serials at most this many registry changes behind.
+    public var ixfrHistory = Int(ZoneTransfer.defaultHistory)
     /// The spool folder (default `spool/` in the data folder).
     public var spool: String?
     /// The rules folder (default as for `evaluate`).
@@ -106,6 +110,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case ns
         case allowTransfer = "allow_transfer"
         case notify
+        case tsigKey = "tsig_key"
+        case ixfrHistory = "ixfr_history"
         case spool, rules
         case tlsCert = "tls_cert"
         case tlsKey = "tls_key"
@@ -171,6 +177,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         if !ns.isEmpty { try c.encode(ns, forKey: .ns) }
         if !allowTransfer.isEmpty { try c.encode(allowTransfer, forKey: .allowTransfer) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
+        try c.encodeIfPresent(tsigKey, forKey: .tsigKey)
+        try c.encode(ixfrHistory, forKey: .ixfrHistory)
         try c.encodeIfPresent(spool, forKey: .spool)
         try c.encodeIfPresent(rules, forKey: .rules)
         try c.encodeIfPresent(tlsCert, forKey: .tlsCert)
@@ -227,6 +235,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "allow_transfer": allowTransfer += try ConfigValue.list(value, key: key, expected: "ADDR or ADDR/PREFIX") { ZoneTransfer.network($0) != nil }
         case "notify":
             notify += try ConfigValue.list(value, key: key, expected: "ADDR:PORT (an address, not a name)") { RegistryDNSServer.Configuration.notifyTarget($0) != nil }
+        case "tsig_key": tsigKey = value
+        case "ixfr_history": ixfrHistory = try ConfigValue.integer(value, key: key, in: 1...Int(UInt32.max / 2))
         case "spool": spool = value
         case "rules": rules = value
         case "tls_cert": tlsCert = value

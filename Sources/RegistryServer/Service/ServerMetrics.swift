@@ -102,6 +102,10 @@ public final class ServerMetrics: Sendable {
         lines.append("abuse_ingest_dns_dropped_total \(s.dropped)")
         lines.append("# TYPE abuse_ingest_dns_refresh_failures_total counter")
         lines.append("abuse_ingest_dns_refresh_failures_total \(s.refreshFailures)")
+        lines.append("# TYPE abuse_ingest_dns_transfers_total counter")
+        for outcome in ZoneTransfer.Outcome.allCases {
+            lines.append("abuse_ingest_dns_transfers_total{outcome=\"\(outcome.rawValue)\"} \(s.transfers[outcome.index])")
+        }
         lines.append("# TYPE abuse_ingest_dns_latency_seconds histogram")
         var cumulative = 0
         for (bound, count) in zip(DNSServerStatistics.latencyBounds, s.latency) {
