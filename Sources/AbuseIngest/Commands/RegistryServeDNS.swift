@@ -37,6 +37,10 @@ extension AbuseIngestCommand.Registry {
             name: .customLong("tsig-key"),
             help: "TSIG key file (BIND syntax, hmac-sha256, as tsig-keygen writes it): transfers must be signed with a key in it, answers and NOTIFYs are signed.")
         var tsigKey: String?
+        @Option(
+            name: .customLong("dnssec-key"),
+            help: "DNSSEC key file (registry dnssec keygen): answers to queries with the DO bit are signed, with compact denial of existence.")
+        var dnssecKey: String?
         @Option(name: .customLong("ixfr-history"), help: "IXFR sends differences from serials at most this many registry changes behind; the whole zone otherwise.")
         var ixfrHistory: UInt32 = ZoneTransfer.defaultHistory
         @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -52,16 +56,39 @@ extension AbuseIngestCommand.Registry {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+            if dnssecKey != nil, !allowTransfer.isEmpty {
+                throw ValidationError("--dnssec-key with --allow-transfer: the transferred zone would be unsigned (signed transfers are not there yet)")
+            }
             if tsigKey != nil, allowTransfer.isEmpty { throw ValidationError("--tsig-key needs --allow-transfer: it signs zone transfers") }
         }
 
         func run() async throws {
             let address = ListenAddress(listen)!
-            let keys = try tsigKey.map { path throws(TSIGKey.FileError) in try TSIGKey.load(path: path) } ?? []
+            let keys: [TSIGKey]
+            do {
+                keys = try tsigKey.map { path throws(TSIGKey.FileError) in try TSIGKey.load(path: path) } ?? []
+            } catch {
+                Terminal.reportError("--tsig-key: \(error.description)")
+                throw ExitStatus.usage
+            }
             let store = try global.registryStore()
             let registry = try LiveRegistry(store: store)
             let servers = NameServer.list(nameServers, zone: DNSName(zone)!)
-            let served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers)
+            var served = RegistryZone(zone: DNSName(zone)!, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers)
+            if let dnssecKey {
+                let key: DNSSECKey
+                do {
+                    key = try DNSSECKey.load(path: dnssecKey)
+                } catch {
+                    Terminal.reportError("--dnssec-key: \(error.description)")
+                    throw ExitStatus.usage
+                }
+                guard key.zone == served.zone else {
+                    Terminal.reportError("--dnssec-key \(dnssecKey) is a key for \(key.zone), not \(served.zone)")
+                    throw ExitStatus.usage
+                }
+                served.signer = ZoneSigner(key: key)
+            }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             let logger = Logger(label: "abuse-ingest.dns")
             var configuration = RegistryDNSServer.Configuration(host: address.host, port: address.port, threads: threads)

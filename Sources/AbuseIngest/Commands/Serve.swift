@@ -35,6 +35,7 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("allow-transfer"), help: "Allow zone transfers (AXFR and IXFR, TCP) to ADDR or ADDR/PREFIX; repeatable.") var allowTransfer: [String] = []
         @Option(name: .customLong("notify"), help: "Send NOTIFY to this secondary (ADDR:PORT) on every change; repeatable.") var notify: [String] = []
         @Option(name: .customLong("tsig-key"), help: "TSIG key file (BIND syntax, hmac-sha256): zone transfers must be signed with it.") var tsigKey: String?
+        @Option(name: .customLong("dnssec-key"), help: "DNSSEC key file (registry dnssec keygen): sign answers to queries with the DO bit.") var dnssecKey: String?
         @Option(name: .customLong("ixfr-history"), help: "IXFR sends differences from serials at most this many registry changes behind (default 100000).")
         var ixfrHistory: String?
         @Option(help: "The spool folder (default spool/ in the data folder).") var spool: String?
@@ -72,7 +73,7 @@ extension AbuseIngestCommand {
         /// The flags given, by config key.
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
-                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
+                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("dnssec_key", dnssecKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
                 ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),

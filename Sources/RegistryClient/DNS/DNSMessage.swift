@@ -34,6 +34,28 @@ public struct DNSMessage: Sendable, Equatable {
         case ns(DNSName)
         case soa(mname: DNSName, rname: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32)
         case other([UInt8])
+
+        /// The RDATA in wire form, names uncompressed and lower case: also the canonical
+        /// form DNSSEC signs (RFC 4034 §6.2).
+        public var wire: [UInt8] {
+            var out: [UInt8] = []
+            func u32(_ v: UInt32) { out += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+            switch self {
+            case .a(let v): u32(v)
+            case .txt(let strings):
+                for s in strings {
+                    out.append(UInt8(min(s.count, 255)))
+                    out.append(contentsOf: s.prefix(255))
+                }
+            case .ns(let n): n.append(to: &out)
+            case .soa(let mname, let rname, let serial, let refresh, let retry, let expire, let minimum):
+                mname.append(to: &out)
+                rname.append(to: &out)
+                for v in [serial, refresh, retry, expire, minimum] { u32(v) }
+            case .other(let bytes): out = bytes
+            }
+            return out
+        }
     }
 
     public struct Record: Sendable, Hashable {
@@ -58,6 +80,8 @@ public struct DNSMessage: Sendable, Equatable {
         public var extendedRcode: UInt8
         public var version: UInt8
         public var dnssecOK: Bool
+        /// The CO flag (RFC 9824): the client takes NXDOMAIN with a compact denial.
+        public var compactOK = false
 
         public init(udpPayloadSize: UInt16 = 1232, extendedRcode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false) {
             self.udpPayloadSize = udpPayloadSize
@@ -133,6 +157,7 @@ public struct DNSMessage: Sendable, Equatable {
                 try r.skip(length)
                 if type == DNSType.opt {
                     edns = EDNS(udpPayloadSize: klass, extendedRcode: UInt8(ttl >> 24), version: UInt8((ttl >> 16) & 0xFF), dnssecOK: ttl & 0x8000 != 0)
+                    edns?.compactOK = ttl & 0x4000 != 0
                     continue
                 }
                 let data = try Self.recordData(bytes, type: type, start: start, length: length)
@@ -224,31 +249,15 @@ public struct DNSMessage: Sendable, Equatable {
             u16(record.type)
             u16(record.class)
             u32(record.ttl)
-            let lengthAt = out.count
-            u16(0)
-            switch record.data {
-            case .a(let v): u32(v)
-            case .txt(let strings):
-                for s in strings {
-                    out.append(UInt8(min(s.count, 255)))
-                    out.append(contentsOf: s.prefix(255))
-                }
-            case .ns(let n): n.append(to: &out)
-            case .soa(let mname, let rname, let serial, let refresh, let retry, let expire, let minimum):
-                mname.append(to: &out)
-                rname.append(to: &out)
-                for v in [serial, refresh, retry, expire, minimum] { u32(v) }
-            case .other(let bytes): out.append(contentsOf: bytes)
-            }
-            let length = out.count - lengthAt - 2
-            out[lengthAt] = UInt8(length >> 8)
-            out[lengthAt + 1] = UInt8(length & 0xFF)
+            let data = record.data.wire
+            u16(UInt16(data.count))
+            out += data
         }
         if let edns {
             out.append(0)
             u16(DNSType.opt)
             u16(edns.udpPayloadSize)
-            u32(UInt32(edns.extendedRcode) << 24 | UInt32(edns.version) << 16 | (edns.dnssecOK ? 0x8000 : 0))
+            u32(UInt32(edns.extendedRcode) << 24 | UInt32(edns.version) << 16 | (edns.dnssecOK ? 0x8000 : 0) | (edns.compactOK ? 0x4000 : 0))
             u16(0)
         }
         return out

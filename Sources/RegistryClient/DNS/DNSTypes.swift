@@ -7,6 +7,12 @@ public enum DNSType {
     public static let txt: UInt16 = 16
     public static let aaaa: UInt16 = 28
     public static let opt: UInt16 = 41
+    public static let ds: UInt16 = 43
+    public static let rrsig: UInt16 = 46
+    public static let nsec: UInt16 = 47
+    public static let dnskey: UInt16 = 48
+    /// The pseudo-type of compact denial (RFC 9824): in an NSEC bitmap, "no such name".
+    public static let nxname: UInt16 = 128
     /// Incremental transfer (RFC 1995): answered with the whole zone, or the SOA alone
     /// when the secondary is up to date.
     public static let ixfr: UInt16 = 251

@@ -60,6 +60,8 @@ struct FastAnswer {
             guard questionEnd + 11 == q.count, q[questionEnd] == 0, q[questionEnd + 1] == 0, q[questionEnd + 2] == 41,
                 q[questionEnd + 6] == 0, q[questionEnd + 9] == 0, q[questionEnd + 10] == 0
             else { return false }
+            // DO set on a signed zone: the general path signs.
+            if zone.signer != nil, q[questionEnd + 7] & 0x80 != 0 { return false }
             hasOPT = true
         } else if questionEnd != q.count {
             return false

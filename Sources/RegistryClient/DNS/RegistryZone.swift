@@ -13,6 +13,8 @@ public struct RegistryZone: Sendable {
     /// The apex's NS set; the first is the SOA's MNAME.
     public var nameServers: [NameServer]
     public var hostmaster: DNSName
+    /// Signs answers to queries with the DO bit (DNSSEC); none: the zone is unsigned.
+    public var signer: ZoneSigner?
 
     /// The SOA's MNAME.
     public var nameServer: DNSName { nameServers[0].name }
@@ -84,8 +86,33 @@ public struct RegistryZone: Sendable {
     }
 
     /// Answers a query message. `state` gives the registration state of an address now.
-    /// Returns nil for a message that must not be answered (a response, not a query).
+    /// Returns nil for a message that must not be answered (a response, not a query). With
+    /// a signer, an answer to a query with the DO bit is signed (`ZoneSigner`).
     public func respond(to query: DNSMessage, serial: UInt32, state: (IPAddress) -> RegistrationState) -> DNSMessage? {
+        guard var response = unsignedResponse(to: query, serial: serial, state: state) else { return nil }
+        guard let signer, let edns = query.edns, edns.dnssecOK, response.authoritative, let question = response.questions.first else { return response }
+        if question.type == DNSType.axfr || question.type == DNSType.ixfr { return response }
+        var denial: ZoneSigner.Denial?
+        if response.rcode == DNSResponseCode.nameError {
+            denial = .name
+        } else if response.rcode == DNSResponseCode.noError, response.answers.isEmpty {
+            denial = .types(types(at: question.name))
+        }
+        response.edns?.dnssecOK = true
+        signer.sign(&response, name: question.name, denial: denial, negativeTTL: negativeTTL, compactOK: edns.compactOK)
+        return response
+    }
+
+    /// The types that exist at a name that exists (for NODATA's NSEC).
+    func types(at name: DNSName) -> [UInt16] {
+        if name == zone { return [DNSType.soa, DNSType.ns] + (signer == nil ? [] : [DNSType.dnskey]) }
+        if let server = nameServers.first(where: { $0.name == name && $0.isInside(zone) }) {
+            return server.addressRecords(owner: name, ttl: ttl, v4: true, v6: true).map(\.type)
+        }
+        return [DNSType.a, DNSType.txt]
+    }
+
+    private func unsignedResponse(to query: DNSMessage, serial: UInt32, state: (IPAddress) -> RegistrationState) -> DNSMessage? {
         guard !query.isResponse else { return nil }
         var response = DNSMessage(id: query.id)
         response.isResponse = true
@@ -130,6 +157,9 @@ public struct RegistryZone: Sendable {
             if question.name == zone {
                 // The apex: SOA and NS; nothing else lives there.
                 if question.type == DNSType.soa || question.type == DNSType.any { response.answers.append(soa) }
+                if let signer, question.type == DNSType.dnskey || question.type == DNSType.any {
+                    response.answers.append(signer.dnskeyRecord(ttl: ttl))
+                }
                 if question.type == DNSType.ns || question.type == DNSType.any {
                     for server in nameServers {
                         response.answers.append(DNSMessage.Record(name: question.name, type: DNSType.ns, ttl: ttl, data: .ns(server.name)))

@@ -52,7 +52,15 @@ public final class RegistryService: Sendable {
             }
             let registry = try LiveRegistry(store: store.engine.registry)
             let servers = NameServer.list(configuration.ns, zone: zone)
-            let served = RegistryZone(zone: zone, ttl: UInt32(configuration.dnsTTL), nameServers: servers)
+            var served = RegistryZone(zone: zone, ttl: UInt32(configuration.dnsTTL), nameServers: servers)
+            if let path = configuration.dnssecKey {
+                let key = try DNSSECKey.load(path: path)
+                guard key.zone == zone else { throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "a key for \(zone) (this one is for \(key.zone))") }
+                guard configuration.allowTransfer.isEmpty else {
+                    throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "no allow_transfer: the transferred zone would be unsigned (signed transfers are not there yet)")
+                }
+                served.signer = ZoneSigner(key: key)
+            }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             var dnsConfiguration = RegistryDNSServer.Configuration(
                 host: address.host, port: address.port, threads: configuration.dnsThreads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -166,10 +174,11 @@ public final class RegistryService: Sendable {
             if fresh.zone != old.zone { kept.append("zone"); fresh.zone = old.zone }
             if fresh.dnsThreads != old.dnsThreads || fresh.dnsTTL != old.dnsTTL || fresh.ns != old.ns || fresh.allowTransfer != old.allowTransfer
                 || fresh.notify != old.notify || fresh.tsigKey != old.tsigKey || fresh.ixfrHistory != old.ixfrHistory
+                || fresh.dnssecKey != old.dnssecKey
             {
-                kept.append("dns_threads/dns_ttl/ns/allow_transfer/notify/tsig_key/ixfr_history")
+                kept.append("dns_threads/dns_ttl/ns/allow_transfer/notify/tsig_key/ixfr_history/dnssec_key")
                 (fresh.dnsThreads, fresh.dnsTTL, fresh.ns, fresh.allowTransfer, fresh.notify) = (old.dnsThreads, old.dnsTTL, old.ns, old.allowTransfer, old.notify)
-                (fresh.tsigKey, fresh.ixfrHistory) = (old.tsigKey, old.ixfrHistory)
+                (fresh.tsigKey, fresh.ixfrHistory, fresh.dnssecKey) = (old.tsigKey, old.ixfrHistory, old.dnssecKey)
             }
             if fresh.spool != old.spool { kept.append("spool"); fresh.spool = old.spool }
             if fresh.rules != old.rules { kept.append("rules"); fresh.rules = old.rules }

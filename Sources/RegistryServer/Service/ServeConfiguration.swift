@@ -22,6 +22,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var notify: [String] = []
     /// TSIG key file (BIND syntax): transfers must be signed with it; answers and NOTIFYs are.
     public var tsigKey: String?
+    /// DNSSEC key file (`registry dnssec keygen`): answers to DO queries are signed.
+    public var dnssecKey: String?
     /// IXFR sends differences from serials at most this many registry changes behind.
     public var ixfrHistory = Int(ZoneTransfer.defaultHistory)
     /// The spool folder (default `spool/` in the data folder).
@@ -111,6 +113,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case allowTransfer = "allow_transfer"
         case notify
         case tsigKey = "tsig_key"
+        case dnssecKey = "dnssec_key"
         case ixfrHistory = "ixfr_history"
         case spool, rules
         case tlsCert = "tls_cert"
@@ -178,6 +181,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         if !allowTransfer.isEmpty { try c.encode(allowTransfer, forKey: .allowTransfer) }
         if !notify.isEmpty { try c.encode(notify, forKey: .notify) }
         try c.encodeIfPresent(tsigKey, forKey: .tsigKey)
+        try c.encodeIfPresent(dnssecKey, forKey: .dnssecKey)
         try c.encode(ixfrHistory, forKey: .ixfrHistory)
         try c.encodeIfPresent(spool, forKey: .spool)
         try c.encodeIfPresent(rules, forKey: .rules)
@@ -236,6 +240,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "notify":
             notify += try ConfigValue.list(value, key: key, expected: "ADDR:PORT (an address, not a name)") { RegistryDNSServer.Configuration.notifyTarget($0) != nil }
         case "tsig_key": tsigKey = value
+        case "dnssec_key": dnssecKey = value
         case "ixfr_history": ixfrHistory = try ConfigValue.integer(value, key: key, in: 1...Int(UInt32.max / 2))
         case "spool": spool = value
         case "rules": rules = value

@@ -10,9 +10,11 @@ final class RunningServer {
     let zone = DNSName("reg.example.org")!
 
     /// - Parameter nameServers: `--ns` values (none: `ns.ZONE`).
-    init(registry: TestRegistry, log: CapturedLog = CapturedLog(), nameServers: [String] = []) async throws {
+    /// - Parameter signer: signs answers to DO queries (DNSSEC).
+    init(registry: TestRegistry, log: CapturedLog = CapturedLog(), nameServers: [String] = [], signer: ZoneSigner? = nil) async throws {
         let live = try LiveRegistry(store: registry.store)
-        let registryZone = RegistryZone(zone: zone, nameServers: NameServer.list(nameServers, zone: zone))
+        var registryZone = RegistryZone(zone: zone, nameServers: NameServer.list(nameServers, zone: zone))
+        registryZone.signer = signer
         let responder = DNSResponder(zone: registryZone, registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         server = RegistryDNSServer(responder: responder, configuration: .init(host: "127.0.0.1", port: 0, threads: 2), logger: log.logger("test.dns"))
         served = try await ServedZone.start(server)

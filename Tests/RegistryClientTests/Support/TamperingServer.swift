@@ -1,0 +1,55 @@
+import Foundation
+import Glibc
+import RegistryClient
+import TestSupport
+
+/// A test peer that answers UDP queries with the real responder's answer, one byte pattern
+/// replaced: what a forger on the path would send (the signatures stay the genuine ones).
+final class TamperingServer: @unchecked Sendable {
+    let port: Int
+    private let udp: Int32
+    private let responder: DNSResponder
+    private let pattern: [UInt8]
+    private let replacement: [UInt8]
+
+    init(responder: DNSResponder, replacing pattern: [UInt8], with replacement: [UInt8]) {
+        precondition(pattern.count == replacement.count)
+        self.responder = responder
+        self.pattern = pattern
+        self.replacement = replacement
+        port = freePort()
+        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        Thread { [self] in serve() }.start()
+    }
+
+    func stop() {
+        shutdown(udp, Int32(SHUT_RDWR))
+        close(udp)
+    }
+
+    private func serve() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var from = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = buffer.withUnsafeMutableBytes { raw in
+                withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, raw.baseAddress, raw.count, 0, $0, &length) } }
+            }
+            guard n >= 12 else { return }
+            guard var reply = Array(buffer[0..<n]).withUnsafeBytes({ responder.answer($0, overUDP: true) }) else { continue }
+            var i = 12
+            while i + pattern.count <= reply.count {
+                if Array(reply[i..<(i + pattern.count)]) == pattern { reply.replaceSubrange(i..<(i + pattern.count), with: replacement) }
+                i += 1
+            }
+            _ = reply.withUnsafeBytes { raw in
+                withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, raw.baseAddress, raw.count, 0, $0, length) } }
+            }
+        }
+    }
+}
