@@ -10,16 +10,19 @@ import TestSupport
 struct ZoneTransferTests {
     /// The project's server with transfers allowed to `allowed`.
     static func primary(
-        _ registry: TestRegistry, allowed: [String], notify: [Int] = [], keys: [TSIGKey] = [], history: UInt32 = ZoneTransfer.defaultHistory
+        _ registry: TestRegistry, allowed: [String], notify: [Int] = [], keys: [TSIGKey] = [], history: UInt32 = ZoneTransfer.defaultHistory,
+        dnssec: DNSSECKey? = nil
     ) async throws -> (RegistryDNSServer, ServedZone) {
         let zone = DNSName("reg.example.org")!
         let live = try LiveRegistry(store: registry.store)
-        let responder = DNSResponder(zone: RegistryZone(zone: zone), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        var registryZone = RegistryZone(zone: zone)
+        registryZone.signer = dnssec.map { ZoneSigner(key: $0) }
+        let responder = DNSResponder(zone: registryZone, registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
         var configuration = RegistryDNSServer.Configuration(host: "127.0.0.1", port: 0, threads: 2)
         configuration.notify = notify.map { "127.0.0.1:\($0)" }
         configuration.transfer = .of(
             registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServers: [NameServer(name: DNSName("ns.reg.example.org")!, addresses: [IPAddress("127.0.0.1")!])], allowed: allowed.compactMap(ZoneTransfer.network),
-            keys: keys, history: history)
+            keys: keys, history: history, signer: registryZone.signer)
         let server = RegistryDNSServer(responder: responder, configuration: configuration)
         return (server, try await ServedZone.start(server))
     }
@@ -86,6 +89,29 @@ struct ZoneTransferTests {
         #expect(statistics[transfer: .whole] == 1 && statistics[transfer: .refused] == 3, "\(statistics.transfers)")
     }
 
+    /// The zone a secondary transfers when the zone is signed: complete as BIND's
+    /// `dnssec-verify` checks it (every RRset signed by the key, the NSEC chain unbroken over
+    /// every name; `-z`: one combined key), for either algorithm; `named-checkzone` loads it.
+    @Test(arguments: DNSSECKey.Algorithm.allCases)
+    func theSignedZoneIsCompleteAsDnssecVerifySays(_ algorithm: DNSSECKey.Algorithm) async throws {
+        let verify = try Requirement.program("dnssec-verify", debianPackage: "bind9-utils")
+        let check = try Requirement.program("named-checkzone", debianPackage: "bind9-utils")
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(ZoneExportTests.csv)
+        let key = DNSSECKey(zone: DNSName("reg.example.org")!, algorithm: algorithm)
+        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], dnssec: key)
+        defer { Task { await served.stop() } }
+        let transfer = try Self.dig(served.port, ["+nocmd", "+nostats", "reg.example.org", "AXFR"])
+        let file = registry.folder.appendingPathComponent("signed.zone")
+        try Data(transfer.utf8).write(to: file)
+        #expect(transfer.contains("\tNSEC\t") && transfer.contains("\tRRSIG\t") && transfer.contains("\tDNSKEY\t"), "\(transfer.prefix(2000))")
+        let verified = try run([verify, "-z", "-o", "reg.example.org", file.path]).output
+        #expect(verified.contains("Zone fully signed"), "\(verified)")
+        let loaded = try run([check, "-i", "local", "reg.example.org", file.path]).output
+        #expect(loaded.contains("(DNSSEC signed)") && loaded.contains("OK"), "\(loaded)")
+    }
+
     /// RFC 1995: IXFR from a serial in the history gets the differences (new SOA, old SOA,
     /// the records removed, new SOA, the records added, new SOA); from the current serial or
     /// one in the future the SOA alone; from a serial older than the history the whole zone.
@@ -140,13 +166,14 @@ struct ZoneTransferTests {
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
-        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"])
+        let key = DNSSECKey(zone: DNSName("reg.example.org")!, algorithm: .ecdsaP256SHA256)
+        let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], dnssec: key)
         defer { Task { await served.stop() } }
         let port = freePort()
         let nsd = try Self.startNSD(folder: registry.folder.appendingPathComponent("nsd"), port: port, primary: served.port, program: nsdProgram, request: "AXFR")
         defer { ZoneExportTests.stop(nsd) }
         let folder = registry.folder.appendingPathComponent("nsd")
-        let serial = try registry.store.latestRecordID()
+        let serial = Self.zoneSerial(try registry.store.latestRecordID(), key: key)
         let loaded = ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }
         let log = (try? String(contentsOf: folder.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
         try #require(loaded, "NSD did not transfer the zone: \(log)")
@@ -161,6 +188,28 @@ struct ZoneTransferTests {
         }
         let differences = try Self.differences(primary: served.port, secondary: port, addresses: Self.sample(10_000))
         #expect(differences.isEmpty, "NSD and serve-dns differ on \(differences.count) of 10,000 addresses, first: \(differences.prefix(3))")
+        try Self.validates("NSD", port: port, key: key)
+    }
+
+    /// The zone serial of a registry serial (`RegistryZone.zoneSerial`): plus the week when signed.
+    static func zoneSerial(_ registrySerial: Int64, key: DNSSECKey? = nil) -> Int64 {
+        var zone = RegistryZone(zone: DNSName("reg.example.org")!)
+        zone.signer = key.map { ZoneSigner(key: $0) }
+        return Int64(zone.zoneSerial(UInt32(registrySerial)))
+    }
+
+    /// `delv`, trusting `key`, validates the secondary's answers from the signed zone it
+    /// transferred: a wildcard's (a /24, and a /20 cut in /24s), a host's, a nibble
+    /// wildcard's (IPv6 /48), and an unregistered address (NXDOMAIN, proved by the NSEC
+    /// chain: no such name, no wildcard).
+    static func validates(_ what: String, port: Int, key: DNSSECKey) throws {
+        let zone = RegistryZone(zone: DNSName("reg.example.org")!)
+        for probe in ["198.51.100.7", "203.0.113.9", "198.51.100.20", "2001:db8:10::5"] {
+            let answer = try DNSSECTests.delv(port, key: key, [zone.queryName(for: ip(probe)).description, "A"])
+            #expect(answer.contains("; fully validated") && answer.contains("RRSIG"), "\(what), \(probe): \(answer)")
+        }
+        let unregistered = try DNSSECTests.delv(port, key: key, [zone.queryName(for: ip("192.0.2.200")).description, "A"])
+        #expect(unregistered.contains("; negative response, fully validated") && unregistered.contains("NXDOMAIN"), "\(what): \(unregistered)")
     }
 
     /// `count` distinct addresses, the same every run: inside the registered networks (the /24 and
@@ -295,8 +344,9 @@ struct ZoneTransferTests {
         }
     }
 
-    /// Knot and BIND 9 as secondaries with NOTIFY: each transfers the zone, follows a
-    /// suspension within 2 s, and answers 10,000 addresses as serve-dns does.
+    /// Knot and BIND 9 as secondaries with NOTIFY, TSIG and a signed zone: each transfers
+    /// the zone, follows a suspension within 2 s (a signed IXFR), answers 10,000 addresses as
+    /// serve-dns does, and its answers validate with the zone's key.
     @Test(arguments: Secondary.allCases)
     func secondaryFollowsNotifyAndAnswersAsServeDNS(_ secondary: Secondary) async throws {
         let program = try Requirement.program(secondary.program.name, debianPackage: secondary.program.package)
@@ -304,7 +354,8 @@ struct ZoneTransferTests {
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
         let port = freePort()
-        let (server, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port], keys: [Self.key])
+        let dnssec = DNSSECKey(zone: DNSName("reg.example.org")!, algorithm: .ed25519)
+        let (server, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], notify: [port], keys: [Self.key], dnssec: dnssec)
         defer { Task { await served.stop() } }
         let folder = registry.folder.appendingPathComponent(secondary.rawValue)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -319,9 +370,12 @@ struct ZoneTransferTests {
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         defer { ZoneExportTests.stop(process) }
-        try Self.followsAndAgrees(secondary.rawValue, secondary: port, primary: served.port, registry: registry) {
+        try Self.followsAndAgrees(secondary.rawValue, secondary: port, primary: served.port, registry: registry, key: dnssec) {
             (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         }
+        // The zone is signed (Ed25519: signatures made again are the same, so the change
+        // came as signed differences) and validates at the secondary after the suspension.
+        try Self.validates(secondary.rawValue, port: port, key: dnssec)
         // Every transfer was signed (the primary refuses others), the change came as differences.
         let statistics = server.statistics
         #expect(statistics[transfer: .incremental] >= 1, "\(secondary.rawValue): \(statistics.transfers)")
@@ -331,8 +385,8 @@ struct ZoneTransferTests {
     /// The secondary on `secondary` loads the zone, answers a suspension recorded at the
     /// primary within 2 s (NOTIFY, then IXFR), and answers 10,000 addresses as the
     /// primary does.
-    static func followsAndAgrees(_ what: String, secondary port: Int, primary: Int, registry: TestRegistry, log: () -> String) throws {
-        let serial = try registry.store.latestRecordID()
+    static func followsAndAgrees(_ what: String, secondary port: Int, primary: Int, registry: TestRegistry, key: DNSSECKey? = nil, log: () -> String) throws {
+        let serial = Self.zoneSerial(try registry.store.latestRecordID(), key: key)
         try #require(ServeProcess.wait(timeout: 30) { ((try? Self.short(port, "reg.example.org", "SOA")) ?? "").contains(" \(serial) ") }, "\(what) did not transfer the zone: \(log())")
         let zone = RegistryZone(zone: DNSName("reg.example.org")!)
         let name = zone.queryName(for: ip("198.51.100.7")).description

@@ -56,9 +56,6 @@ extension AbuseIngestCommand.Registry {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
-            if dnssecKey != nil, !allowTransfer.isEmpty {
-                throw ValidationError("--dnssec-key with --allow-transfer: the transferred zone would be unsigned (signed transfers are not there yet)")
-            }
             if tsigKey != nil, allowTransfer.isEmpty { throw ValidationError("--tsig-key needs --allow-transfer: it signs zone transfers") }
         }
 
@@ -96,7 +93,7 @@ extension AbuseIngestCommand.Registry {
             if !allowTransfer.isEmpty {
                 configuration.transfer = .of(
                     store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers, allowed: allowTransfer.compactMap(ZoneTransfer.network),
-                    keys: keys, history: ixfrHistory)
+                    keys: keys, history: ixfrHistory, signer: served.signer)
             }
             let server = RegistryDNSServer(responder: responder, configuration: configuration, logger: logger)
             let port = try await server.bind()

@@ -22,7 +22,7 @@ public struct DNSResponder: Sendable {
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8]) -> Bool {
         let registry = self.registry
         let now = clock()
-        if fast.answer(bytes, serial: { UInt32(truncatingIfNeeded: registry.serial) }, out: &out, state: { registry.state(of: $0, at: now) }) {
+        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial)) }, out: &out, state: { registry.state(of: $0, at: now) }) {
             return true
         }
         guard let reply = answer(bytes, overUDP: overUDP) else { return false }
@@ -48,7 +48,7 @@ public struct DNSResponder: Sendable {
             }
         }
         let now = clock()
-        let serial = UInt32(truncatingIfNeeded: registry.serial)
+        let serial = zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial))
         guard let response = zone.respond(to: query, serial: serial, state: { registry.state(of: $0, at: now) }) else { return nil }
         let reply = overUDP ? RegistryZone.udpBytes(response, query: query) : response.encode()
         guard signer != nil else { return reply }

@@ -64,6 +64,8 @@ public final class RegistryDNSServer: Service, Sendable {
     private let sockets = Mutex<Sockets?>(nil)
     private let counters: [DNSServerCounters]
     private let refreshFailures = Atomic(0)
+    /// The zone serial last seen by the refresh.
+    private let lastSerial = Atomic<UInt32>(0)
     private let notifier: ZoneNotifier?
 
     public init(responder: DNSResponder, configuration: Configuration, logger: Logger = Logger(label: "abuse-ingest.dns")) {
@@ -79,7 +81,8 @@ public final class RegistryDNSServer: Service, Sendable {
         let targets = configuration.notify.compactMap(Configuration.notifyTarget)
         notifier =
             targets.isEmpty ? nil : ZoneNotifier(
-                targets: targets, zone: responder.zone, serial: { UInt32(truncatingIfNeeded: registry.serial) }, key: configuration.transfer?.keys.first,
+                targets: targets, zone: responder.zone, serial: { [zone = responder.zone] in zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial)) },
+                key: configuration.transfer?.keys.first,
                 logger: logger)
     }
 
@@ -141,6 +144,7 @@ public final class RegistryDNSServer: Service, Sendable {
         // The secondaries hear of the zone at once, then of every change.
         let notifying = try await notifier?.start(on: refreshLoop.next())
         notifier?.changed()
+        lastSerial.store(responder.zone.zoneSerial(UInt32(truncatingIfNeeded: responder.registry.serial)), ordering: .relaxed)
         sockets.withLock { $0 = Sockets(channels: udp + [tcp], refresh: refresh, port: port, notifying: notifying) }
         logger.info("serving the registry zone", metadata: ["zone": "\(responder.zone.zone)", "listen": "\(configuration.host):\(port)"])
         return port
@@ -167,7 +171,11 @@ public final class RegistryDNSServer: Service, Sendable {
     /// Folds database changes in (on the refresh loop, every `refreshInterval`).
     private func refreshOnce() {
         do {
-            if try responder.registry.refresh() { notifier?.changed() }
+            let changed = try responder.registry.refresh()
+            // A signed zone's serial also moves when its week turns (it is re-signed).
+            let serial = responder.zone.zoneSerial(UInt32(truncatingIfNeeded: responder.registry.serial))
+            let moved = lastSerial.exchange(serial, ordering: .relaxed) != serial
+            if changed || moved { notifier?.changed() }
             if refreshState.withLock({ failing in defer { failing = false }; return failing }) {
                 logger.notice("registry refresh works again: answers follow the database")
             }

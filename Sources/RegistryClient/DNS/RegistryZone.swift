@@ -19,6 +19,14 @@ public struct RegistryZone: Sendable {
     /// The SOA's MNAME.
     public var nameServer: DNSName { nameServers[0].name }
 
+    /// The zone's SOA serial for the registry's serial (its latest history row): the same,
+    /// plus the week number when the zone is signed, so that the zone signed for
+    /// secondaries each week has a serial of its own.
+    public func zoneSerial(_ registrySerial: UInt32) -> UInt32 {
+        guard let signer else { return registrySerial }
+        return registrySerial &+ signer.periodIndex
+    }
+
     /// The largest UDP answer without EDNS (RFC 1035) and the most we send with it.
     static let classicUDPLimit = 512
     static let ednsLimit = 1232

@@ -6,6 +6,11 @@
 ///
 /// Signatures hold from an hour before the current hour for `validity`; answers made within
 /// the same hour carry the same window.
+///
+/// For secondaries the whole zone is signed instead (`signZone`): an NSEC chain over its
+/// names in canonical order and an RRSIG on every RRset, with a window of a week
+/// (`period`): the zone's serial grows by one each week (`zoneSerial`), so that secondaries
+/// take the re-signed zone (NOTIFY tells them).
 public struct ZoneSigner: Sendable {
     public let key: DNSSECKey
     /// Seconds since 1970, now.
@@ -15,6 +20,19 @@ public struct ZoneSigner: Sendable {
     public init(key: DNSSECKey, clock: @escaping @Sendable () -> UInt32 = { UInt32(truncatingIfNeeded: TSIG.unixTime()) }) {
         self.key = key
         self.clock = clock
+    }
+
+    /// Zones signed for transfer are re-signed every `period` seconds (a week).
+    public static let period: UInt32 = 7 * 86_400
+
+    /// The number of the current week since 1970: added to the registry's serial.
+    public var periodIndex: UInt32 { clock() / Self.period }
+
+    /// The window of a zone signed for transfer in `period`: from an hour before the week
+    /// begins to three weeks after (two weeks of grace for a secondary that cannot refresh).
+    static func transferWindow(_ period: UInt32) -> (inception: UInt32, expiration: UInt32) {
+        let start = period &* Self.period
+        return (start &- 3600, start &+ 3 &* Self.period)
     }
 
     /// The apex's DNSKEY record.
@@ -88,6 +106,54 @@ public struct ZoneSigner: Sendable {
         }
         response.answers = signed(response.answers, window: window)
         response.authority = signed(response.authority, window: window)
+    }
+
+    /// The zone for secondaries, signed (RFC 4035 §2): `records` (an export, the SOA first)
+    /// with the DNSKEY at the apex, every name in canonical order (RFC 4034 §6.1) with an
+    /// RRSIG after each of its RRsets, and its NSEC to the next name (the last to the apex),
+    /// signed too. The SOA stays first. Signatures use the window of `period`.
+    public func signZone(_ records: [DNSMessage.Record], period: UInt32, negativeTTL: UInt32, dnskeyTTL: UInt32) -> [DNSMessage.Record] {
+        guard let soa = records.first else { return records }
+        let window = Self.transferWindow(period)
+        var byOwner: [DNSName: [DNSMessage.Record]] = [:]
+        for record in records + [dnskeyRecord(ttl: dnskeyTTL)] { byOwner[record.name, default: []].append(record) }
+        let owners = byOwner.keys.sorted(by: Self.canonicallyPrecedes)
+        var out: [DNSMessage.Record] = []
+        out.reserveCapacity(records.count * 2 + owners.count * 2)
+        for (index, owner) in owners.enumerated() {
+            var present = byOwner[owner]!
+            if owner == soa.name {
+                // The SOA first (it opens the transfer), then the rest as they came.
+                present = present.filter { $0.type == DNSType.soa } + present.filter { $0.type != DNSType.soa }
+            }
+            var types: [UInt16] = []
+            for record in present where !types.contains(record.type) { types.append(record.type) }
+            for type in types {
+                let set = present.filter { $0.type == type }
+                out += set
+                out.append(signature(over: set, window: window))
+            }
+            var data: [UInt8] = []
+            owners[(index + 1) % owners.count].append(to: &data)
+            data += Self.typeBitmap(types + [DNSType.rrsig, DNSType.nsec])
+            let nsec = DNSMessage.Record(name: owner, type: DNSType.nsec, ttl: negativeTTL, data: .other(data))
+            out.append(nsec)
+            out.append(signature(over: [nsec], window: window))
+        }
+        return out
+    }
+
+    /// The canonical order of names (RFC 4034 §6.1): label by label from the right, each
+    /// compared as lower-case bytes; a name sorts before the names below it.
+    static func canonicallyPrecedes(_ a: DNSName, _ b: DNSName) -> Bool {
+        var i = a.labels.count - 1
+        var j = b.labels.count - 1
+        while i >= 0, j >= 0 {
+            if a.labels[i] != b.labels[j] { return a.labels[i].lexicographicallyPrecedes(b.labels[j]) }
+            i -= 1
+            j -= 1
+        }
+        return a.labels.count < b.labels.count
     }
 
     /// The records with an RRSIG after each RRset (consecutive records of one owner and type).

@@ -1,5 +1,6 @@
 import NIOCore
 import Primitives
+import Synchronization
 
 /// Who may transfer the zone and what they get, over TCP only: the configured networks,
 /// with a TSIG signature (RFC 8945) when keys are configured; anyone else is REFUSED. AXFR
@@ -12,18 +13,25 @@ public struct ZoneTransfer: Sendable {
     public var keys: [TSIGKey]
     /// How many registry changes (serials) behind an IXFR may start and get differences.
     public var history: UInt32
-    /// The zone's records, the SOA first, at a serial (nil: now); read per transfer.
+    /// The zone's records, unsigned, the SOA first, at a registry serial (nil: now); read
+    /// per transfer.
     public var records: @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
+    /// Signs the transferred zone (`ZoneSigner.signZone`); none: unsigned.
+    public var signer: ZoneSigner?
+    /// The week the signed zone was first transferred in by this process, and the registry
+    /// serial then: IXFR of a signed zone starts at or after it (see `registrySerial`).
+    private let period = PeriodStart()
 
     public static let defaultHistory: UInt32 = 100_000
 
     public init(
-        allowed: [IPNetwork], keys: [TSIGKey] = [], history: UInt32 = defaultHistory,
+        allowed: [IPNetwork], keys: [TSIGKey] = [], history: UInt32 = defaultHistory, signer: ZoneSigner? = nil,
         records: @escaping @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
     ) {
         self.allowed = allowed
         self.keys = keys
         self.history = history
+        self.signer = signer
         self.records = records
     }
 
@@ -32,9 +40,9 @@ public struct ZoneTransfer: Sendable {
     /// without the rows after it.
     public static func of(
         _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork], keys: [TSIGKey] = [],
-        history: UInt32 = defaultHistory, clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
+        history: UInt32 = defaultHistory, signer: ZoneSigner? = nil, clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
     ) -> ZoneTransfer {
-        ZoneTransfer(allowed: allowed, keys: keys, history: history) { serial in
+        ZoneTransfer(allowed: allowed, keys: keys, history: history, signer: signer) { serial in
             let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
             let at = serial ?? latest
             let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: at)
@@ -70,15 +78,56 @@ public struct ZoneTransfer: Sendable {
     /// The answer to a transfer `query` (already authorised): its kind, how many records
     /// it holds, and its messages, at most `limit` bytes each.
     public func answer(_ query: DNSMessage, limit: Int = 16_000) throws -> (kind: Kind, records: Int, messages: [[UInt8]]) {
-        let now = try records(nil)
+        let week = signer?.periodIndex ?? 0
+        let latest = try records(nil)
+        let weekStart = period.first(of: week, latest: latest.first?.soaSerial ?? 0)
+        let now = zone(latest, week: week)
         if let soaOnly = Self.upToDate(query, records: now) { return (.current, 1, [soaOnly]) }
-        if let known = Self.requestedSerial(query), let current = now.first?.soaSerial, Self.isNewer(current, than: known), current &- known <= history {
-            let differences = Self.differences(from: try records(known), to: now)
+        if let known = Self.requestedSerial(query), let current = latest.first?.soaSerial, let base = registrySerial(of: known, week: week, weekStart: weekStart),
+            Self.isNewer(current, than: base), current &- base <= history
+        {
+            let differences = Self.differences(from: zone(try records(base), week: week), to: now)
             if differences.count < now.count {
                 return (.incremental, differences.count + 1, Self.messages(answering: query, records: differences, limit: limit))
             }
         }
         return (.whole, now.count + 1, Self.messages(answering: query, records: now, limit: limit))
+    }
+
+    /// Unsigned records as served: signed for the week when there is a signer, the SOA's
+    /// serial then the zone serial (`RegistryZone.zoneSerial`).
+    private func zone(_ unsigned: [DNSMessage.Record], week: UInt32) -> [DNSMessage.Record] {
+        guard let signer, var soa = unsigned.first, case .soa(let m, let r, let serial, let refresh, let retry, let expire, let minimum) = soa.data else { return unsigned }
+        soa.data = .soa(mname: m, rname: r, serial: serial &+ week, refresh: refresh, retry: retry, expire: expire, minimum: minimum)
+        let ttl = unsigned.first { $0.type == DNSType.ns }?.ttl ?? soa.ttl
+        return signer.signZone([soa] + unsigned.dropFirst(), period: week, negativeTTL: minimum, dnskeyTTL: ttl)
+    }
+
+    /// The registry serial a secondary's zone serial `known` stands for, when its
+    /// differences can be sent; nil: send the whole zone. Unsigned, they are the same. Signed,
+    /// the zone serial is the registry's plus the week, so it stands for `known - week` only
+    /// if the secondary took it this week, which holds when that is no older than the
+    /// registry's serial at the start of the week (as this process saw it); and only Ed25519
+    /// signatures are the same when made again (RFC 8032), so only they let the records a
+    /// secondary holds be named for deletion.
+    func registrySerial(of known: UInt32, week: UInt32, weekStart: UInt32) -> UInt32? {
+        guard let signer else { return known }
+        guard signer.key.algorithm == .ed25519 else { return nil }
+        let base = known &- week
+        return base == weekStart || Self.isNewer(base, than: weekStart) ? base : nil
+    }
+
+    /// The registry serial when this process first served a week's zone (no older than the
+    /// week's true start: a safe bound).
+    final class PeriodStart: Sendable {
+        private let state = Mutex<(week: UInt32, serial: UInt32)?>(nil)
+
+        func first(of week: UInt32, latest: UInt32) -> UInt32 {
+            state.withLock { state in
+                if state == nil || state!.week != week { state = (week, latest) }
+                return state!.serial
+            }
+        }
     }
 
     /// The serial in an IXFR query's authority SOA.

@@ -189,6 +189,13 @@ struct SMTPClient: Sendable {
             do {
                 try await outbound.write(ByteBuffer(string: text + "\r\n"))
             } catch {
+                // The channel is gone; why (a TLS handshake that failed, the relay closing)
+                // waits on the inbound side, where `next` names it.
+                do {
+                    _ = try await next(after: tls ? "\(name) over TLS" : name)
+                } catch let failure as Failure {
+                    throw failure
+                }
                 throw Failure.connection("\(relay.display): cannot write \(name): \(error)")
             }
             let reply = try await next(after: tls ? "\(name) over TLS" : name)

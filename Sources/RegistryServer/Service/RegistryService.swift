@@ -56,9 +56,6 @@ public final class RegistryService: Sendable {
             if let path = configuration.dnssecKey {
                 let key = try DNSSECKey.load(path: path)
                 guard key.zone == zone else { throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "a key for \(zone) (this one is for \(key.zone))") }
-                guard configuration.allowTransfer.isEmpty else {
-                    throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "no allow_transfer: the transferred zone would be unsigned (signed transfers are not there yet)")
-                }
                 served.signer = ZoneSigner(key: key)
             }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
@@ -70,7 +67,7 @@ public final class RegistryService: Sendable {
                     store.engine.registry, zone: zone, ttl: served.ttl, negativeTTL: served.negativeTTL, nameServers: servers,
                     allowed: configuration.allowTransfer.compactMap(ZoneTransfer.network),
                     keys: try configuration.tsigKey.map { path throws(TSIGKey.FileError) in try TSIGKey.load(path: path) } ?? [],
-                    history: UInt32(configuration.ixfrHistory))
+                    history: UInt32(configuration.ixfrHistory), signer: served.signer)
             } else if configuration.tsigKey != nil {
                 throw ConfigValue.Invalid(key: "tsig_key", value: configuration.tsigKey ?? "", expected: "allow_transfer as well: the key signs zone transfers")
             }
