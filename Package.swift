@@ -45,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "SystemBzip2", providers: [.apt(["libbz2-dev"])]),
         // Header only: the compiler's prefetch hint, which Swift does not expose.
         .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CBatchSocket"),
         // Header only: Linux's sync_file_range (writeback of uploads while they arrive).
         .systemLibrary(name: "CFileSync"),
         // Values every module shares: addresses, networks, times, JSON, digests, the clock.
@@ -53,7 +54,7 @@ let package = Package(
         .target(
             name: "RegistryClient",
             dependencies: [
-                "Primitives", "CPrefetch",
+                "Primitives", "CPrefetch", "CBatchSocket",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -84,51 +84,6 @@ final class DNSServerCounters: Sendable {
     }
 }
 
-final class UDPQueryHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-    let responder: DNSResponder
-    let counters: DNSServerCounters
-    /// Reused for every answer (the handler runs on one event loop).
-    private var scratch: [UInt8] = []
-    /// Answers of one read batch share one buffer; each is sent as a slice of it.
-    private var batch: ByteBuffer?
-
-    init(responder: DNSResponder, counters: DNSServerCounters) {
-        self.responder = responder
-        self.counters = counters
-        scratch.reserveCapacity(1500)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let start = ContinuousClock.now
-        let envelope = unwrapInboundIn(data)
-        counters.received.add(1, ordering: .relaxed)
-        scratch.removeAll(keepingCapacity: true)
-        let answered = envelope.data.withUnsafeReadableBytes { responder.answer($0, overUDP: true, into: &scratch) }
-        guard answered else {
-            counters.dropped.add(1, ordering: .relaxed)
-            return
-        }
-        scratch.withUnsafeBytes { counters.answered($0, since: start) }
-        if batch == nil || batch!.writableBytes < scratch.count {
-            batch = context.channel.allocator.buffer(capacity: max(16 * 1024, scratch.count))
-        }
-        let offset = batch!.writerIndex
-        batch!.writeBytes(scratch)
-        let reply = batch!.getSlice(at: offset, length: scratch.count)!
-        context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: reply)), promise: nil)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-        batch = nil
-    }
-
-    /// A send or receive error on one datagram never closes the server's socket.
-    func errorCaught(context: ChannelHandlerContext, error: Error) {}
-}
-
 /// Splits a TCP stream into DNS messages by their two-byte length.
 struct TCPFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer

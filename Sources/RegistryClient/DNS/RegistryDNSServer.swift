@@ -41,14 +41,9 @@ public final class RegistryDNSServer: Service, Sendable {
         }
     }
 
-    /// Datagrams taken per receive call (`recvmmsg`).
-    static let datagramsPerRead = 16
-    /// The largest UDP query read whole: a question, EDNS options and a TSIG record fit
-    /// many times over.
-    static let maxQuery = 2048
-
     private struct Sockets: Sendable {
         var channels: [Channel]
+        var udp: UDPBatchServer
         var refresh: RepeatedTask
         var port: Int
         var notifying: RepeatedTask?
@@ -108,23 +103,9 @@ public final class RegistryDNSServer: Service, Sendable {
         if let bound = sockets.withLock({ $0 }) { return bound.port }
         let responder = self.responder
         var port = configuration.port
-        var udp: [Channel] = []
-        for (index, loop) in group.makeIterator().enumerated() {
-            let counters = self.counters[index + 1]
-            let channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
-                // NIO divides one receive buffer among the datagrams of a vector read: each
-                // gets `maxQuery` bytes (a query over that is cut, and answered FORMERR).
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.datagramsPerRead * Self.maxQuery))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(responder: responder, counters: counters)) }
-                }
-                .bind(host: configuration.host, port: port).get()
-            if port == 0 { port = channel.localAddress?.port ?? 0 }
-            udp.append(channel)
-        }
+        // UDP: one thread per socket with batched system calls (`UDPBatchServer`).
+        let udp = try UDPBatchServer(host: configuration.host, port: port, count: configuration.threads)
+        port = udp.port
         let tcpCounters = counters[0]
         let transfer = configuration.transfer
         let logger = self.logger
@@ -139,13 +120,14 @@ public final class RegistryDNSServer: Service, Sendable {
                 }
             }
             .bind(host: configuration.host, port: port).get()
+        udp.start(responder: responder, counters: Array(counters[1...]))
         let interval = TimeAmount.nanoseconds(Int64(configuration.refreshInterval.components.seconds) * 1_000_000_000 + configuration.refreshInterval.components.attoseconds / 1_000_000_000)
         let refresh = refreshLoop.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in refreshOnce() }
         // The secondaries hear of the zone at once, then of every change.
         let notifying = try await notifier?.start(on: refreshLoop.next())
         notifier?.changed()
         lastSerial.store(responder.zone.zoneSerial(UInt32(truncatingIfNeeded: responder.registry.serial)), ordering: .relaxed)
-        sockets.withLock { $0 = Sockets(channels: udp + [tcp], refresh: refresh, port: port, notifying: notifying) }
+        sockets.withLock { $0 = Sockets(channels: [tcp], udp: udp, refresh: refresh, port: port, notifying: notifying) }
         logger.info("serving the registry zone", metadata: ["zone": "\(responder.zone.zone)", "listen": "\(configuration.host):\(port)"])
         return port
     }
@@ -162,6 +144,7 @@ public final class RegistryDNSServer: Service, Sendable {
         bound.refresh.cancel()
         bound.notifying?.cancel()
         notifier?.stop()
+        bound.udp.stop()
         for channel in bound.channels { try? await channel.close() }
         try? await group.shutdownGracefully()
         try? await refreshLoop.shutdownGracefully()
