@@ -22,7 +22,18 @@ public struct DNSResponder: Sendable {
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8]) -> Bool {
         let registry = self.registry
         let now = clock()
-        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial)) }, out: &out, state: { registry.state(of: $0, at: now) }) {
+        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial)) }, out: &out, status: { registry.status(of: $0, at: now) }) {
+            return true
+        }
+        guard let reply = answer(bytes, overUDP: overUDP) else { return false }
+        out += reply
+        return true
+    }
+
+    /// The same, reading the registry through a thread's own `reader` (no shared lock).
+    public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8], reader: LiveRegistry.Reader) -> Bool {
+        let now = clock()
+        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: reader.serial)) }, out: &out, status: { reader.status(of: $0, at: now) }) {
             return true
         }
         guard let reply = answer(bytes, overUDP: overUDP) else { return false }

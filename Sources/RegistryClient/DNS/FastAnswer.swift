@@ -27,7 +27,7 @@ struct FastAnswer {
 
     /// Writes the answer to `query` into `out` and returns true, or returns false (with
     /// `out` untouched) when the query needs the general path.
-    func answer(_ q: UnsafeRawBufferPointer, serial: () -> UInt32, out: inout [UInt8], state: (IPAddress) -> RegistrationState) -> Bool {
+    func answer(_ q: UnsafeRawBufferPointer, serial: () -> UInt32, out: inout [UInt8], status: (IPAddress) -> RegistrationStatus) -> Bool {
         guard q.count >= 17, q.count <= 512 else { return false }
         // Header: QR=0, OPCODE=0, QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT<=1.
         guard q[2] & 0xF8 == 0, q[4] == 0, q[5] == 1, q[6] == 0, q[7] == 0, q[8] == 0, q[9] == 0, q[10] == 0, q[11] <= 1 else { return false }
@@ -77,9 +77,9 @@ struct FastAnswer {
         }
         let ip = IPAddress(v4: value)
         if value == 0x7F00_0001 || value == 0x7F00_0002 { return false }  // RFC 5782 entries: general path
-        let found = state(ip)
-        let code = found.status.dnsAnswer
-        if found.status == .unknown { return false }
+        let found = status(ip)
+        let code = found.dnsAnswer
+        if found == .unknown { return false }
         // Header.
         out.append(q[0])
         out.append(q[1])

@@ -92,6 +92,7 @@ final class UDPBatchServer: Sendable {
         }
         var scratch: [UInt8] = []
         scratch.reserveCapacity(Self.maxAnswer)
+        let reader = responder.registry.reader()
         while !stopping.load(ordering: .relaxed) {
             for i in 0..<batch {
                 inHeaders[i].msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
@@ -112,7 +113,7 @@ final class UDPBatchServer: Sendable {
             for i in 0..<received {
                 let query = UnsafeRawBufferPointer(start: inArea + i * Self.maxQuery, count: Int(inHeaders[i].msg_len))
                 scratch.removeAll(keepingCapacity: true)
-                guard responder.answer(query, overUDP: true, into: &scratch), scratch.count <= Self.maxAnswer else {
+                guard responder.answer(query, overUDP: true, into: &scratch, reader: reader), scratch.count <= Self.maxAnswer else {
                     counters.dropped.add(1, ordering: .relaxed)
                     continue
                 }

@@ -198,6 +198,13 @@ public final class RegistrationIndex: Sendable {
         )
     }
 
+    /// The status of `ip` at `time` and the prefix length of the network that decides it
+    /// (-1 when none does): what the DNS server needs, without building strings.
+    public func decidingStatus(of ip: IPAddress, at time: Int64) -> (status: RegistrationStatus, prefixLength: Int) {
+        guard let found = historyRow(ip, time) else { return (.unregistered, -1) }
+        return (Self.status(statuses[found.row]), found.network.prefixLength)
+    }
+
     @inline(__always)
     private func historyRow(_ ip: IPAddress, _ time: Int64) -> (row: Int, network: IPNetwork)? {
         if ip.family == .v4 {

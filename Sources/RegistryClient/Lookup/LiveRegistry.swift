@@ -4,7 +4,10 @@ import Synchronization
 
 /// The registry as a long-running reader sees it (the DNS server): an in-memory index
 /// plus the networks changed since it was built, refreshed from the database by
-/// `refresh()` so that a suspension shows at the next query.
+/// `refresh()` so that a suspension shows at the next query. Each refresh swaps in a new
+/// immutable snapshot and bumps `generation`; a `Reader` (one per answering thread) keeps
+/// its own copy and takes the lock only when the generation moved, so the hot path shares
+/// no lock between cores.
 public final class LiveRegistry: Sendable {
     struct Snapshot: Sendable {
         var index: RegistrationIndex
@@ -15,6 +18,8 @@ public final class LiveRegistry: Sendable {
 
     private let store: RegistryStore
     private let snapshot: Mutex<Snapshot>
+    /// Bumped (after the swap) whenever `snapshot` changes.
+    private let generation = Atomic(0)
     /// Past this many changed networks the index is rebuilt instead.
     let overlayLimit: Int
 
@@ -68,6 +73,7 @@ public final class LiveRegistry: Sendable {
         if overlaySize > overlayLimit {
             let (index, id) = try Self.load(store)
             snapshot.withLock { $0 = Snapshot(index: index, overlay: [], lastID: id) }
+            generation.add(1, ordering: .releasing)
             return true
         }
         snapshot.withLock { current in
@@ -75,12 +81,74 @@ public final class LiveRegistry: Sendable {
             for (network, rows) in fresh.networks { overlay.append((network, rows)) }
             current = Snapshot(index: current.index, overlay: overlay, lastID: max(current.lastID, fresh.maxID))
         }
+        generation.add(1, ordering: .releasing)
         return true
     }
 
     /// The state of `ip` at `time` (UTC ms).
     public func state(of ip: IPAddress, at time: Int64) -> RegistrationState {
-        let current = snapshot.withLock { $0 }
+        Self.state(of: ip, at: time, in: snapshot.withLock { $0 })
+    }
+
+    /// The status of `ip` at `time`.
+    public func status(of ip: IPAddress, at time: Int64) -> RegistrationStatus {
+        Self.status(of: ip, at: time, in: snapshot.withLock { $0 })
+    }
+
+    /// A reader for one thread.
+    public func reader() -> Reader { Reader(self) }
+
+    /// Reads the registry from one thread without the shared lock: its snapshot is renewed
+    /// when the registry's generation moved. Not to be shared between threads.
+    public final class Reader {
+        private let registry: LiveRegistry
+        private var seen: Int
+        private var current: Snapshot
+
+        init(_ registry: LiveRegistry) {
+            self.registry = registry
+            seen = registry.generation.load(ordering: .acquiring)
+            current = registry.snapshot.withLock { $0 }
+        }
+
+        @inline(__always)
+        private func renew() {
+            let now = registry.generation.load(ordering: .acquiring)
+            if now != seen {
+                seen = now
+                current = registry.snapshot.withLock { $0 }
+            }
+        }
+
+        public func status(of ip: IPAddress, at time: Int64) -> RegistrationStatus {
+            renew()
+            return LiveRegistry.status(of: ip, at: time, in: current)
+        }
+
+        public func state(of ip: IPAddress, at time: Int64) -> RegistrationState {
+            renew()
+            return LiveRegistry.state(of: ip, at: time, in: current)
+        }
+
+        /// The newest history row folded in.
+        public var serial: Int64 {
+            renew()
+            return current.lastID
+        }
+    }
+
+    static func status(of ip: IPAddress, at time: Int64, in current: Snapshot) -> RegistrationStatus {
+        var (best, prefix) = current.index.decidingStatus(of: ip, at: time)
+        for entry in current.overlay where entry.network.contains(ip) {
+            guard let row = entry.rows.last(where: { $0.validFrom <= time }) else { continue }
+            if entry.network.prefixLength >= prefix {
+                (best, prefix) = (row.status, entry.network.prefixLength)
+            }
+        }
+        return best
+    }
+
+    static func state(of ip: IPAddress, at time: Int64, in current: Snapshot) -> RegistrationState {
         var best = current.index.state(of: ip, at: time)
         if current.overlay.isEmpty { return best }
         for entry in current.overlay where entry.network.contains(ip) {
