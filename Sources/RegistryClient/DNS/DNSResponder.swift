@@ -1,3 +1,5 @@
+import Primitives
+
 /// Turns request bytes into answer bytes for the registry zone; never throws, never
 /// answers a response (no reflection loops), FORMERR for malformed queries.
 public struct DNSResponder: Sendable {
@@ -40,6 +42,9 @@ public struct DNSResponder: Sendable {
         out += reply
         return true
     }
+
+    /// The address a query of the fast path's shape asks about (nil: another kind of query).
+    public func fastAddress(_ bytes: UnsafeRawBufferPointer) -> IPAddress? { fast.address(bytes) }
 
     /// The answer to one datagram or TCP message, or nil to drop it.
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool) -> [UInt8]? {

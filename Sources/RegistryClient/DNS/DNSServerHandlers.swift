@@ -69,6 +69,21 @@ final class DNSServerCounters: Sendable {
         }
     }
 
+    /// A batch of answers, by kind (`DNSAnswerKind.index`), each counted with the time the
+    /// batch took from its arrival (one clock reading and one lock per batch).
+    func answered(kinds: UnsafeBufferPointer<UInt8>, nanos: Int) {
+        guard !kinds.isEmpty else { return }
+        answered.add(kinds.count, ordering: .relaxed)
+        var bucket = 0
+        let bounds = DNSServerStatistics.latencyBounds
+        while bucket < bounds.count, nanos > bounds[bucket] { bucket += 1 }
+        detail.withLock { d in
+            for kind in kinds { d.kinds[Int(kind)] += 1 }
+            d.buckets[bucket] += kinds.count
+            d.nanos += nanos * kinds.count
+        }
+    }
+
     var snapshot: DNSServerStatistics {
         var s = DNSServerStatistics()
         s.received = received.load(ordering: .relaxed)

@@ -25,58 +25,26 @@ struct FastAnswer {
         soaTimers = timers
     }
 
+    /// A query this path answers: the address asked about and where its parts are.
+    struct Parsed {
+        var address: UInt32
+        var questionEnd: Int
+        var zoneStart: Int
+        var hasOPT: Bool
+    }
+
+    /// The address an A query of the common shape asks about; nil when the query needs
+    /// the general path. (The batch server looks the addresses of a batch up ahead.)
+    func address(_ q: UnsafeRawBufferPointer) -> IPAddress? {
+        parse(q).map { IPAddress(v4: $0.address) }
+    }
+
     /// Writes the answer to `query` into `out` and returns true, or returns false (with
     /// `out` untouched) when the query needs the general path.
     func answer(_ q: UnsafeRawBufferPointer, serial: () -> UInt32, out: inout [UInt8], status: (IPAddress) -> RegistrationStatus) -> Bool {
-        guard q.count >= 17, q.count <= 512 else { return false }
-        // Header: QR=0, OPCODE=0, QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT<=1.
-        guard q[2] & 0xF8 == 0, q[4] == 0, q[5] == 1, q[6] == 0, q[7] == 0, q[8] == 0, q[9] == 0, q[10] == 0, q[11] <= 1 else { return false }
-        // The name: plain labels only.
-        var i = 12
-        var labelStarts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
-        var labelCount = 0
-        var zoneStart = -1
-        while true {
-            guard i < q.count else { return false }
-            let length = Int(q[i])
-            if length == 0 { break }
-            guard length <= 63, i + 1 + length < q.count else { return false }
-            if labelCount < 8 {
-                withUnsafeMutableBytes(of: &labelStarts) { $0.storeBytes(of: i, toByteOffset: labelCount * 8, as: Int.self) }
-            }
-            labelCount += 1
-            if zoneStart < 0, q.count - i >= zoneWire.count, Self.equalsIgnoringCase(q, i, zoneWire) { zoneStart = i }
-            i += 1 + length
-        }
-        let nameEnd = i + 1
-        guard zoneStart >= 0, nameEnd - zoneStart == zoneWire.count, nameEnd + 4 <= q.count else { return false }
-        let type = UInt16(q[nameEnd]) << 8 | UInt16(q[nameEnd + 1])
-        let klass = UInt16(q[nameEnd + 2]) << 8 | UInt16(q[nameEnd + 3])
-        guard type == DNSType.a, klass == DNSClass.internet else { return false }
-        let questionEnd = nameEnd + 4
-        // An optional OPT record: root name, type 41, version 0, no options.
-        var hasOPT = false
-        if q[11] == 1 {
-            guard questionEnd + 11 == q.count, q[questionEnd] == 0, q[questionEnd + 1] == 0, q[questionEnd + 2] == 41,
-                q[questionEnd + 6] == 0, q[questionEnd + 9] == 0, q[questionEnd + 10] == 0
-            else { return false }
-            // DO set on a signed zone: the general path signs.
-            if zone.signer != nil, q[questionEnd + 7] & 0x80 != 0 { return false }
-            hasOPT = true
-        } else if questionEnd != q.count {
-            return false
-        }
-        // Four decimal labels in front of the zone: the reversed IPv4 address.
-        let prefixLabels = labels(before: zoneStart, labelStarts, labelCount)
-        guard prefixLabels == 4 else { return false }
-        var value: UInt32 = 0
-        for k in stride(from: 3, through: 0, by: -1) {
-            let start = withUnsafeBytes(of: labelStarts) { $0.load(fromByteOffset: k * 8, as: Int.self) }
-            guard let octet = Self.octet(q, start) else { return false }
-            value = value << 8 | octet
-        }
+        guard let parsed = parse(q) else { return false }
+        let (value, questionEnd, zoneStart, hasOPT) = (parsed.address, parsed.questionEnd, parsed.zoneStart, parsed.hasOPT)
         let ip = IPAddress(v4: value)
-        if value == 0x7F00_0001 || value == 0x7F00_0002 { return false }  // RFC 5782 entries: general path
         let found = status(ip)
         let code = found.dnsAnswer
         if found == .unknown { return false }
@@ -119,6 +87,61 @@ struct FastAnswer {
             appendU16(0, &out)
         }
         return true
+    }
+
+
+    /// The common shape: one question, type A, class IN, four decimal labels and the zone,
+    /// at most an OPT record (no DO on a signed zone); not the RFC 5782 entries.
+    private func parse(_ q: UnsafeRawBufferPointer) -> Parsed? {
+        guard q.count >= 17, q.count <= 512 else { return nil }
+        // Header: QR=0, OPCODE=0, QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT<=1.
+        guard q[2] & 0xF8 == 0, q[4] == 0, q[5] == 1, q[6] == 0, q[7] == 0, q[8] == 0, q[9] == 0, q[10] == 0, q[11] <= 1 else { return nil }
+        // The name: plain labels only.
+        var i = 12
+        var labelStarts: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var labelCount = 0
+        var zoneStart = -1
+        while true {
+            guard i < q.count else { return nil }
+            let length = Int(q[i])
+            if length == 0 { break }
+            guard length <= 63, i + 1 + length < q.count else { return nil }
+            if labelCount < 8 {
+                withUnsafeMutableBytes(of: &labelStarts) { $0.storeBytes(of: i, toByteOffset: labelCount * 8, as: Int.self) }
+            }
+            labelCount += 1
+            if zoneStart < 0, q.count - i >= zoneWire.count, Self.equalsIgnoringCase(q, i, zoneWire) { zoneStart = i }
+            i += 1 + length
+        }
+        let nameEnd = i + 1
+        guard zoneStart >= 0, nameEnd - zoneStart == zoneWire.count, nameEnd + 4 <= q.count else { return nil }
+        let type = UInt16(q[nameEnd]) << 8 | UInt16(q[nameEnd + 1])
+        let klass = UInt16(q[nameEnd + 2]) << 8 | UInt16(q[nameEnd + 3])
+        guard type == DNSType.a, klass == DNSClass.internet else { return nil }
+        let questionEnd = nameEnd + 4
+        // An optional OPT record: root name, type 41, version 0, no options.
+        var hasOPT = false
+        if q[11] == 1 {
+            guard questionEnd + 11 == q.count, q[questionEnd] == 0, q[questionEnd + 1] == 0, q[questionEnd + 2] == 41,
+                q[questionEnd + 6] == 0, q[questionEnd + 9] == 0, q[questionEnd + 10] == 0
+            else { return nil }
+            // DO set on a signed zone: the general path signs.
+            if zone.signer != nil, q[questionEnd + 7] & 0x80 != 0 { return nil }
+            hasOPT = true
+        } else if questionEnd != q.count {
+            return nil
+        }
+        // Four decimal labels in front of the zone: the reversed IPv4 address.
+        let prefixLabels = labels(before: zoneStart, labelStarts, labelCount)
+        guard prefixLabels == 4 else { return nil }
+        var value: UInt32 = 0
+        for k in stride(from: 3, through: 0, by: -1) {
+            let start = withUnsafeBytes(of: labelStarts) { $0.load(fromByteOffset: k * 8, as: Int.self) }
+            guard let octet = Self.octet(q, start) else { return nil }
+            value = value << 8 | octet
+        }
+        if value == 0x7F00_0001 || value == 0x7F00_0002 { return nil }  // RFC 5782 entries: general path
+        return Parsed(address: value, questionEnd: questionEnd, zoneStart: zoneStart, hasOPT: hasOPT)
     }
 
     @inline(__always)

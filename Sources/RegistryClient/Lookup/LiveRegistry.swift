@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Primitives
 import Synchronization
@@ -20,6 +21,8 @@ public final class LiveRegistry: Sendable {
     private let snapshot: Mutex<Snapshot>
     /// Bumped (after the swap) whenever `snapshot` changes.
     private let generation = Atomic(0)
+    /// The database files as the last refresh found them, and when.
+    private let lastLook = Mutex<(files: [Int], at: ContinuousClock.Instant)?>(nil)
     /// Past this many changed networks the index is rebuilt instead.
     let overlayLimit: Int
 
@@ -45,6 +48,21 @@ public final class LiveRegistry: Sendable {
     /// when the overlay would grow past its limit. Returns whether anything changed.
     @discardableResult
     public func refresh() throws -> Bool {
+        // Nothing written since the last look (the database and its WAL unchanged, by
+        // size and modification time): no query. At least once a second it asks anyway.
+        let files = Self.fingerprint(store.database.path)
+        let now = ContinuousClock.now
+        let unchanged = lastLook.withLock { last in
+            guard let files, let previous = last, previous.files == files, now - previous.at < .seconds(1) else { return false }
+            return true
+        }
+        if unchanged { return false }
+        let changed = try fold()
+        lastLook.withLock { $0 = files.map { ($0, now) } }  // Only after a look that worked.
+        return changed
+    }
+
+    private func fold() throws -> Bool {
         let lastID = snapshot.withLock { $0.lastID }
         let fresh = try store.database.read { db -> (rows: [IndexRow], networks: [IPNetwork: [IndexRow]], maxID: Int64)? in
             let changed = try RegistrationRecord.fetchAll(db, sql: "SELECT * FROM registration WHERE id > ? ORDER BY id", arguments: [lastID])
@@ -83,6 +101,21 @@ public final class LiveRegistry: Sendable {
         }
         generation.add(1, ordering: .releasing)
         return true
+    }
+
+    /// Size and modification time (ns) of the database and its WAL; nil when it cannot tell.
+    static func fingerprint(_ path: String) -> [Int]? {
+        var out: [Int] = []
+        for file in [path, path + "-wal"] {
+            var info = stat()
+            if stat(file, &info) != 0 {
+                if file == path { return nil }
+                out += [-1, -1, -1]
+                continue
+            }
+            out += [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
+        }
+        return out
     }
 
     /// The state of `ip` at `time` (UTC ms).
@@ -128,6 +161,16 @@ public final class LiveRegistry: Sendable {
         public func state(of ip: IPAddress, at time: Int64) -> RegistrationState {
             renew()
             return LiveRegistry.state(of: ip, at: time, in: current)
+        }
+
+        /// Hints the lookups of a batch of addresses ahead (`RegistrationIndex.prefetchSpan`):
+        /// every step for all of them, then the next, so their cache misses overlap.
+        public func prefetch(_ addresses: UnsafeBufferPointer<IPAddress>) {
+            renew()
+            let index = current.index
+            for step in 0..<RegistrationIndex.prefetchSteps {
+                for ip in addresses { index.prefetchSpan(of: ip, step: step) }
+            }
         }
 
         /// The newest history row folded in.
