@@ -17,4 +17,8 @@ struct abuse_mmsghdr {
 extern int abuse_recvmmsg(int fd, struct abuse_mmsghdr *vector, unsigned int length, int flags, void *timeout) __asm__("recvmmsg");
 extern int abuse_sendmmsg(int fd, struct abuse_mmsghdr *vector, unsigned int length, int flags) __asm__("sendmmsg");
 
+/// sched_getaffinity(2), also behind _GNU_SOURCE: the CPUs this process may run on, as a
+/// bit mask of `size` bytes.
+extern int abuse_sched_getaffinity(int pid, unsigned long size, void *mask) __asm__("sched_getaffinity");
+
 #endif

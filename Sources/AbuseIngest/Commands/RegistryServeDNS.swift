@@ -43,7 +43,7 @@ extension AbuseIngestCommand.Registry {
         var dnssecKey: String?
         @Option(name: .customLong("ixfr-history"), help: "IXFR sends differences from serials at most this many registry changes behind; the whole zone otherwise.")
         var ixfrHistory: UInt32 = ZoneTransfer.defaultHistory
-        @Option(help: "Event-loop threads (default: one per core).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "UDP answering threads (default: one per core the process may run on, as taskset or a cpuset allow).") var threads: Int = RegistryDNSServer.Configuration.defaultThreads
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:5353") }

@@ -1,3 +1,4 @@
+import CBatchSocket
 import Foundation
 import Logging
 import NIOCore
@@ -25,6 +26,14 @@ public final class RegistryDNSServer: Service, Sendable {
         /// Secondaries sent a NOTIFY (RFC 1996) on every change (`--notify ADDR:PORT`).
         public var notify: [String] = []
 
+        /// One thread per core the process may run on: the CPUs of its affinity mask (what
+        /// `taskset` or a cpuset gives it), at most the cores NIO counts (cgroup quotas).
+        public static var defaultThreads: Int {
+            var mask = [UInt64](repeating: 0, count: 16)  // 1,024 CPUs
+            let cpus = mask.withUnsafeMutableBytes { abuse_sched_getaffinity(0, UInt($0.count), $0.baseAddress) == 0 } ? mask.reduce(0) { $0 + $1.nonzeroBitCount } : 0
+            return max(1, cpus > 0 ? min(cpus, System.coreCount) : System.coreCount)
+        }
+
         /// A `--notify` target: an address (not a name) and a port.
         public static func notifyTarget(_ text: String) -> SocketAddress? {
             ListenAddress(text).flatMap { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
@@ -32,7 +41,7 @@ public final class RegistryDNSServer: Service, Sendable {
         /// Zone transfers (AXFR over TCP) to these clients; none when nil.
         public var transfer: ZoneTransfer?
 
-        public init(host: String, port: Int, threads: Int = System.coreCount, refreshInterval: Duration = .milliseconds(5), transfer: ZoneTransfer? = nil) {
+        public init(host: String, port: Int, threads: Int = Configuration.defaultThreads, refreshInterval: Duration = .milliseconds(5), transfer: ZoneTransfer? = nil) {
             self.host = host
             self.port = port
             self.threads = max(1, threads)

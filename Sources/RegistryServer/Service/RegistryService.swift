@@ -60,7 +60,7 @@ public final class RegistryService: Sendable {
             }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             var dnsConfiguration = RegistryDNSServer.Configuration(
-                host: address.host, port: address.port, threads: configuration.dnsThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+                host: address.host, port: address.port, threads: configuration.dnsThreads ?? RegistryDNSServer.Configuration.defaultThreads)
             dnsConfiguration.notify = configuration.notify
             if !configuration.allowTransfer.isEmpty {
                 dnsConfiguration.transfer = .of(
