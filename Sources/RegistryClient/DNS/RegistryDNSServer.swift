@@ -7,10 +7,11 @@ import ServiceLifecycle
 import Synchronization
 
 /// The registry zone over UDP and TCP, as a service of the process (swift-service-
-/// lifecycle: `run` serves until cancelled or the process shuts down gracefully). One UDP
-/// socket per event loop shares the port (SO_REUSEPORT); TCP connections (RFC 1035 §4.2.2,
-/// a two-byte length per message) are closed after 10 s idle. Queries are answered in
-/// channel handlers on the event loops, never in Swift tasks: a DNS server must answer
+/// lifecycle: `run` serves until cancelled or the process shuts down gracefully). UDP is
+/// answered by `UDPBatchServer`: one thread per socket, the sockets sharing the port
+/// (SO_REUSEPORT); TCP connections (RFC 1035 §4.2.2, a two-byte length per message) by
+/// channel handlers on NIO's event loops, closed after 10 s idle. Queries are never
+/// answered in Swift tasks: a DNS server must answer
 /// whatever else the process does, and tasks wait for the shared concurrency pool (a test
 /// that kept that pool busy delayed TCP answers past the client's timeout). For the same
 /// reason a task scheduled on an event loop of its own folds database changes in every
