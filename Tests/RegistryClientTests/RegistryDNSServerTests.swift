@@ -120,6 +120,25 @@ struct RegistryDNSServerTests {
         #expect(answer.contains("status: NOERROR") && answer.contains("127.0.0.2") && answer.contains("(UDP)"), "\(answer)")
     }
 
+    /// Listening on an IPv6 address: UDP (the batch threads' IPv6 sockets) and TCP answer,
+    /// from two threads sharing the port, and the counters count both.
+    @Test func answersOverIPv6() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(Self.csv)
+        let live = try LiveRegistry(store: registry.store)
+        let responder = DNSResponder(zone: RegistryZone(zone: DNSName("reg.example.org")!), registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
+        let server = RegistryDNSServer(responder: responder, configuration: .init(host: "::1", port: 0, threads: 2))
+        let served = try await ServedZone.start(server)
+        defer { Task { await served.stop() } }
+        let dig = try Requirement.program("dig", debianPackage: "bind9-dnsutils")
+        for _ in 0..<4 {
+            #expect(try run([dig, "@::1", "-p", String(served.port), "+short", "+time=2", "+tries=1", "5.100.51.198.reg.example.org", "A"]).output == "127.0.0.2\n")
+        }
+        #expect(try run([dig, "@::1", "-p", String(served.port), "+short", "+tcp", "+time=2", "+tries=1", "25.2.0.192.reg.example.org", "A"]).output == "127.0.0.3\n")
+        #expect(server.statistics.answered >= 5 && server.statistics[.active] >= 4, "\(server.statistics)")
+    }
+
     /// RFC 5936 §4.2 and RFC 1995 §2 over UDP: AXFR is REFUSED (transfers are TCP only);
     /// IXFR gets the SOA alone (the secondary goes on over TCP). A NOTIFY sent to the
     /// primary, from anyone, is answered NOTIMP and changes nothing.
