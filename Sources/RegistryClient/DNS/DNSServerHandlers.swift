@@ -123,6 +123,8 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
     let counters: DNSServerCounters
     let transfer: ZoneTransfer?
     let logger: Logger
+    /// Transfers running on this connection.
+    private let transfers = Atomic(0)
 
     init(responder: DNSResponder, counters: DNSServerCounters, transfer: ZoneTransfer?, logger: Logger) {
         self.responder = responder
@@ -206,8 +208,10 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
         let logger = self.logger
         let counters = self.counters
         let firstSigner = signer
+        transfers.add(1, ordering: .relaxed)
         // The registry is read off the event loop: the loop goes on answering meanwhile.
-        DispatchQueue.global().async {
+        DispatchQueue.global().async { [self] in
+            defer { transfers.subtract(1, ordering: .relaxed) }
             // Every message signed, each MAC chained to the one before (RFC 8945 §5.3.1).
             var signer = firstSigner
             func signed(_ message: [UInt8]) -> [UInt8] {
@@ -215,15 +219,20 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
                 return signer!.sign(message)
             }
             do {
-                let (kind, records, messages) = try transfer.answer(query)
-                for message in messages { channel.write(Self.framed(signed(message), allocator: allocator), promise: nil) }
-                channel.flush()
+                // Each message written as it is made; every 16th waits until written, so a
+                // slow secondary holds back the zone's encoding, not memory.
+                var pending = 0
+                let (kind, records, messages) = try transfer.answer(query) { message in
+                    let written = channel.writeAndFlush(Self.framed(signed(message), allocator: allocator))
+                    pending += 1
+                    if pending % 16 == 0 { try written.wait() }
+                }
                 counters.answered.add(1, ordering: .relaxed)
                 counters.transferred(ZoneTransfer.Outcome(kind))
                 logger.info(
                     "zone transferred",
                     metadata: [
-                        "client": "\(client)", "kind": "\(kind.rawValue)", "records": "\(records)", "messages": "\(messages.count)",
+                        "client": "\(client)", "kind": "\(kind.rawValue)", "records": "\(records)", "messages": "\(messages)",
                         "tsig": "\(signer.map { "\($0.key.name)" } ?? "none")",
                     ])
             } catch {
@@ -236,7 +245,8 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+        // A secondary reads a long transfer without writing: not idle while one runs.
+        if event is IdleStateHandler.IdleStateEvent, transfers.load(ordering: .relaxed) == 0 { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }

@@ -95,18 +95,27 @@ public struct ZoneExport: Sendable {
     /// with the SOA again): the apex SOA and NS, the name server's glue when it is inside
     /// the zone, the RFC 5782 test entry, and A and TXT for every owner `owners` gives.
     public func records(_ registry: [RegistrationRecord]) throws(TooWide) -> [DNSMessage.Record] {
-        var out: [DNSMessage.Record] = [soaRecord]
-        out += nameServers.map { DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns($0.name)) }
-        for server in nameServers where server.isInside(zone) { out += server.addressRecords(ttl: ttl) }
+        var out: [DNSMessage.Record] = []
+        try forEachRecord(registry) { out.append($0) }
+        return out
+    }
+
+    /// The same records, one at a time, without holding them: a transfer of a large zone
+    /// encodes each as it comes.
+    public func forEachRecord(_ registry: [RegistrationRecord], _ body: (DNSMessage.Record) -> Void) throws(TooWide) {
+        body(soaRecord)
+        for server in nameServers { body(DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(server.name))) }
+        for server in nameServers where server.isInside(zone) {
+            for record in server.addressRecords(ttl: ttl) { body(record) }
+        }
         func add(_ owner: String, code: UInt8, text: String) {
             let labels = owner.split(separator: ".").map { Array($0.utf8) }
             let name = DNSName(labels: labels + zone.labels)
-            out.append(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
-            out.append(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
+            body(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
+            body(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
         }
         add("2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test")
         for entry in try answers(registry) { add(entry.owner, code: entry.code, text: entry.text) }
-        return out
     }
 
     public var soaRecord: DNSMessage.Record {

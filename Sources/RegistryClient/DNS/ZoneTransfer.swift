@@ -16,6 +16,9 @@ public struct ZoneTransfer: Sendable {
     /// The zone's records, unsigned, the SOA first, at a registry serial (nil: now); read
     /// per transfer.
     public var records: @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
+    /// The current zone's records, unsigned, the SOA first, handed over one at a time (a
+    /// whole-zone transfer encodes them as they come instead of holding them all).
+    public var stream: (@Sendable (_ body: (DNSMessage.Record) -> Void) throws -> Void)?
     /// Signs the transferred zone (`ZoneSigner.signZone`); none: unsigned.
     public var signer: ZoneSigner?
     /// The week the signed zone was first transferred in by this process, and the registry
@@ -42,11 +45,92 @@ public struct ZoneTransfer: Sendable {
         _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork], keys: [TSIGKey] = [],
         history: UInt32 = defaultHistory, signer: ZoneSigner? = nil, clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
     ) -> ZoneTransfer {
-        ZoneTransfer(allowed: allowed, keys: keys, history: history, signer: signer) { serial in
+        var transfer = ZoneTransfer(allowed: allowed, keys: keys, history: history, signer: signer) { serial in
             let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
             let at = serial ?? latest
             let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: at)
             return try export.records(try store.currentRecords(at: clock(), through: Int64(at)))
+        }
+        transfer.stream = { body in
+            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
+            let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: latest)
+            try export.forEachRecord(try store.currentRecords(at: clock(), through: Int64(latest)), body)
+        }
+        transfer.currentSOA = {
+            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
+            return ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: latest).soaRecord
+        }
+        return transfer
+    }
+
+    /// The unsigned zone's SOA now, cheaply (an IXFR from a current secondary needs no more).
+    public var currentSOA: (@Sendable () throws -> DNSMessage.Record)?
+
+    /// Answers a transfer `query` (already authorised), handing each message to `emit` as
+    /// it is made. An AXFR of an unsigned zone is streamed from the registry, record by
+    /// record, in messages of at most `limit` bytes, so that memory does not hold the whole
+    /// zone twice over; the rest goes through `answer(_:limit:)`.
+    public func answer(_ query: DNSMessage, limit: Int = 16_000, emit: ([UInt8]) throws -> Void) throws -> (kind: Kind, records: Int, messages: Int) {
+        let isIXFR = query.questions.first?.type == DNSType.ixfr
+        if isIXFR, signer == nil, let currentSOA, let soa = Optional(try currentSOA()), let only = Self.upToDate(query, records: [soa]) {
+            // Current, or ahead: the SOA alone, without building the zone.
+            try emit(only)
+            return (.current, 1, 1)
+        }
+        guard !isIXFR, signer == nil, let stream else {
+            let (kind, count, messages) = try answer(query, limit: limit)
+            for message in messages { try emit(message) }
+            return (kind, count, messages.count)
+        }
+        var packer = MessagePacker(query: query, limit: limit)
+        var failure: Error?
+        var soa: DNSMessage.Record?
+        try stream { record in
+            guard failure == nil else { return }
+            if soa == nil { soa = record }
+            do { try packer.add(record, emit: emit) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        if let soa { try packer.add(soa, emit: emit) }
+        try packer.finish(emit: emit)
+        return (.whole, packer.records, packer.messages)
+    }
+
+    /// Packs records into transfer messages of at most `limit` bytes, the question in the
+    /// first, and hands each over when full.
+    struct MessagePacker {
+        let query: DNSMessage
+        let limit: Int
+        var current: DNSMessage
+        var size: Int
+        var records = 0
+        var messages = 0
+
+        init(query: DNSMessage, limit: Int) {
+            self.query = query
+            self.limit = limit
+            current = ZoneTransfer.response(to: query, withQuestion: true)
+            size = current.encode().count
+        }
+
+        mutating func add(_ record: DNSMessage.Record, emit: ([UInt8]) throws -> Void) throws {
+            var single = DNSMessage(id: 0)
+            single.answers = [record]
+            let cost = single.encode().count - 12
+            if size + cost > limit, !current.answers.isEmpty {
+                try emit(current.encode())
+                messages += 1
+                current = ZoneTransfer.response(to: query, withQuestion: false)
+                size = current.encode().count
+            }
+            current.answers.append(record)
+            size += cost
+            records += 1
+        }
+
+        mutating func finish(emit: ([UInt8]) throws -> Void) throws {
+            try emit(current.encode())
+            messages += 1
         }
     }
 
