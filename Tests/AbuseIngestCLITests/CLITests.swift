@@ -17,6 +17,35 @@ struct CLITests {
     }
 
 
+    /// FORMATS.md §8: `registry dnssec keygen --out FILE` makes a key (mode 0600, never
+    /// overwritten); `registry dnssec ds --key FILE` prints its DS, given the zone when the
+    /// file names none; a key for one zone is refused for another.
+    @Test func dnssecKeygenAndDSAsTheContractSays() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("abuse-ingest.db").path
+        let bare = folder.appendingPathComponent("bare.key").path
+        let made = try Self.run(["registry", "dnssec", "keygen", "--db", db, "--out", bare])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("DNSKEY 257 3 13 "))
+        let mode = try FileManager.default.attributesOfItem(atPath: bare)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try Self.run(["registry", "dnssec", "keygen", "--db", db, "--out", bare]).status == 1, "never overwritten")
+        let noZone = try Self.run(["registry", "dnssec", "ds", "--db", db, "--key", bare])
+        #expect(noZone.status == 2 && noZone.stderr.contains("names no zone"), "\(noZone.stderr)")
+        let ds = try Self.run(["registry", "dnssec", "ds", "--db", db, "--key", bare, "--zone", "reg.example.org", "--json"])
+        #expect(ds.status == 0, "\(ds.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(ds.stdout.utf8)) as? [String: Any]
+        #expect((object?["ds"] as? String)?.hasPrefix("reg.example.org. IN DS \(object?["key_tag"] as? Int ?? -1) 13 2 ") == true, "\(ds.stdout)")
+
+        let named = folder.appendingPathComponent("named.key").path
+        #expect(try Self.run(["registry", "dnssec", "keygen", "--db", db, "--zone", "reg.example.org", "--algorithm", "15", "--out", named]).status == 0)
+        let plain = try Self.run(["registry", "dnssec", "ds", "--db", db, "--key", named])
+        #expect(plain.status == 0 && plain.stdout.contains("reg.example.org. IN DS ") && plain.stdout.contains(" 15 2 "), "\(plain.stdout)")
+        let other = try Self.run(["registry", "dnssec", "ds", "--db", db, "--key", named, "--zone", "other.example"])
+        #expect(other.status == 1 && other.stderr.contains("is a key for reg.example.org."), "\(other.stderr)")
+    }
+
     @Test func parseReadsStandardInputAndPrintsTheSummaryAsJSON() throws {
         let log = "Nov 28 01:00:00 mx postfix/smtpd[1]: connect from a.example[192.0.2.1]\n"
         let result = try Self.run(["parse", "--reference-time", "2026-11-29T00:00:00Z", "--output", "none", "--summary-json", "-"], stdin: Data(log.utf8))

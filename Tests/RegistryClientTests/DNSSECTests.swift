@@ -122,6 +122,18 @@ struct DNSSECTests {
         #expect(read.sign([1, 2, 3]).count == 64)
     }
 
+    /// A key made without a zone (`keygen --out FILE`) takes the zone it is served for; a
+    /// key that names its zone takes no other.
+    @Test func aKeyWithoutZoneIsBoundToTheServedOne() throws {
+        let bare = try DNSSECKey.parse(DNSSECKey(zone: nil).fileText)
+        #expect(!bare.namesZone)
+        let bound = try #require(bare.bound(to: Self.zone))
+        #expect(bound.namesZone && bound.zone == Self.zone && bound.keyTag == bare.keyTag)
+        let named = DNSSECKey(zone: Self.zone)
+        #expect(named.bound(to: Self.zone) != nil)
+        #expect(named.bound(to: DNSName("other.example")!) == nil)
+    }
+
     @Test func refusesKeyFilesItCannotUse() {
         func reason(_ text: String) -> String {
             do {
@@ -132,7 +144,9 @@ struct DNSSECTests {
             }
         }
         #expect(reason("Zone: reg.example.\nAlgorithm: 8 (RSASHA256)\nPrivateKey: AAAA\n") == "z.key:2: algorithm '8 (RSASHA256)': only 13 (ECDSAP256SHA256) and 15 (ED25519)")
-        #expect(reason("Algorithm: 13\nPrivateKey: AAAA\n") == "z.key: no 'Zone:' line")
+        #expect(reason("Zone: a..b\nAlgorithm: 13\nPrivateKey: AAAA\n") == "z.key:1: 'a..b' is not a zone")
+        #expect(reason("Algorithm: 13\nPrivateKey: AAAA\n") == "z.key:2: not a ECDSAP256SHA256 private key (3 bytes)", "no zone is allowed; the key still has to be one")
+        #expect(reason("Zone: reg.example.\nPrivateKey: AAAA\n") == "z.key: no 'Algorithm:' line")
         #expect(reason("Zone: reg.example.\nAlgorithm: 13\nPrivateKey: AAAA\n") == "z.key:3: not a ECDSAP256SHA256 private key (3 bytes)")
         #expect(reason("Zone: reg.example.\nAlgorithm: 13\nPrivateKey: %%%\n") == "z.key:3: the private key is not base64")
         #expect(reason("garbage\n") == "z.key:1: expected 'Field: value'")

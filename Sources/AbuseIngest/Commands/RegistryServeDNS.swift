@@ -80,11 +80,11 @@ extension AbuseIngestCommand.Registry {
                     Terminal.reportError("--dnssec-key: \(error.description)")
                     throw ExitStatus.usage
                 }
-                guard key.zone == served.zone else {
+                guard let bound = key.bound(to: served.zone) else {
                     Terminal.reportError("--dnssec-key \(dnssecKey) is a key for \(key.zone), not \(served.zone)")
                     throw ExitStatus.usage
                 }
-                served.signer = ZoneSigner(key: key)
+                served.signer = ZoneSigner(key: bound)
             }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             let logger = Logger(label: "abuse-ingest.dns")

@@ -36,26 +36,42 @@ public struct DNSSECKey: Sendable {
         case ed25519(Curve25519.Signing.PrivateKey)
     }
 
-    public let zone: DNSName
+    /// The zone the key signs; the root (no labels) when its file names none (`keygen`
+    /// without `--zone`), until `bound(to:)` gives it one.
+    public private(set) var zone: DNSName
+    /// Whether the key's file names its zone.
+    public private(set) var namesZone: Bool
     public let algorithm: Algorithm
     private let secret: Secret
     /// SEP and zone key: the key signs the zone and is the parent's secure entry point.
     public static let flags: UInt16 = 257
 
     /// A new key for `zone`.
-    public init(zone: DNSName, algorithm: Algorithm = .ecdsaP256SHA256) {
-        self.zone = zone
+    public init(zone: DNSName?, algorithm: Algorithm = .ecdsaP256SHA256) {
+        self.zone = zone ?? DNSName(labels: [])
+        namesZone = zone != nil
         self.algorithm = algorithm
         secret = algorithm == .ecdsaP256SHA256 ? .p256(P256.Signing.PrivateKey()) : .ed25519(Curve25519.Signing.PrivateKey())
     }
 
-    private init(zone: DNSName, algorithm: Algorithm, privateKey: [UInt8]) throws {
-        self.zone = zone
+    private init(zone: DNSName?, algorithm: Algorithm, privateKey: [UInt8]) throws {
+        self.zone = zone ?? DNSName(labels: [])
+        namesZone = zone != nil
         self.algorithm = algorithm
         switch algorithm {
         case .ecdsaP256SHA256: secret = .p256(try P256.Signing.PrivateKey(rawRepresentation: privateKey))
         case .ed25519: secret = .ed25519(try Curve25519.Signing.PrivateKey(rawRepresentation: privateKey))
         }
+    }
+
+    /// The key for `zone`: the zone it names must be that one (nil otherwise); a key that
+    /// names none takes it.
+    public func bound(to zone: DNSName) -> DNSSECKey? {
+        if namesZone { return self.zone == zone ? self : nil }
+        var key = self
+        key.zone = zone
+        key.namesZone = true
+        return key
     }
 
     /// The public key as DNSKEY carries it (RFC 6605: x‖y; RFC 8080: the 32 bytes).
@@ -114,10 +130,8 @@ public struct DNSSECKey: Sendable {
     /// The key file's text.
     public var fileText: String {
         """
-        ; abuse-ingest DNSSEC key for \(zone) (key tag \(keyTag)): keep this file secret.
-        ; \(dnskeyText(ttl: 3600))
-        ; parent: \(dsText)
-        Zone: \(zone)
+        ; abuse-ingest DNSSEC key (key tag \(keyTag)): keep this file secret.
+        \(namesZone ? "; \(dnskeyText(ttl: 3600))\n; parent: \(dsText)\nZone: \(zone)" : "; no zone named: the server binds it to the zone it serves")
         Private-key-format: v1.3
         Algorithm: \(algorithm.rawValue) (\(algorithm.mnemonic))
         PrivateKey: \(Data(privateKey).base64EncodedString())
@@ -153,8 +167,11 @@ public struct DNSSECKey: Sendable {
             guard let found = fields[name] else { throw FileError(path: path, line: 0, reason: "no '\(name):' line") }
             return found
         }
-        let zoneField = try field("Zone")
-        guard let zone = DNSName(zoneField.value), !zone.labels.isEmpty else { throw FileError(path: path, line: zoneField.line, reason: "'\(zoneField.value)' is not a zone") }
+        var zone: DNSName?
+        if let zoneField = fields["Zone"] {
+            guard let named = DNSName(zoneField.value), !named.labels.isEmpty else { throw FileError(path: path, line: zoneField.line, reason: "'\(zoneField.value)' is not a zone") }
+            zone = named
+        }
         let algorithmField = try field("Algorithm")
         let number = algorithmField.value.prefix { $0.isNumber }
         guard let algorithm = Algorithm(text: String(number)) else {

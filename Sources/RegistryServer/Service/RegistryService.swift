@@ -55,8 +55,10 @@ public final class RegistryService: Sendable {
             var served = RegistryZone(zone: zone, ttl: UInt32(configuration.dnsTTL), nameServers: servers)
             if let path = configuration.dnssecKey {
                 let key = try DNSSECKey.load(path: path)
-                guard key.zone == zone else { throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "a key for \(zone) (this one is for \(key.zone))") }
-                served.signer = ZoneSigner(key: key)
+                guard let bound = key.bound(to: zone) else {
+                    throw ConfigValue.Invalid(key: "dnssec_key", value: path, expected: "a key for \(zone) (this one is for \(key.zone))")
+                }
+                served.signer = ZoneSigner(key: bound)
             }
             let responder = DNSResponder(zone: served, registry: registry, clock: { WallClock.system.nowMillis() })
             var dnsConfiguration = RegistryDNSServer.Configuration(
