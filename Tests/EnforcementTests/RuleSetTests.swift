@@ -73,6 +73,25 @@ struct RuleSetTests {
         }
     }
 
+    /// A window so large that it overflows when turned into milliseconds is refused at its
+    /// place like any window over 31 days, not a crash (found by the rules fuzz target).
+    @Test func refusesAWindowTooLargeToCountWithoutOverflow() throws {
+        let url = try Self.folder([
+            "huge.yaml": Self.good.replacingOccurrences(of: "window: 24h", with: "window: 241111111111111111h"),
+            "long.yaml": Self.good.replacingOccurrences(of: "window: 24h", with: "window: 32d").replacingOccurrences(of: "id: rbl", with: "id: rbl2"),
+        ])
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect {
+            try RuleSet.load(folder: url.path)
+        } throws: { error in
+            let errors = (error as! RuleLoadFailure).errors
+            return errors.count == 2 && errors.allSatisfy { $0.message.contains("at most 31d") && $0.line == 4 }
+        }
+        let edge = try Self.folder(["edge.yaml": Self.good.replacingOccurrences(of: "window: 24h", with: "window: 744h")])
+        defer { try? FileManager.default.removeItem(at: edge) }
+        #expect(try RuleSet.load(folder: edge.path).rules.first?.window == 31 * 86_400_000)
+    }
+
     @Test func reportsYAMLSyntaxErrorsWithTheirPlace() throws {
         let url = try Self.folder(["broken.yaml": "id: x\nwhen: [\n  - count: a\n"])
         defer { try? FileManager.default.removeItem(at: url) }

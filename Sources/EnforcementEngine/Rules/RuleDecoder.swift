@@ -140,7 +140,7 @@ struct RuleDecoder {
     private mutating func window(_ node: Node?) -> Int64? {
         guard let text = string(node, "window") else { return nil }
         let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        guard let unit = text.last, let factor = units[unit], let value = Int64(text.dropLast()), value > 0, value * factor <= 31 * 86_400_000 else {
+        guard let unit = text.last, let factor = units[unit], let value = Int64(text.dropLast()), value > 0, value <= 31 * 86_400_000 / factor else {
             fail(node, "window '\(text)' must be a number followed by m, h or d (at most 31d)")
             return nil
         }
