@@ -23,19 +23,19 @@ public struct DNSResponder: Sendable {
     /// path without intermediate values; everything else the general one.
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8]) -> Bool {
         let registry = self.registry
-        let now = clock()
-        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: registry.serial)) }, out: &out, status: { registry.status(of: $0, at: now) }) {
-            return true
-        }
-        guard let reply = answer(bytes, overUDP: overUDP) else { return false }
-        out += reply
-        return true
+        return answer(bytes, overUDP: overUDP, into: &out, serial: { registry.serial }, status: registry.status(of:at:))
     }
 
     /// The same, reading the registry through a thread's own `reader` (no shared lock).
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8], reader: LiveRegistry.Reader) -> Bool {
+        answer(bytes, overUDP: overUDP, into: &out, serial: { reader.serial }, status: reader.status(of:at:))
+    }
+
+    private func answer(
+        _ bytes: UnsafeRawBufferPointer, overUDP: Bool, into out: inout [UInt8], serial: () -> Int64, status: (IPAddress, Int64) -> RegistrationStatus
+    ) -> Bool {
         let now = clock()
-        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: reader.serial)) }, out: &out, status: { reader.status(of: $0, at: now) }) {
+        if fast.answer(bytes, serial: { self.zone.zoneSerial(UInt32(truncatingIfNeeded: serial())) }, out: &out, status: { status($0, now) }) {
             return true
         }
         guard let reply = answer(bytes, overUDP: overUDP) else { return false }
