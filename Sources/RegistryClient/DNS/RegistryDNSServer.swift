@@ -114,22 +114,37 @@ public final class RegistryDNSServer: Service, Sendable {
         let responder = self.responder
         var port = configuration.port
         // UDP: one thread per socket with batched system calls (`UDPBatchServer`).
-        let udp = try UDPBatchServer(host: configuration.host, port: port, count: configuration.threads)
-        port = udp.port
         let tcpCounters = counters[0]
         let transfer = configuration.transfer
         let logger = self.logger
-        let tcp = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(TCPQueryHandler(responder: responder, counters: tcpCounters, transfer: transfer, logger: logger))
-                }
+        // Port 0: the UDP sockets pick a free port, TCP takes the same one, which another
+        // program may hold for TCP; then another port is tried (a few times).
+        var attempt = 0
+        var bound: (udp: UDPBatchServer, tcp: Channel)?
+        while bound == nil {
+            attempt += 1
+            let udp = try UDPBatchServer(host: configuration.host, port: port, count: configuration.threads)
+            do {
+                let tcp = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelOption(.backlog, value: 256)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
+                            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(TCPFrameDecoder()))
+                            try channel.pipeline.syncOperations.addHandler(
+                                TCPQueryHandler(responder: responder, counters: tcpCounters, transfer: transfer, logger: logger))
+                        }
+                    }
+                    .bind(host: configuration.host, port: udp.port).get()
+                bound = (udp, tcp)
+            } catch {
+                udp.closeUnstarted()
+                guard configuration.port == 0, attempt < 5 else { throw error }
             }
-            .bind(host: configuration.host, port: port).get()
+        }
+        let (udp, tcp) = bound!
+        port = udp.port
         udp.start(responder: responder, counters: Array(counters[1...]))
         let interval = TimeAmount.nanoseconds(Int64(configuration.refreshInterval.components.seconds) * 1_000_000_000 + configuration.refreshInterval.components.attoseconds / 1_000_000_000)
         let refresh = refreshLoop.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in refreshOnce() }

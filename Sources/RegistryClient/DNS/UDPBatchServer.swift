@@ -58,6 +58,12 @@ final class UDPBatchServer: Sendable {
         }
     }
 
+    /// Closes the sockets of a server whose threads were never started.
+    func closeUnstarted() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        for fd in sockets { close(fd) }
+    }
+
     /// Stops the threads (each notices within its receive timeout) and closes the sockets.
     func stop() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }

@@ -33,23 +33,14 @@ final class TamperingServer: @unchecked Sendable {
     }
 
     private func serve() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            var from = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = buffer.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, raw.baseAddress, raw.count, 0, $0, &length) } }
-            }
-            guard n >= 12 else { return }
-            guard var reply = Array(buffer[0..<n]).withUnsafeBytes({ responder.answer($0, overUDP: true) }) else { continue }
+        answerDatagrams(on: udp) { query in
+            guard var reply = query.withUnsafeBytes({ responder.answer($0, overUDP: true) }) else { return nil }
             var i = 12
             while i + pattern.count <= reply.count {
                 if Array(reply[i..<(i + pattern.count)]) == pattern { reply.replaceSubrange(i..<(i + pattern.count), with: replacement) }
                 i += 1
             }
-            _ = reply.withUnsafeBytes { raw in
-                withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, raw.baseAddress, raw.count, 0, $0, length) } }
-            }
+            return reply
         }
     }
 }

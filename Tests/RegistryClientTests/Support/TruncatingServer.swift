@@ -39,21 +39,11 @@ final class TruncatingServer: @unchecked Sendable {
     }
 
     private func serveUDP() {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            var from = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = buffer.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udp, raw.baseAddress, raw.count, 0, $0, &length) } }
-            }
-            guard n >= 12 else { return }
-            guard var query = try? DNSMessage(parsing: Array(buffer[0..<n])) else { continue }
-            query.isResponse = true
-            query.truncated = true
-            let reply = query.encode()
-            _ = reply.withUnsafeBytes { raw in
-                withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(udp, raw.baseAddress, raw.count, 0, $0, length) } }
-            }
+        answerDatagrams(on: udp) { query in
+            guard var message = try? DNSMessage(parsing: query) else { return nil }
+            message.isResponse = true
+            message.truncated = true
+            return message.encode()
         }
     }
 

@@ -48,3 +48,22 @@ final class UDPSocket {
         while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
     }
 }
+
+/// Answers the datagrams on the bound socket `fd` with `reply` (nil: none) until the
+/// socket is shut down (or a datagram shorter than a DNS header arrives): the loop of the
+/// scripted test peers.
+func answerDatagrams(on fd: Int32, _ reply: ([UInt8]) -> [UInt8]?) {
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        var from = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let n = buffer.withUnsafeMutableBytes { raw in
+            withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) } }
+        }
+        guard n >= 12 else { return }
+        guard let answer = reply(Array(buffer[0..<n])) else { continue }
+        _ = answer.withUnsafeBytes { raw in
+            withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, length) } }
+        }
+    }
+}
