@@ -109,17 +109,13 @@ public enum TSIG {
             return .malformed
         }
         guard let (start, record) = located else { return .unsigned }
+        // NOTAUTH with the question alone; the TSIG record goes after it.
+        let refused = notAuthorizedReply(Array(request[0..<start]))
         func refusal(_ code: UInt16) -> Check {
             // Unsigned (RFC 8945 §5.2.2): the client's key is unknown or its MAC wrong.
-            var reply = Array(request[0..<start])
-            reply[2] |= 0x80
-            reply[3] = (reply[3] & 0xF0) | notAuthorized
-            decrementAdditionalCount(&reply)
-            reply = Array(reply[0..<questionEnd(reply)])
-            setCounts(&reply, answers: 0, authority: 0, additional: 0)
             let answer = Record(
                 keyName: record.keyName, algorithm: record.algorithm, timeSigned: now(), fudge: fudge, mac: [], originalID: record.originalID, error: code, other: [])
-            return .invalid(code: code, reply: appending(answer, to: reply))
+            return .invalid(code: code, reply: appending(answer, to: refused))
         }
         guard let key = keys.first(where: { $0.name == record.keyName }), record.algorithm == TSIGKey.algorithm else { return refusal(ErrorCode.badKey) }
         guard record.mac.count == SHA256.byteCount else { return refusal(ErrorCode.badSignature) }
@@ -136,12 +132,7 @@ public enum TSIG {
         if skew > UInt64(record.fudge) {
             // Signed (§5.2.3), carrying the server's time so the client can tell the skew.
             var signer = Signer(key: key, requestMAC: record.mac, error: ErrorCode.badTime, other: sixBytes(time), now: now)
-            var reply = Array(request[0..<start])
-            reply[2] |= 0x80
-            reply[3] = (reply[3] & 0xF0) | notAuthorized
-            reply = Array(reply[0..<questionEnd(reply)])
-            setCounts(&reply, answers: 0, authority: 0, additional: 0)
-            return .invalid(code: ErrorCode.badTime, reply: signer.sign(reply))
+            return .invalid(code: ErrorCode.badTime, reply: signer.sign(refused))
         }
         return .valid(Signer(key: key, requestMAC: record.mac, now: now))
     }
@@ -254,11 +245,14 @@ public enum TSIG {
         message[11] = UInt8(count & 0xFF)
     }
 
-    private static func setCounts(_ message: inout [UInt8], answers: UInt16, authority: UInt16, additional: UInt16) {
-        for (offset, value) in [(6, answers), (8, authority), (10, additional)] {
-            message[offset] = UInt8(value >> 8)
-            message[offset + 1] = UInt8(value & 0xFF)
-        }
+    /// `message` (a request without its TSIG record) turned into a NOTAUTH response that
+    /// keeps only its header and question.
+    private static func notAuthorizedReply(_ message: [UInt8]) -> [UInt8] {
+        var reply = Array(message[0..<questionEnd(message)])
+        reply[2] |= 0x80
+        reply[3] = (reply[3] & 0xF0) | notAuthorized
+        for offset in [6, 8, 10] { (reply[offset], reply[offset + 1]) = (0, 0) }
+        return reply
     }
 
     /// The end of the question section of a message already checked well-formed.

@@ -113,7 +113,7 @@ public struct ZoneTransfer: Sendable {
             size = current.encode().count
         }
 
-        mutating func add(_ record: DNSMessage.Record, emit: ([UInt8]) throws -> Void) throws {
+        mutating func add(_ record: DNSMessage.Record, emit: ([UInt8]) throws -> Void) rethrows {
             var single = DNSMessage(id: 0)
             single.answers = [record]
             let cost = single.encode().count - 12
@@ -128,7 +128,7 @@ public struct ZoneTransfer: Sendable {
             records += 1
         }
 
-        mutating func finish(emit: ([UInt8]) throws -> Void) throws {
+        mutating func finish(emit: ([UInt8]) throws -> Void) rethrows {
             try emit(current.encode())
             messages += 1
         }
@@ -245,24 +245,10 @@ public struct ZoneTransfer: Sendable {
     /// again at the end, packed into messages of at most `limit` bytes; the question in the first.
     public static func messages(answering query: DNSMessage, records: [DNSMessage.Record], limit: Int = 16_000) -> [[UInt8]] {
         guard let soa = records.first else { return [] }
-        var all = records
-        all.append(soa)
         var messages: [[UInt8]] = []
-        var current = response(to: query, withQuestion: true)
-        var size = current.encode().count
-        for record in all {
-            var single = DNSMessage(id: 0)
-            single.answers = [record]
-            let cost = single.encode().count - 12
-            if size + cost > limit, !current.answers.isEmpty {
-                messages.append(current.encode())
-                current = response(to: query, withQuestion: false)
-                size = current.encode().count
-            }
-            current.answers.append(record)
-            size += cost
-        }
-        messages.append(current.encode())
+        var packer = MessagePacker(query: query, limit: limit)
+        for record in records + [soa] { packer.add(record) { messages.append($0) } }
+        packer.finish { messages.append($0) }
         return messages
     }
 
