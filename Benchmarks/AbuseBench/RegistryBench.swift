@@ -17,7 +17,8 @@ extension AbuseBench {
                 single-threaded over 1,000,000 networks with history, <= 200 bytes per network, built \
                 in <= 2 s; serve-dns >= 1.0x rbldnsd's queries/s with dnsperf on the same query file \
                 (unpinned), and >= 1.2x rbldnsd per core (issue 16): dnsperf pinned to core 0, each server \
-                alone pinned to core 1 (taskset), in the same run.
+                alone pinned to core 1 (taskset), in the same run; the AXFR of the whole zone with the \
+                server's peak memory growing by less than 64 MB (issue 16), and `registry export`.
                 """
         )
 
@@ -123,8 +124,55 @@ extension AbuseBench {
                 }
             }
             print(dnsLine)
+            let transfer = try Self.transfer(binary: binary, db: db, dir: dir)
+            print(transfer.line)
             let importOK = import1.seconds < 30
-            print("targets: import well under a minute: \(importOK ? "MET" : "MISSED"); >= 5 M lookups/s: \(Double(count) / lookupSeconds >= 5e6 ? "MET" : "MISSED"); <= 200 bytes/network: \(perNetwork <= 200 ? "MET" : "MISSED"); built in <= 2 s: \(build <= 2 ? "MET" : "MISSED"); serve-dns >= 1.0x rbldnsd: \(skipDNS ? "SKIPPED" : (ratio1 >= 1.0 ? "MET" : "MISSED")); serve-dns >= 1.2x rbldnsd per core (pinned): \(pinnedRatio.map { $0 >= 1.2 ? "MET" : "MISSED" } ?? "NOT MEASURED")")
+            print("targets: import well under a minute: \(importOK ? "MET" : "MISSED"); >= 5 M lookups/s: \(Double(count) / lookupSeconds >= 5e6 ? "MET" : "MISSED"); <= 200 bytes/network: \(perNetwork <= 200 ? "MET" : "MISSED"); built in <= 2 s: \(build <= 2 ? "MET" : "MISSED"); transfer with flat memory (growth under 64 MB): \(transfer.flat ? "MET" : "MISSED"); serve-dns >= 1.0x rbldnsd: \(skipDNS ? "SKIPPED" : (ratio1 >= 1.0 ? "MET" : "MISSED")); serve-dns >= 1.2x rbldnsd per core (pinned): \(pinnedRatio.map { $0 >= 1.2 ? "MET" : "MISSED" } ?? "NOT MEASURED")")
+        }
+
+        /// The whole zone out of `serve-dns` by AXFR (dig), and out of `registry export`:
+        /// times, sizes, and how far the server's peak memory rose above its resident size
+        /// with the registry loaded (the peak is reset just before the transfer).
+        static func transfer(binary: String, db: String, dir: String) throws -> (line: String, flat: Bool) {
+            let port = 53536
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:\(port)", "--zone", "reg.example.org", "--allow-transfer", "127.0.0.1"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGTERM)
+                for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            var ready = false
+            for _ in 0..<600 where !ready {
+                ready = try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "reg.example.org", "SOA"]).status == 0
+                if !ready { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            guard ready else { throw BenchError("serve-dns did not start on port \(port)") }
+            let pid = process.processIdentifier
+            func kB(_ field: String) throws -> Int {
+                let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+                let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+                return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            }
+            let before = try kB("VmRSS")
+            try "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
+            let out = "\(dir)/axfr.txt"
+            let axfr = try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+tcp", "+time=300", "reg.example.org", "AXFR"], stdout: out)
+            let peak = try kB("VmHWM")
+            // dig's summary: ";; XFR size: N records (messages M, bytes B)".
+            let text = try String(contentsOfFile: out, encoding: .utf8)
+            let size = text.split(separator: "\n").last { $0.contains("XFR size") }.map { String($0.dropFirst(3)) } ?? "no XFR size (dig exited \(axfr.status))"
+            let growth = Double(peak - before) / 1024
+            let bind = try Measurement.run([binary, "registry", "export", "--db", db, "--format", "bind", "--out", "\(dir)/zone.bind"])
+            let bindBytes = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/zone.bind")[.size] as? Int) ?? 0
+            let line = String(
+                format: "transfer: AXFR of the whole zone in %.1f s (%@); serve-dns resident %.0f MB with the registry loaded, peak +%.1f MB during the transfer\nexport: BIND file of %.0f MB in %.1f s, peak RSS %.0f MB",
+                axfr.seconds, size, Double(before) / 1024, growth, Double(bindBytes) / 1e6, bind.seconds, Double(bind.peakRSS) / 1e6)
+            return (line, axfr.status == 0 && text.contains("XFR size") && growth < 64)
         }
 
         static func seconds(since start: DispatchTime) -> Double {

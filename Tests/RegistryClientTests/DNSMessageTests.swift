@@ -19,6 +19,26 @@ struct DNSMessageTests {
         #expect(parsed == message)
     }
 
+    /// A record's `wireLength` (what a transfer message is packed by) is the size its
+    /// encoding takes, for every kind of data; a long TXT string counts as the 255 bytes sent.
+    @Test func recordWireLengthIsItsEncodedSize() throws {
+        let name = DNSName("4.100.51.198.reg.example.org")!
+        let records: [DNSMessage.Record] = [
+            .init(name: name, type: DNSType.a, ttl: 300, data: .a(0x7F00_0002)),
+            .init(name: name, type: DNSType.txt, ttl: 300, data: .txt([Array("v=reg1; status=active".utf8), [], Array(repeating: 0x41, count: 300)])),
+            .init(name: DNSName("reg.example.org")!, type: DNSType.ns, ttl: 300, data: .ns(DNSName("ns1.reg.example.org")!)),
+            .init(
+                name: DNSName("reg.example.org")!, type: DNSType.soa, ttl: 60,
+                data: .soa(mname: DNSName("ns1.reg.example.org")!, rname: DNSName("hostmaster.reg.example.org")!, serial: 7, refresh: 1, retry: 2, expire: 3, minimum: 4)),
+            .init(name: DNSName("example")!, type: 99, ttl: 0, data: .other([1, 2, 3])),
+        ]
+        for record in records {
+            var message = DNSMessage(id: 1)
+            message.answers = [record]
+            #expect(message.encode().count - 12 == record.wireLength, "\(record.type)")
+        }
+    }
+
     @Test func rejectsACompressionPointerToItself() {
         // Question name = pointer to offset 12, which is the pointer itself.
         #expect(throws: DNSWireError.badPointer) { try parse(Self.header() + [0xC0, 12, 0, 1, 0, 1]) }

@@ -60,6 +60,51 @@ struct ZoneExportTests {
         #expect(throws: ZoneExport.TooWide.self) { _ = try bounded.owners(IPNetwork(parsing: "198.51.100.0/25")) }
     }
 
+    /// The streamed owners and answers (straight from the store's cursor, as a transfer
+    /// reads them) equal the whole-registry model's for random registries of nested
+    /// networks: IPv4 in octets that are single digits too (`*.2` is also an IPv6 name),
+    /// IPv6 with the top bit of either word set (SQLite orders those words signed).
+    @Test func streamedAnswersEqualTheWholeRegistryModel() throws {
+        var state: UInt64 = 0x5EED_2026_1130
+        func random(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let clusters: [(base: IPAddress, length: Int)] = [
+            (ip("10.0.0.0"), 8), (ip("2.0.0.0"), 7), (ip("198.51.100.0"), 22), (ip("2001:db8::"), 32), (ip("fd00::"), 8), (ip("2::"), 16),
+            (ip("2001:db8:0:1:8000::"), 64),
+        ]
+        let statuses = ["active", "suspended", "revoked"]
+        for trial in 0..<20 {
+            var networks = Set<IPNetwork>()
+            for _ in 0..<(20 + random(200)) {
+                let cluster = clusters[random(clusters.count)]
+                let bits = cluster.base.family == .v4 ? 32 : 128
+                let length = min(bits, cluster.length + random(bits - cluster.length + 8))
+                let high = cluster.base.high | (UInt64(random(Int.max)) &* 0x9E37_79B9_7F4A_7C15 >> UInt64(min(63, cluster.length)))
+                let low = cluster.base.low | UInt64(random(Int.max)) << 1 | UInt64(random(2))
+                let address = cluster.base.family == .v4 ? IPAddress(v4: cluster.base.v4Value | UInt32(truncatingIfNeeded: low) >> UInt32(cluster.length)) : IPAddress(v6High: high, low: low)
+                networks.insert(IPNetwork(uncheckedAddress: address, prefixLength: max(length, cluster.length)))
+            }
+            var csv = "network,registrant,status,abuse_contact,since\n"
+            for (n, network) in networks.enumerated() {
+                csv += "\(network),R-\(100_000 + n),\(statuses[random(3)]),noc@example.net,2026-01-01T00:00:00Z\n"
+            }
+            let registry = try TestRegistry()
+            defer { registry.remove() }
+            try registry.importCSV(csv)
+            let (export, records) = try export(registry)
+            var streamed: [ZoneExport.Entry] = []
+            try export.forEachAnswer({ try registry.store.forEachCurrentRecord(at: time("2026-11-28T00:00:00Z"), $0) }) { streamed.append($0) }
+            #expect(Set(streamed.map(\.owner)).count == streamed.count, "trial \(trial): an owner handed over twice")
+            let model = try ZoneAnswerModel.answers(export, records)
+            let got = Set(streamed.map { ZoneAnswerModel.Answer(owner: $0.owner, code: $0.code, text: $0.text) })
+            let (missing, extra) = (model.subtracting(got), got.subtracting(model))
+            #expect(missing.isEmpty && extra.isEmpty, "trial \(trial) (\(networks.count) networks): missing \(missing.count), e.g. \(missing.prefix(2)); extra \(extra.count), e.g. \(extra.prefix(2))")
+            #expect(try export.answers(records.reversed()).map(\.owner) == streamed.map(\.owner), "trial \(trial): the order depends on the input's")
+        }
+    }
+
     @Test func exportsAreDeterministicAndFollowChanges() throws {
         let registry = try TestRegistry()
         defer { registry.remove() }
@@ -150,6 +195,13 @@ struct ZoneExportTests {
         let rbldnsd = try CommandRunner.run(["registry", "export", "--db", db, "--format", "rbldnsd", "--out", out])
         #expect(rbldnsd.status == 0)
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("198.51.100.16/28 :3:v=reg1; status=suspended; registrant=R-000123"))
+        // A network wider than --max-names allows: exit 2, and no file, whole or partial.
+        let narrow = registry.folder.appendingPathComponent("narrow.zone").path
+        let refused = try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--max-names", "8", "--out", narrow])
+        #expect(refused.status == 2 && refused.stderr.contains("198.51.100.16/28 would take 16 names"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: registry.folder.path).allSatisfy { !$0.hasPrefix("narrow.zone") })
+        let toStdout = try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--max-names", "8"])
+        #expect(toStdout.status == 2 && toStdout.stderr.contains("the output above is incomplete"), "\(toStdout.stderr)")
         #expect(try CommandRunner.run(["registry", "export", "--db", db, "--format", "json"]).status == 2)
         #expect(try CommandRunner.run(["registry", "export", "--db", db, "--format", "bind", "--ns", "ns=not-an-address"]).status == 2)
     }

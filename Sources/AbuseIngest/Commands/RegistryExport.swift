@@ -39,24 +39,90 @@ extension AbuseIngestCommand.Registry {
         func run() throws {
             let store = try global.registryStore()
             let time = at.flatMap(ISOTime.parse) ?? WallClock.system.nowMillis()
-            let records = try store.currentRecords(at: time)
             let serial = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
             let name = DNSName(zone)!
             let export = ZoneExport(
                 zone: name, ttl: ttl, negativeTTL: negativeTTL, nameServers: NameServer.list(nameServers, zone: name), serial: serial, maxNamesPerNetwork: maxNames)
-            let text: String
+            // Streamed from the database to the output: memory stays flat whatever the zone's size.
+            var output = try out.map { try ChunkedOutput(file: $0) } ?? ChunkedOutput()
+            var networks = 0
+            let registrations: ZoneExport.Registrations = { body in
+                try store.forEachCurrentRecord(at: time, through: Int64(serial)) { record in
+                    networks += 1
+                    try body(record)
+                }
+            }
             do {
-                text = ZoneExport.Format(rawValue: format) == .bind ? try export.bind(records) : export.rbldnsd(records)
-            } catch {
-                Terminal.reportError(error.description)
+                if ZoneExport.Format(rawValue: format) == .bind {
+                    try export.bind(registrations) { try output.write($0) }
+                } else {
+                    try export.rbldnsd(registrations) { try output.write($0) }
+                }
+                try output.commit()
+            } catch let error as ZoneExport.TooWide {
+                output.abandon()
+                Terminal.reportError(error.description + (out == nil ? " (the output above is incomplete)" : ""))
                 throw ExitStatus.usage
+            } catch {
+                output.abandon()
+                throw error
             }
-            if let out {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-                Terminal.error("abuse-ingest: \(records.count) networks written to \(out) (\(format), serial \(serial))")
-            } else {
-                print(text, terminator: "")
-            }
+            if let out { Terminal.error("abuse-ingest: \(networks) networks written to \(out) (\(format), serial \(serial))") }
+        }
+    }
+}
+
+/// Standard output, or a file written beside its final name and renamed into place once
+/// complete (a failed export leaves no partial file), in chunks of 64 KiB.
+struct ChunkedOutput {
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private let file: (final: String, temporary: String)?
+
+    init() {
+        handle = FileHandle.standardOutput
+        file = nil
+    }
+
+    init(file path: String) throws {
+        let temporary = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw ValidationError("cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        file = (path, temporary)
+    }
+
+    mutating func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 65_536 { try flush() }
+    }
+
+    private mutating func flush() throws {
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what is left; a file is synced and renamed to its name.
+    mutating func commit() throws {
+        try flush()
+        guard let file else { return }
+        try handle.synchronize()
+        try handle.close()
+        guard rename(file.temporary, file.final) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(file.temporary)
+            throw ValidationError("cannot rename \(file.temporary) to \(file.final): \(reason)")
+        }
+    }
+
+    /// Removes a file's partial content; standard output keeps what was written.
+    mutating func abandon() {
+        if let file {
+            try? handle.close()
+            unlink(file.temporary)
+        } else {
+            try? flush()
         }
     }
 }

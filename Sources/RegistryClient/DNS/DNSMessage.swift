@@ -56,6 +56,17 @@ public struct DNSMessage: Sendable, Equatable {
             }
             return out
         }
+
+        /// The length of `wire`, without making it.
+        public var wireLength: Int {
+            switch self {
+            case .a: 4
+            case .txt(let strings): strings.reduce(0) { $0 + 1 + min($1.count, 255) }
+            case .ns(let n): n.wireLength
+            case .soa(let mname, let rname, _, _, _, _, _): mname.wireLength + rname.wireLength + 20
+            case .other(let bytes): bytes.count
+            }
+        }
     }
 
     public struct Record: Sendable, Hashable {
@@ -72,6 +83,9 @@ public struct DNSMessage: Sendable, Equatable {
             self.ttl = ttl
             self.data = data
         }
+
+        /// The length of the record in wire form, its name uncompressed.
+        public var wireLength: Int { name.wireLength + 10 + data.wireLength }
     }
 
     /// EDNS(0) parameters from an OPT record.
@@ -110,10 +124,10 @@ public struct DNSMessage: Sendable, Equatable {
     }
 
     /// Parses a whole message held in an array.
-    public init(parsing bytes: [UInt8]) throws(DNSWireError) {
+    public init(parsing bytes: [UInt8], recordsPerSection: Int = 64) throws(DNSWireError) {
         let result: Result<DNSMessage, DNSWireError> = bytes.withUnsafeBytes { raw in
             do throws(DNSWireError) {
-                return .success(try DNSMessage(parsing: raw))
+                return .success(try DNSMessage(parsing: raw, recordsPerSection: recordsPerSection))
             } catch {
                 return .failure(error)
             }
@@ -121,8 +135,9 @@ public struct DNSMessage: Sendable, Equatable {
         self = try result.get()
     }
 
-    /// Parses a whole message. Bounded: at most 64 records per section are kept.
-    public init(parsing bytes: UnsafeRawBufferPointer) throws(DNSWireError) {
+    /// Parses a whole message. Bounded: at most `recordsPerSection` records per section
+    /// are kept (all are checked); a transfer's reader keeps more than a query's.
+    public init(parsing bytes: UnsafeRawBufferPointer, recordsPerSection: Int = 64) throws(DNSWireError) {
         var r = DNSReader(bytes)
         id = try r.u16()
         let flags = try r.u16()
@@ -163,9 +178,9 @@ public struct DNSMessage: Sendable, Equatable {
                 let data = try Self.recordData(bytes, type: type, start: start, length: length)
                 let record = Record(name: name, type: type, class: klass, ttl: ttl, data: data)
                 switch section {
-                case 0: if answers.count < 64 { answers.append(record) }
-                case 1: if authority.count < 64 { authority.append(record) }
-                default: if additional.count < 64 { additional.append(record) }
+                case 0: if answers.count < recordsPerSection { answers.append(record) }
+                case 1: if authority.count < recordsPerSection { authority.append(record) }
+                default: if additional.count < recordsPerSection { additional.append(record) }
                 }
             }
         }

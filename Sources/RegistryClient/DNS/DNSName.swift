@@ -27,6 +27,11 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         labels.isEmpty ? "." : labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".") + "."
     }
 
+    /// The length of the wire form, uncompressed.
+    public var wireLength: Int {
+        labels.reduce(1) { $0 + 1 + $1.count }
+    }
+
     /// Wire form, uncompressed.
     public func append(to out: inout [UInt8]) {
         for label in labels {

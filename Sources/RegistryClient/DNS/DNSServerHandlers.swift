@@ -220,13 +220,18 @@ final class TCPQueryHandler: ChannelInboundHandler, Sendable {
             }
             do {
                 // Each message written as it is made; every 16th waits until written, so a
-                // slow secondary holds back the zone's encoding, not memory.
+                // slow secondary holds back the zone's encoding, not memory. The transfer
+                // counts as running until the last is written: a secondary still reading
+                // it is not idle.
                 var pending = 0
+                var last: EventLoopFuture<Void>?
                 let (kind, records, messages) = try transfer.answer(query) { message in
                     let written = channel.writeAndFlush(Self.framed(signed(message), allocator: allocator))
+                    last = written
                     pending += 1
                     if pending % 16 == 0 { try written.wait() }
                 }
+                try last?.wait()
                 counters.answered.add(1, ordering: .relaxed)
                 counters.transferred(ZoneTransfer.Outcome(kind))
                 logger.info(

@@ -61,61 +61,81 @@ public struct ZoneExport: Sendable {
         return String(decoding: Array(text.utf8.prefix(255)), as: UTF8.self)
     }
 
-    /// The records that answer (active, suspended, revoked); others are left out.
-    static func answering(_ records: [RegistrationRecord]) -> [(RegistrationRecord, UInt8)] {
-        records.compactMap { record in record.registrationStatus.dnsAnswer.map { (record, $0.3) } }
-    }
-
     // MARK: rbldnsd
 
     /// rbldnsd data: `ip4trie` lines first, then after `$DATASET ip6trie` the IPv6 ones
     /// (serve it as `ZONE:combined:FILE`).
     public func rbldnsd(_ records: [RegistrationRecord]) -> String {
+        var out = ""
+        // Writing to a string fails never.
+        try! rbldnsd(Self.inZoneOrder(records)) { out += $0 }
+        return out
+    }
+
+    /// rbldnsd data from registrations handed over in zone order, written piece by piece.
+    public func rbldnsd(_ records: Registrations, write: (String) throws -> Void) throws {
         let zoneText = Self.relative(zone)
         let ns = Self.relative(nameServer)
-        var out = "; the registry zone \(zoneText) as rbldnsd data, serial \(serial); serve with ZONE:combined:FILE\n"
-        out += "$SOA \(ttl) \(ns) hostmaster.\(zoneText) \(serial) 3600 600 604800 \(negativeTTL)\n"
-        out += "$NS \(ttl) " + nameServers.map { Self.relative($0.name) }.joined(separator: " ") + "\n"
-        let answering = Self.answering(records)
-        out += "$DATASET ip4trie @\n"
-        out += "127.0.0.2/32 :2:v=reg1; status=active; registrant=rfc5782-test\n"
-        for (record, code) in answering where record.family == 4 {
-            out += "\(record.network) :\(code):\(Self.text(record))\n"
+        try write("; the registry zone \(zoneText) as rbldnsd data, serial \(serial); serve with ZONE:combined:FILE\n")
+        try write("$SOA \(ttl) \(ns) hostmaster.\(zoneText) \(serial) 3600 600 604800 \(negativeTTL)\n")
+        try write("$NS \(ttl) " + nameServers.map { Self.relative($0.name) }.joined(separator: " ") + "\n")
+        try write("$DATASET ip4trie @\n127.0.0.2/32 :2:v=reg1; status=active; registrant=rfc5782-test\n")
+        var inIPv6 = false
+        // Both closures are only called during this call (the compiler cannot tell).
+        try withoutActuallyEscaping(write) { write in
+            try records { record in
+                guard let code = record.registrationStatus.dnsAnswer?.3 else { return }
+                if record.family == 6, !inIPv6 {
+                    inIPv6 = true
+                    try write("$DATASET ip6trie @\n")
+                }
+                try write("\(record.network) :\(code):\(Self.text(record))\n")
+            }
         }
-        out += "$DATASET ip6trie @\n"
-        for (record, code) in answering where record.family == 6 {
-            out += "\(record.network) :\(code):\(Self.text(record))\n"
+        if !inIPv6 { try write("$DATASET ip6trie @\n") }
+    }
+
+    /// Registrations handed to a body one at a time in zone order (family, address, prefix
+    /// length), as `RegistryStore.forEachCurrentRecord` gives them.
+    public typealias Registrations = ((RegistrationRecord) throws -> Void) throws -> Void
+
+    /// `records` sorted in zone order, as a source.
+    static func inZoneOrder(_ records: [RegistrationRecord]) -> Registrations {
+        let sorted = records.sorted { a, b in
+            if a.family != b.family { return a.family < b.family }
+            let (x, y) = (a.ipNetwork, b.ipNetwork)
+            return x.address != y.address ? x.address < y.address : x.prefixLength < y.prefixLength
         }
-        return out
+        return { body in for record in sorted { try body(record) } }
     }
 
     // MARK: Records
 
     /// The zone as records, the SOA first (the content of an AXFR, RFC 5936, which ends it
     /// with the SOA again): the apex SOA and NS, the name server's glue when it is inside
-    /// the zone, the RFC 5782 test entry, and A and TXT for every owner `owners` gives.
-    public func records(_ registry: [RegistrationRecord]) throws(TooWide) -> [DNSMessage.Record] {
+    /// the zone, the RFC 5782 test entry, and A and TXT for every owner `answers` gives.
+    public func records(_ registry: [RegistrationRecord]) throws -> [DNSMessage.Record] {
         var out: [DNSMessage.Record] = []
-        try forEachRecord(registry) { out.append($0) }
+        try forEachRecord(Self.inZoneOrder(registry)) { out.append($0) }
         return out
     }
 
-    /// The same records, one at a time, without holding them: a transfer of a large zone
-    /// encodes each as it comes.
-    public func forEachRecord(_ registry: [RegistrationRecord], _ body: (DNSMessage.Record) -> Void) throws(TooWide) {
-        body(soaRecord)
-        for server in nameServers { body(DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(server.name))) }
+    /// The same records, one at a time, from registrations handed over in zone order,
+    /// without holding them: a transfer of a large zone encodes each as it comes.
+    public func forEachRecord(_ registry: Registrations, _ body: (DNSMessage.Record) throws -> Void) throws {
+        try body(soaRecord)
+        for server in nameServers { try body(DNSMessage.Record(name: zone, type: DNSType.ns, ttl: ttl, data: .ns(server.name))) }
         for server in nameServers where server.isInside(zone) {
-            for record in server.addressRecords(ttl: ttl) { body(record) }
+            for record in server.addressRecords(ttl: ttl) { try body(record) }
         }
-        func add(_ owner: String, code: UInt8, text: String) {
+        func add(_ owner: String, code: UInt8, text: String) throws {
             let labels = owner.split(separator: ".").map { Array($0.utf8) }
             let name = DNSName(labels: labels + zone.labels)
-            body(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
-            body(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
+            try body(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
+            try body(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
         }
-        add("2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test")
-        for entry in try answers(registry) { add(entry.owner, code: entry.code, text: entry.text) }
+        try add("2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test")
+        try forEachAnswer(registry) { entry in try add(entry.owner, code: entry.code, text: entry.text) }
     }
 
     public var soaRecord: DNSMessage.Record {
@@ -129,22 +149,30 @@ public struct ZoneExport: Sendable {
     // MARK: BIND
 
     /// A BIND master file (RFC 1035 §5).
-    public func bind(_ records: [RegistrationRecord]) throws(TooWide) -> String {
+    public func bind(_ records: [RegistrationRecord]) throws -> String {
+        var out = ""
+        try bind(Self.inZoneOrder(records)) { out += $0 }
+        return out
+    }
+
+    /// A BIND master file from registrations handed over in zone order, written piece by
+    /// piece.
+    public func bind(_ records: Registrations, write: (String) throws -> Void) throws {
         let origin = Self.relative(zone)
         let ns = Self.relative(nameServer)
-        var out = "; the registry zone \(origin) (FORMATS.md §4), serial \(serial)\n"
-        out += "$ORIGIN \(origin).\n$TTL \(ttl)\n"
-        out += "@ \(negativeTTL) IN SOA \(ns). hostmaster.\(origin). \(serial) 3600 600 604800 \(negativeTTL)\n"
-        for server in nameServers { out += "@ IN NS \(Self.relative(server.name)).\n" }
+        var head = "; the registry zone \(origin) (FORMATS.md §4), serial \(serial)\n"
+        head += "$ORIGIN \(origin).\n$TTL \(ttl)\n"
+        head += "@ \(negativeTTL) IN SOA \(ns). hostmaster.\(origin). \(serial) 3600 600 604800 \(negativeTTL)\n"
+        for server in nameServers { head += "@ IN NS \(Self.relative(server.name)).\n" }
         for server in nameServers where server.isInside(zone) {
             let owner = server.name.prefix(under: zone)!.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
-            for address in server.addresses { out += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n" }
+            for address in server.addresses { head += "\(owner) IN \(address.family == .v4 ? "A" : "AAAA") \(address)\n" }
         }
-        out += "2.0.0.127 IN A 127.0.0.2\n2.0.0.127 IN TXT \"v=reg1; status=active; registrant=rfc5782-test\"\n"
-        for entry in try answers(records) {
-            out += "\(entry.owner) IN A 127.0.0.\(entry.code)\n\(entry.owner) IN TXT \(Self.quoted(entry.text))\n"
+        head += "2.0.0.127 IN A 127.0.0.2\n2.0.0.127 IN TXT \"v=reg1; status=active; registrant=rfc5782-test\"\n"
+        try write(head)
+        try forEachAnswer(records) { entry in
+            try write("\(entry.owner) IN A 127.0.0.\(entry.code)\n\(entry.owner) IN TXT \(Self.quoted(entry.text))\n")
         }
-        return out
     }
 
     /// One owner name (relative to the zone) and what it answers.
@@ -166,44 +194,22 @@ public struct ZoneExport: Sendable {
     /// IPv4 and IPv6 are filled apart; they share the zone, so an IPv4 /8 or /16 whose
     /// labels are all single digits (`*.2`, `*.0.2`) also answers IPv6 names below those
     /// nibbles: the one known difference from serve-dns, which tells the families apart by
-    /// the number of labels.
-    public func answers(_ records: [RegistrationRecord]) throws(TooWide) -> [Entry] {
-        var entries: [String: Entry] = [:]
-        for family in [4, 6] {
-            var map: [String: Entry] = [:]
-            for (record, code) in Self.answering(records) where record.family == family {
-                let text = Self.text(record)
-                for owner in try owners(record.ipNetwork) where (map[owner]?.length ?? -1) < record.prefixLength {
-                    map[owner] = Entry(owner: owner, code: code, text: text, length: record.prefixLength)
-                }
-            }
-            // The empty non-terminals: every proper ancestor of an owner (below the apex).
-            var ancestors = Set<String>()
-            for owner in map.keys {
-                // A host's name, or a wildcard's `*`, first: what is left are ancestors.
-                var labels = owner.split(separator: ".").map(String.init).dropFirst()
-                while !labels.isEmpty {
-                    ancestors.insert(labels.joined(separator: "."))
-                    labels.removeFirst()
-                }
-            }
-            for ancestor in ancestors.sorted(by: { ($0.split(separator: ".").count, $0) < ($1.split(separator: ".").count, $1) }) {
-                let wildcard = "*." + ancestor
-                guard map[wildcard] == nil else { continue }
-                var labels = ancestor.split(separator: ".").map(String.init)
-                while !labels.isEmpty {
-                    labels.removeFirst()
-                    let above = labels.isEmpty ? "*" : "*." + labels.joined(separator: ".")
-                    if let covering = map[above] {
-                        map[wildcard] = covering
-                        map[wildcard]!.owner = wildcard
-                        break
-                    }
-                }
-            }
-            for (owner, entry) in map where entries[owner] == nil { entries[owner] = entry }
+    /// the number of labels. In zone order: IPv4 then IPv6, each in address order, a name
+    /// after the wildcards above it.
+    public func answers(_ records: [RegistrationRecord]) throws -> [Entry] {
+        var entries: [Entry] = []
+        try forEachAnswer(Self.inZoneOrder(records)) { entries.append($0) }
+        return entries
+    }
+
+    /// The same owners and answers handed over one at a time (`ZoneAnswerStream`), from
+    /// registrations in zone order, holding only the networks around the current one.
+    public func forEachAnswer(_ records: Registrations, _ body: (Entry) throws -> Void) throws {
+        var stream = ZoneAnswerStream(export: self)
+        try withoutActuallyEscaping(body) { body in
+            try records { record in try stream.add(record, emit: body) }
         }
-        return entries.values.sorted { $0.owner < $1.owner }
+        try stream.finish(emit: body)
     }
 
     /// The owner names (relative to the zone) that answer for every address of `network`.
@@ -211,11 +217,7 @@ public struct ZoneExport: Sendable {
         let v4 = network.address.family == .v4
         let unit = v4 ? 8 : 4
         let bits = v4 ? 32 : 128
-        let length = network.prefixLength
-        let aligned = length == bits ? bits : (length + unit - 1) / unit * unit
-        let extra = aligned - length
-        let count = 1 << extra
-        guard count <= maxNamesPerNetwork else { throw TooWide(network: network.description, names: count, bound: maxNamesPerNetwork) }
+        let (aligned, count) = try alignment(of: network)
         var names: [String] = []
         names.reserveCapacity(count)
         for k in 0..<count {
@@ -225,6 +227,18 @@ public struct ZoneExport: Sendable {
             names.append(aligned == bits ? labels : (labels.isEmpty ? "*" : "*." + labels))
         }
         return names
+    }
+
+    /// The prefix length `network` expands to (the next octet or nibble boundary, or a host)
+    /// and how many names that takes.
+    func alignment(of network: IPNetwork) throws(TooWide) -> (aligned: Int, count: Int) {
+        let unit = network.address.family == .v4 ? 8 : 4
+        let bits = network.address.family == .v4 ? 32 : 128
+        let length = network.prefixLength
+        let aligned = length == bits ? bits : (length + unit - 1) / unit * unit
+        let count = 1 << (aligned - length)
+        guard count <= maxNamesPerNetwork else { throw TooWide(network: network.description, names: count, bound: maxNamesPerNetwork) }
+        return (aligned, count)
     }
 
     /// `address` + `value << shift`, within the family's bits.

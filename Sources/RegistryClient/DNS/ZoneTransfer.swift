@@ -18,7 +18,7 @@ public struct ZoneTransfer: Sendable {
     public var records: @Sendable (_ serial: UInt32?) throws -> [DNSMessage.Record]
     /// The current zone's records, unsigned, the SOA first, handed over one at a time (a
     /// whole-zone transfer encodes them as they come instead of holding them all).
-    public var stream: (@Sendable (_ body: (DNSMessage.Record) -> Void) throws -> Void)?
+    public var stream: (@Sendable (_ body: (DNSMessage.Record) throws -> Void) throws -> Void)?
     /// Signs the transferred zone (`ZoneSigner.signZone`); none: unsigned.
     public var signer: ZoneSigner?
     /// The week the signed zone was first transferred in by this process, and the registry
@@ -45,21 +45,20 @@ public struct ZoneTransfer: Sendable {
         _ store: RegistryStore, zone: DNSName, ttl: UInt32, negativeTTL: UInt32, nameServers: [NameServer], allowed: [IPNetwork], keys: [TSIGKey] = [],
         history: UInt32 = defaultHistory, signer: ZoneSigner? = nil, clock: @escaping @Sendable () -> Int64 = { WallClock.system.nowMillis() }
     ) -> ZoneTransfer {
+        @Sendable func export(serial: UInt32?) throws -> ZoneExport {
+            let at = try serial ?? UInt32(truncatingIfNeeded: max(1, store.latestRecordID()))
+            return ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: at)
+        }
         var transfer = ZoneTransfer(allowed: allowed, keys: keys, history: history, signer: signer) { serial in
-            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
-            let at = serial ?? latest
-            let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: at)
-            return try export.records(try store.currentRecords(at: clock(), through: Int64(at)))
+            let export = try export(serial: serial)
+            return try export.records(try store.currentRecords(at: clock(), through: Int64(export.serial)))
         }
         transfer.stream = { body in
-            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
-            let export = ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: latest)
-            try export.forEachRecord(try store.currentRecords(at: clock(), through: Int64(latest)), body)
+            let export = try export(serial: nil)
+            let time = clock()
+            try export.forEachRecord({ try store.forEachCurrentRecord(at: time, through: Int64(export.serial), $0) }, body)
         }
-        transfer.currentSOA = {
-            let latest = UInt32(truncatingIfNeeded: max(1, try store.latestRecordID()))
-            return ZoneExport(zone: zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: nameServers, serial: latest).soaRecord
-        }
+        transfer.currentSOA = { try export(serial: nil).soaRecord }
         return transfer
     }
 
@@ -83,14 +82,11 @@ public struct ZoneTransfer: Sendable {
             return (kind, count, messages.count)
         }
         var packer = MessagePacker(query: query, limit: limit)
-        var failure: Error?
         var soa: DNSMessage.Record?
         try stream { record in
-            guard failure == nil else { return }
             if soa == nil { soa = record }
-            do { try packer.add(record, emit: emit) } catch { failure = error }
+            try packer.add(record, emit: emit)
         }
-        if let failure { throw failure }
         if let soa { try packer.add(soa, emit: emit) }
         try packer.finish(emit: emit)
         return (.whole, packer.records, packer.messages)
@@ -114,9 +110,7 @@ public struct ZoneTransfer: Sendable {
         }
 
         mutating func add(_ record: DNSMessage.Record, emit: ([UInt8]) throws -> Void) rethrows {
-            var single = DNSMessage(id: 0)
-            single.answers = [record]
-            let cost = single.encode().count - 12
+            let cost = record.wireLength
             if size + cost > limit, !current.answers.isEmpty {
                 try emit(current.encode())
                 messages += 1

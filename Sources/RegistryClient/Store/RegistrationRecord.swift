@@ -49,6 +49,11 @@ public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord,
         id = inserted.rowID
     }
 
+    /// Whether `other` is a row of the same network (its history).
+    func isSameNetwork(as other: RegistrationRecord) -> Bool {
+        family == other.family && netHigh == other.netHigh && netLow == other.netLow && prefixLength == other.prefixLength
+    }
+
     public var ipNetwork: IPNetwork {
         let address =
             family == 4

@@ -218,25 +218,31 @@ public final class RegistryStore: Sendable {
     /// `recordID`, the registry as it stood when that row was the latest (rows after it
     /// ignored): the zone a secondary holds at that serial, for IXFR.
     public func currentRecords(at time: Int64, through recordID: Int64 = .max) throws -> [RegistrationRecord] {
+        var records: [RegistrationRecord] = []
+        try forEachCurrentRecord(at: time, through: recordID) { records.append($0) }
+        return records
+    }
+
+    /// The same rows handed to `body` one at a time, in the same order, without holding
+    /// them: the rows come from one cursor over the history sorted by network (SQLite sorts
+    /// with bounded memory, spilling to temporary files), and of each network's run the last
+    /// one is kept. `body` runs inside one read transaction, so it sees one state throughout.
+    public func forEachCurrentRecord(at time: Int64, through recordID: Int64 = .max, _ body: (RegistrationRecord) throws -> Void) throws {
         try database.read { db in
-            var records = try RegistrationRecord.fetchAll(
+            // The network words are signed in SQLite: `x < 0` first puts them in unsigned order.
+            let cursor = try RegistrationRecord.fetchCursor(
                 db,
                 sql: """
-                    SELECT r.* FROM registration r
-                    WHERE r.id = (
-                        SELECT r2.id FROM registration r2
-                        WHERE r2.family = r.family AND r2.net_high = r.net_high AND r2.net_low = r.net_low AND r2.prefix_length = r.prefix_length
-                          AND r2.valid_from <= ? AND r2.id <= ?
-                        ORDER BY r2.valid_from DESC, r2.id DESC LIMIT 1)
+                    SELECT * FROM registration WHERE valid_from <= ? AND id <= ?
+                    ORDER BY family, net_high < 0, net_high, net_low < 0, net_low, prefix_length, valid_from, id
                     """,
                 arguments: [time, recordID])
-            records.sort { a, b in
-                let (x, y) = (a.ipNetwork, b.ipNetwork)
-                if x.address.family != y.address.family { return x.address.family == .v4 }
-                if x.address != y.address { return x.address < y.address }
-                return x.prefixLength < y.prefixLength
+            var pending: RegistrationRecord?
+            while let record = try cursor.next() {
+                if let previous = pending, !previous.isSameNetwork(as: record) { try body(previous) }
+                pending = record
             }
-            return records
+            if let pending { try body(pending) }
         }
     }
 
