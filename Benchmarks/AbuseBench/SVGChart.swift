@@ -64,8 +64,9 @@ struct SVGChart {
         return 10 * power
     }
 
-    /// At most four significant digits, no trailing zeros (12.5, 0.025, 50000).
+    /// Whole numbers as they are (12500), others with at most four significant digits and
+    /// no trailing zeros (12.5, 0.025).
     static func format(_ value: Double) -> String {
-        String(format: "%.4g", value)
+        value >= 1 && value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.4g", value)
     }
 }
