@@ -65,31 +65,9 @@ struct ZoneExportTests {
     /// networks: IPv4 in octets that are single digits too (`*.2` is also an IPv6 name),
     /// IPv6 with the top bit of either word set (SQLite orders those words signed).
     @Test func streamedAnswersEqualTheWholeRegistryModel() throws {
-        var state: UInt64 = 0x5EED_2026_1130
-        func random(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
-        let clusters: [(base: IPAddress, length: Int)] = [
-            (ip("10.0.0.0"), 8), (ip("2.0.0.0"), 7), (ip("198.51.100.0"), 22), (ip("2001:db8::"), 32), (ip("fd00::"), 8), (ip("2::"), 16),
-            (ip("2001:db8:0:1:8000::"), 64),
-        ]
-        let statuses = ["active", "suspended", "revoked"]
+        var random = RandomRegistry(seed: 0x5EED_2026_1130)
         for trial in 0..<20 {
-            var networks = Set<IPNetwork>()
-            for _ in 0..<(20 + random(200)) {
-                let cluster = clusters[random(clusters.count)]
-                let bits = cluster.base.family == .v4 ? 32 : 128
-                let length = min(bits, cluster.length + random(bits - cluster.length + 8))
-                let high = cluster.base.high | (UInt64(random(Int.max)) &* 0x9E37_79B9_7F4A_7C15 >> UInt64(min(63, cluster.length)))
-                let low = cluster.base.low | UInt64(random(Int.max)) << 1 | UInt64(random(2))
-                let address = cluster.base.family == .v4 ? IPAddress(v4: cluster.base.v4Value | UInt32(truncatingIfNeeded: low) >> UInt32(cluster.length)) : IPAddress(v6High: high, low: low)
-                networks.insert(IPNetwork(uncheckedAddress: address, prefixLength: max(length, cluster.length)))
-            }
-            var csv = "network,registrant,status,abuse_contact,since\n"
-            for (n, network) in networks.enumerated() {
-                csv += "\(network),R-\(100_000 + n),\(statuses[random(3)]),noc@example.net,2026-01-01T00:00:00Z\n"
-            }
+            let (csv, count) = random.csv(networks: 20 + random.next(200))
             let registry = try TestRegistry()
             defer { registry.remove() }
             try registry.importCSV(csv)
@@ -100,7 +78,7 @@ struct ZoneExportTests {
             let model = try ZoneAnswerModel.answers(export, records)
             let got = Set(streamed.map { ZoneAnswerModel.Answer(owner: $0.owner, code: $0.code, text: $0.text) })
             let (missing, extra) = (model.subtracting(got), got.subtracting(model))
-            #expect(missing.isEmpty && extra.isEmpty, "trial \(trial) (\(networks.count) networks): missing \(missing.count), e.g. \(missing.prefix(2)); extra \(extra.count), e.g. \(extra.prefix(2))")
+            #expect(missing.isEmpty && extra.isEmpty, "trial \(trial) (\(count) networks): missing \(missing.count), e.g. \(missing.prefix(2)); extra \(extra.count), e.g. \(extra.prefix(2))")
             #expect(try export.answers(records.reversed()).map(\.owner) == streamed.map(\.owner), "trial \(trial): the order depends on the input's")
         }
     }

@@ -112,6 +112,48 @@ struct ZoneTransferTests {
         #expect(loaded.contains("(DNSSEC signed)") && loaded.contains("OK"), "\(loaded)")
     }
 
+    /// The streamed IXFR differences (two zones merged as they are read from the store)
+    /// equal those of the two whole zones, on random registries changed by suspensions,
+    /// reinstatements and a second import that adds networks and changes statuses.
+    @Test func streamedDifferencesEqualThoseOfTheWholeZones() throws {
+        var random = RandomRegistry(seed: 0x1F0F_2026_1130)
+        let zone = DNSName("reg.example.org")!
+        for trial in 0..<12 {
+            let registry = try TestRegistry()
+            defer { registry.remove() }
+            let (csv, _) = random.csv(networks: 30 + random.next(150))
+            try registry.importCSV(csv)
+            let transfer = ZoneTransfer.of(registry.store, zone: zone, ttl: 300, negativeTTL: 60, nameServers: [], allowed: [])
+            let base = UInt32(try registry.store.latestRecordID())
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let networks = try registry.store.currentRecords(at: now).map(\.ipNetwork)
+            for _ in 0..<(1 + random.next(6)) {
+                let network = networks[random.next(networks.count)]
+                let status: RegistrationStatus = random.next(2) == 0 ? .suspended : .active
+                _ = try registry.store.recordChange(of: network.address, to: status, at: now - 1, cause: "suspension", source: "test", caseID: "C-\(trial)", provisional: false)
+            }
+            if random.next(2) == 0 {
+                let (more, _) = random.csv(networks: 10 + random.next(40), firstRegistrant: 300_000)
+                let known = Set(csv.split(separator: "\n").map { $0.prefix { $0 != "," } })
+                let added = more.split(separator: "\n").dropFirst().filter { !known.contains($0.prefix { $0 != "," }) }
+                try registry.importCSV(csv + added.joined(separator: "\n") + "\n", now: "2026-11-02T00:00:00Z")
+            }
+            let latest = UInt32(try registry.store.latestRecordID())
+            let whole = ZoneTransfer.differences(between: try transfer.records(base), and: try transfer.records(nil))
+            // [new SOA, old SOA] deletions [new SOA] additions
+            let split = whole.dropFirst(2).firstIndex { $0.type == DNSType.soa }!
+            let (deleted, added) = (Set(whole[2..<split]), Set(whole[(split + 1)...]))
+            var streamed: [[DNSMessage.Record]] = [[]]
+            try transfer.differences!(base, latest) { record in
+                if let record { streamed[streamed.count - 1].append(record) } else { streamed.append([]) }
+            }
+            #expect(streamed.count == 2, "trial \(trial): one boundary between deletions and additions")
+            #expect(Set(streamed[0]) == deleted && streamed[0].count == deleted.count, "trial \(trial): deletions \(streamed[0].count) vs \(deleted.count)")
+            #expect(Set(streamed[1]) == added && streamed[1].count == added.count, "trial \(trial): additions \(streamed[1].count) vs \(added.count)")
+            #expect(!deleted.isEmpty || !added.isEmpty, "trial \(trial): the changes changed nothing")
+        }
+    }
+
     /// RFC 1995: IXFR from a serial in the history gets the differences (new SOA, old SOA,
     /// the records removed, new SOA, the records added, new SOA); from the current serial or
     /// one in the future the SOA alone; from a serial older than the history the whole zone.

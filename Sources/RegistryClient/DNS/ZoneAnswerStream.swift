@@ -149,6 +149,10 @@ struct ZoneAnswerStream {
         } else if family == 6, wildcard, digitOwners.contains(owner) {
             return
         }
-        try emit(ZoneExport.Entry(owner: owner, code: answer.code, text: answer.text, length: answer.length))
+        var entry = ZoneExport.Entry(owner: owner, code: answer.code, text: answer.text, length: answer.length)
+        entry.family = family
+        entry.address = prefix
+        entry.level = level
+        try emit(entry)
     }
 }

@@ -128,14 +128,10 @@ public struct ZoneExport: Sendable {
         for server in nameServers where server.isInside(zone) {
             for record in server.addressRecords(ttl: ttl) { try body(record) }
         }
-        func add(_ owner: String, code: UInt8, text: String) throws {
-            let labels = owner.split(separator: ".").map { Array($0.utf8) }
-            let name = DNSName(labels: labels + zone.labels)
-            try body(DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(code))))
-            try body(DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(text.utf8)])))
+        for record in records(of: Entry(owner: "2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test", length: 32)) { try body(record) }
+        try forEachAnswer(registry) { entry in
+            for record in records(of: entry) { try body(record) }
         }
-        try add("2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test")
-        try forEachAnswer(registry) { entry in try add(entry.owner, code: entry.code, text: entry.text) }
     }
 
     public var soaRecord: DNSMessage.Record {
@@ -182,6 +178,37 @@ public struct ZoneExport: Sendable {
         public var text: String
         /// The prefix length of the network the answer is of.
         var length: Int
+        /// Where the name comes in zone order: its family, then its address, then its depth
+        /// in labels (a wildcard before the names below it).
+        var family = 4
+        var address = IPAddress(v4: 0)
+        var level = 0
+
+        init(owner: String, code: UInt8, text: String, length: Int) {
+            self.owner = owner
+            self.code = code
+            self.text = text
+            self.length = length
+        }
+
+        /// Whether this name comes before `other` in zone order.
+        func precedes(_ other: Entry) -> Bool {
+            (family, address, level) < (other.family, other.address, other.level)
+        }
+
+        func isSameName(as other: Entry) -> Bool {
+            family == other.family && address == other.address && level == other.level
+        }
+    }
+
+    /// The A and TXT records of one name.
+    func records(of entry: Entry) -> [DNSMessage.Record] {
+        let labels = entry.owner.split(separator: ".").map { Array($0.utf8) }
+        let name = DNSName(labels: labels + zone.labels)
+        return [
+            DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(entry.code))),
+            DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(entry.text.utf8)])),
+        ]
     }
 
     /// Every owner name and its answer, so that a standard server answers each address as

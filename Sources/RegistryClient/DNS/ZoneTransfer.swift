@@ -59,35 +59,56 @@ public struct ZoneTransfer: Sendable {
             try export.forEachRecord({ try store.forEachCurrentRecord(at: time, through: Int64(export.serial), $0) }, body)
         }
         transfer.currentSOA = { try export(serial: nil).soaRecord }
+        transfer.differences = { from, to, body in
+            let time = clock()
+            try ZoneDifferences(export: try export(serial: to)).forEach(
+                reading: { pass in
+                    try store.readCurrentRecords(at: time, through: [Int64(from), Int64(to)]) { cursors in try pass(cursors.map { $0.next }) }
+                }, body)
+        }
         return transfer
     }
 
     /// The unsigned zone's SOA now, cheaply (an IXFR from a current secondary needs no more).
     public var currentSOA: (@Sendable () throws -> DNSMessage.Record)?
+    /// The unsigned zone's differences between two registry serials, one record at a time:
+    /// the deletions, then nil, then the additions (`ZoneDifferences`).
+    public var differences: (@Sendable (_ from: UInt32, _ to: UInt32, _ body: (DNSMessage.Record?) throws -> Void) throws -> Void)?
 
     /// Answers a transfer `query` (already authorised), handing each message to `emit` as
-    /// it is made. An AXFR of an unsigned zone is streamed from the registry, record by
-    /// record, in messages of at most `limit` bytes, so that memory does not hold the whole
-    /// zone twice over; the rest goes through `answer(_:limit:)`.
+    /// it is made. An unsigned zone is streamed from the registry record by record, in
+    /// messages of at most `limit` bytes, so that memory stays flat whatever its size: the
+    /// whole zone, or an IXFR's differences merged from the zone at both serials. A signed
+    /// zone goes through `answer(_:limit:)`.
     public func answer(_ query: DNSMessage, limit: Int = 16_000, emit: ([UInt8]) throws -> Void) throws -> (kind: Kind, records: Int, messages: Int) {
-        let isIXFR = query.questions.first?.type == DNSType.ixfr
-        if isIXFR, signer == nil, let currentSOA, let soa = Optional(try currentSOA()), let only = Self.upToDate(query, records: [soa]) {
-            // Current, or ahead: the SOA alone, without building the zone.
-            try emit(only)
-            return (.current, 1, 1)
-        }
-        guard !isIXFR, signer == nil, let stream else {
+        guard signer == nil, let stream, let currentSOA, let differences else {
             let (kind, count, messages) = try answer(query, limit: limit)
             for message in messages { try emit(message) }
             return (kind, count, messages.count)
         }
+        let isIXFR = query.questions.first?.type == DNSType.ixfr
+        let soa = try currentSOA()
+        if isIXFR, let only = Self.upToDate(query, records: [soa]) {
+            // Current, or ahead: the SOA alone, without reading the zone.
+            try emit(only)
+            return (.current, 1, 1)
+        }
         var packer = MessagePacker(query: query, limit: limit)
-        var soa: DNSMessage.Record?
+        if isIXFR, let base = Self.requestedSerial(query), let current = soa.soaSerial, Self.isNewer(current, than: base), current &- base <= history {
+            // New SOA, old SOA, deletions, new SOA, additions, new SOA (RFC 1995 §4).
+            try packer.add(soa, emit: emit)
+            try packer.add(soa.withSerial(base), emit: emit)
+            try differences(base, current) { record in try packer.add(record ?? soa, emit: emit) }
+            try packer.add(soa, emit: emit)
+            try packer.finish(emit: emit)
+            return (.incremental, packer.records, packer.messages)
+        }
+        var first: DNSMessage.Record?
         try stream { record in
-            if soa == nil { soa = record }
+            if first == nil { first = record }
             try packer.add(record, emit: emit)
         }
-        if let soa { try packer.add(soa, emit: emit) }
+        if let first { try packer.add(first, emit: emit) }
         try packer.finish(emit: emit)
         return (.whole, packer.records, packer.messages)
     }
@@ -164,7 +185,7 @@ public struct ZoneTransfer: Sendable {
         if let known = Self.requestedSerial(query), let current = latest.first?.soaSerial, let base = registrySerial(of: known, week: week, weekStart: weekStart),
             Self.isNewer(current, than: base), current &- base <= history
         {
-            let differences = Self.differences(from: zone(try records(base), week: week), to: now)
+            let differences = Self.differences(between: zone(try records(base), week: week), and: now)
             if differences.count < now.count {
                 return (.incremental, differences.count + 1, Self.messages(answering: query, records: differences, limit: limit))
             }
@@ -216,7 +237,7 @@ public struct ZoneTransfer: Sendable {
 
     /// An IXFR difference sequence (RFC 1995 §4) without its final SOA: the new SOA, the
     /// old SOA, the records deleted, the new SOA, the records added.
-    static func differences(from old: [DNSMessage.Record], to new: [DNSMessage.Record]) -> [DNSMessage.Record] {
+    public static func differences(between old: [DNSMessage.Record], and new: [DNSMessage.Record]) -> [DNSMessage.Record] {
         guard let oldSOA = old.first, let newSOA = new.first else { return new }
         let before = Set(old.dropFirst())
         let after = Set(new.dropFirst())
@@ -285,5 +306,13 @@ extension DNSMessage.Record {
     var soaSerial: UInt32? {
         guard case .soa(_, _, let serial, _, _, _, _) = data else { return nil }
         return serial
+    }
+
+    /// An SOA record with another serial.
+    func withSerial(_ serial: UInt32) -> DNSMessage.Record {
+        guard case .soa(let mname, let rname, _, let refresh, let retry, let expire, let minimum) = data else { return self }
+        var record = self
+        record.data = .soa(mname: mname, rname: rname, serial: serial, refresh: refresh, retry: retry, expire: expire, minimum: minimum)
+        return record
     }
 }

@@ -224,25 +224,61 @@ public final class RegistryStore: Sendable {
     }
 
     /// The same rows handed to `body` one at a time, in the same order, without holding
-    /// them: the rows come from one cursor over the history sorted by network (SQLite sorts
-    /// with bounded memory, spilling to temporary files), and of each network's run the last
-    /// one is kept. `body` runs inside one read transaction, so it sees one state throughout.
+    /// them (`CurrentRecords`). `body` runs inside one read transaction, so it sees one
+    /// state throughout.
     public func forEachCurrentRecord(at time: Int64, through recordID: Int64 = .max, _ body: (RegistrationRecord) throws -> Void) throws {
+        try readCurrentRecords(at: time, through: [recordID]) { cursors in
+            while let record = try cursors[0].next() { try body(record) }
+        }
+    }
+
+    /// Cursors over the registry as it stood at each of `recordIDs` (as `currentRecords`
+    /// gives it), read side by side in one read transaction: a zone's differences between two
+    /// serials are a merge of two of them.
+    public func readCurrentRecords<T>(at time: Int64, through recordIDs: [Int64], _ body: ([CurrentRecords]) throws -> T) throws -> T {
         try database.read { db in
-            // The network words are signed in SQLite: `x < 0` first puts them in unsigned order.
-            let cursor = try RegistrationRecord.fetchCursor(
-                db,
-                sql: """
-                    SELECT * FROM registration WHERE valid_from <= ? AND id <= ?
-                    ORDER BY family, net_high < 0, net_high, net_low < 0, net_low, prefix_length, valid_from, id
-                    """,
-                arguments: [time, recordID])
-            var pending: RegistrationRecord?
-            while let record = try cursor.next() {
-                if let previous = pending, !previous.isSameNetwork(as: record) { try body(previous) }
-                pending = record
+            let cursors = try recordIDs.map { recordID in
+                // The network words are signed in SQLite: `x < 0` first puts them in unsigned order.
+                CurrentRecords(
+                    try RegistrationRecord.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT * FROM registration WHERE valid_from <= ? AND id <= ?
+                            ORDER BY family, net_high < 0, net_high, net_low < 0, net_low, prefix_length, valid_from, id
+                            """,
+                        arguments: [time, recordID]))
             }
-            if let pending { try body(pending) }
+            return try body(cursors)
+        }
+    }
+
+    /// The rows in force, one network at a time in zone order, from a cursor over the
+    /// history sorted by network (SQLite sorts with bounded memory, spilling to temporary
+    /// files): of each network's run of rows, the last. Valid only inside the read that made it.
+    public final class CurrentRecords {
+        private let cursor: RecordCursor<RegistrationRecord>
+        private var pending: RegistrationRecord?
+        private var started = false
+
+        init(_ cursor: RecordCursor<RegistrationRecord>) {
+            self.cursor = cursor
+        }
+
+        public func next() throws -> RegistrationRecord? {
+            if !started {
+                started = true
+                pending = try cursor.next()
+            }
+            guard var last = pending else { return nil }
+            while let record = try cursor.next() {
+                if !record.isSameNetwork(as: last) {
+                    pending = record
+                    return last
+                }
+                last = record
+            }
+            pending = nil
+            return last
         }
     }
 
