@@ -142,17 +142,15 @@ struct ZoneAnswerStream {
     }
 
     private mutating func hand(_ prefix: IPAddress, level: Int, wildcard: Bool, _ answer: Answer, emit: (ZoneExport.Entry) throws -> Void) throws {
-        let labels = ZoneExport.reversedLabels(prefix, keep: level, v4: family == 4)
-        let owner = !wildcard ? labels : (labels.isEmpty ? "*" : "*." + labels)
-        if family == 4, wildcard, (0..<level).allSatisfy({ (prefix.v4Value >> UInt32(24 - 8 * $0)) & 0xFF < 10 }) {
-            digitOwners.insert(owner)
-        } else if family == 6, wildcard, digitOwners.contains(owner) {
-            return
+        let entry = ZoneExport.Entry(family: family, address: prefix, level: level, isWildcard: wildcard, code: answer.code, text: answer.text, length: answer.length)
+        // Only wildcards three labels deep or less can be both an IPv4 and an IPv6 name.
+        if wildcard, level <= 3 {
+            if family == 4, (0..<level).allSatisfy({ (prefix.v4Value >> UInt32(24 - 8 * $0)) & 0xFF < 10 }) {
+                digitOwners.insert(entry.owner)
+            } else if family == 6, !digitOwners.isEmpty, digitOwners.contains(entry.owner) {
+                return
+            }
         }
-        var entry = ZoneExport.Entry(owner: owner, code: answer.code, text: answer.text, length: answer.length)
-        entry.family = family
-        entry.address = prefix
-        entry.level = level
         try emit(entry)
     }
 }

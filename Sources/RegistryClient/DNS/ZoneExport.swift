@@ -128,7 +128,8 @@ public struct ZoneExport: Sendable {
         for server in nameServers where server.isInside(zone) {
             for record in server.addressRecords(ttl: ttl) { try body(record) }
         }
-        for record in records(of: Entry(owner: "2.0.0.127", code: 2, text: "v=reg1; status=active; registrant=rfc5782-test", length: 32)) { try body(record) }
+        let test = Entry(family: 4, address: IPAddress(v4: 0x7F00_0002), level: 4, isWildcard: false, code: 2, text: "v=reg1; status=active; registrant=rfc5782-test", length: 32)
+        for record in records(of: test) { try body(record) }
         try forEachAnswer(registry) { entry in
             for record in records(of: entry) { try body(record) }
         }
@@ -173,22 +174,33 @@ public struct ZoneExport: Sendable {
 
     /// One owner name (relative to the zone) and what it answers.
     public struct Entry: Sendable, Equatable {
-        public var owner: String
         public var code: UInt8
         public var text: String
         /// The prefix length of the network the answer is of.
         var length: Int
-        /// Where the name comes in zone order: its family, then its address, then its depth
-        /// in labels (a wildcard before the names below it).
-        var family = 4
-        var address = IPAddress(v4: 0)
-        var level = 0
+        /// The name: its family, its address (the prefix's, for a wildcard), its depth in
+        /// labels below the zone, and whether it is a wildcard; zone order is family, then
+        /// address, then depth (a wildcard before the names below it).
+        var family: Int
+        var address: IPAddress
+        var level: Int
+        var isWildcard: Bool
 
-        init(owner: String, code: UInt8, text: String, length: Int) {
-            self.owner = owner
+        init(family: Int, address: IPAddress, level: Int, isWildcard: Bool, code: UInt8, text: String, length: Int) {
+            self.family = family
+            self.address = address
+            self.level = level
+            self.isWildcard = isWildcard
             self.code = code
             self.text = text
             self.length = length
+        }
+
+        /// The owner name relative to the zone (`*.100.51.198`, `20.100.51.198`), made when
+        /// asked for: a transfer's merge compares names by address.
+        public var owner: String {
+            let labels = ZoneExport.reversedLabels(address, keep: level, v4: family == 4)
+            return !isWildcard ? labels : (labels.isEmpty ? "*" : "*." + labels)
         }
 
         /// Whether this name comes before `other` in zone order.
@@ -196,9 +208,6 @@ public struct ZoneExport: Sendable {
             (family, address, level) < (other.family, other.address, other.level)
         }
 
-        func isSameName(as other: Entry) -> Bool {
-            family == other.family && address == other.address && level == other.level
-        }
     }
 
     /// The A and TXT records of one name.

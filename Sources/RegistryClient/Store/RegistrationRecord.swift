@@ -45,6 +45,26 @@ public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord,
         case provisional
     }
 
+    /// Read column by column rather than through `Decodable` (a zone transfer reads every
+    /// row: the decoder was a fifth of an IXFR's time).
+    public init(row: Row) throws {
+        id = row["id"]
+        network = row["network"]
+        family = row["family"]
+        netHigh = row["net_high"]
+        netLow = row["net_low"]
+        prefixLength = row["prefix_length"]
+        registrant = row["registrant"]
+        status = row["status"]
+        abuseContact = row["abuse_contact"]
+        validFrom = row["valid_from"]
+        recordedAt = row["recorded_at"]
+        cause = row["cause"]
+        source = row["source"]
+        caseID = row["case_id"]
+        provisional = row["provisional"]
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
