@@ -5,6 +5,9 @@ import Primitives
 /// both are read from the store side by side: memory stays flat whatever the zone's size.
 struct ZoneDifferences {
     let export: ZoneExport
+    /// Additions held back while the deletions are sent, so that one merge of the two
+    /// zones does; past this many, a second merge makes them again instead.
+    var heldAdditions = 50_000
 
     /// One zone's names pulled one at a time, made from registrations pulled one at a time.
     private struct Names {
@@ -33,23 +36,38 @@ struct ZoneDifferences {
     }
 
     /// Hands over the records of the old zone that the new one lacks (the deletions), then
-    /// nil, then the records of the new zone that the old one lacks (the additions): two
-    /// passes, each over `read`'s fresh pair of cursors (old, new) in zone order.
+    /// nil, then the records of the new zone that the old one lacks (the additions). One
+    /// merge over `read`'s pair of cursors (old, new) in zone order sends the deletions and
+    /// holds the additions (the few a day's changes make); when they are more than
+    /// `heldAdditions`, a second merge makes them again.
     func forEach(
         reading read: (_ pass: ([() throws -> RegistrationRecord?]) throws -> Void) throws -> Void, _ body: (DNSMessage.Record?) throws -> Void
     ) throws {
+        var held: [DNSMessage.Record]? = []
         // `body` is called only during this call (the compiler cannot tell through `read`).
         try withoutActuallyEscaping(body) { body in
-            try pass(deletions: true, reading: read, body)
+            try merge(reading: read) { record, deleted in
+                if deleted {
+                    try body(record)
+                } else if held != nil {
+                    held!.append(record)
+                    if held!.count > heldAdditions { held = nil }
+                }
+            }
             try body(nil)
-            try pass(deletions: false, reading: read, body)
+            if let held {
+                for record in held { try body(record) }
+            } else {
+                try merge(reading: read) { record, deleted in if !deleted { try body(record) } }
+            }
         }
     }
 
-    /// One pass of the merge: the deletions or the additions.
-    private func pass(
-        deletions: Bool, reading read: (_ pass: ([() throws -> RegistrationRecord?]) throws -> Void) throws -> Void,
-        _ body: @escaping (DNSMessage.Record?) throws -> Void
+    /// One merge of the two zones: each record only in the old one (deleted) or only in the
+    /// new one.
+    private func merge(
+        reading read: (_ pass: ([() throws -> RegistrationRecord?]) throws -> Void) throws -> Void,
+        _ body: @escaping (DNSMessage.Record, _ deleted: Bool) throws -> Void
     ) throws {
         try read { cursors in
             var old = Names(next: cursors[0], stream: ZoneAnswerStream(export: export))
@@ -58,19 +76,18 @@ struct ZoneDifferences {
             var b = try new.pull()
             while a != nil || b != nil {
                 if let x = a, b == nil || x.precedes(b!) {
-                    if deletions { for record in export.records(of: x) { try body(record) } }
+                    for record in export.records(of: x) { try body(record, true) }
                     a = try old.pull()
                 } else if let y = b, a == nil || y.precedes(a!) {
-                    if !deletions { for record in export.records(of: y) { try body(record) } }
-                    b = try new.pull()
-                } else if a!.code == b!.code, a!.text == b!.text {
-                    // The same name with the same answer: nothing to send.
-                    a = try old.pull()
+                    for record in export.records(of: y) { try body(record, false) }
                     b = try new.pull()
                 } else {
-                    // The same name in both: its records that changed.
-                    let (before, after) = (export.records(of: a!), export.records(of: b!))
-                    for record in deletions ? before : after where !(deletions ? after : before).contains(record) { try body(record) }
+                    // The same name in both: its records that changed, if its answer did.
+                    if a!.code != b!.code || a!.text != b!.text {
+                        let (before, after) = (export.records(of: a!), export.records(of: b!))
+                        for record in before where !after.contains(record) { try body(record, true) }
+                        for record in after where !before.contains(record) { try body(record, false) }
+                    }
                     a = try old.pull()
                     b = try new.pull()
                 }
