@@ -46,13 +46,17 @@ extension AbuseIngestCommand.Registry {
             // Streamed from the database to the output: memory stays flat whatever the zone's size.
             var output = try out.map { try ChunkedOutput(file: $0) } ?? ChunkedOutput()
             var networks = 0
+            // Progress on a terminal only: every 50,000 networks.
+            let showProgress = Terminal.stderrIsTerminal
             let registrations: ZoneExport.Registrations = { body in
                 try store.forEachCurrentRecord(at: time, through: Int64(serial)) { record in
                     networks += 1
+                    if showProgress, networks % 50_000 == 0 { Terminal.progress("abuse-ingest: \(networks) networks exported") }
                     try body(record)
                 }
             }
             do {
+                defer { if showProgress { Terminal.clearProgress() } }
                 if ZoneExport.Format(rawValue: format) == .bind {
                     try export.bind(registrations) { try output.write($0) }
                 } else {
