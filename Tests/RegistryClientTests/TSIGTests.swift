@@ -77,14 +77,7 @@ struct TSIGTests {
     }
 
     @Test func refusesKeyFilesItCannotUseWithTheirLine() {
-        func reason(_ text: String) -> String {
-            do {
-                _ = try TSIGKey.parse(text, path: "k.conf")
-                return "accepted"
-            } catch {
-                return error.description
-            }
-        }
+        func reason(_ text: String) -> String { refusal { _ = try TSIGKey.parse(text, path: "k.conf") } }
         #expect(reason("key \"a.example\" {\n\talgorithm hmac-md5;\n\tsecret \"AAAAAAAAAAAAAAAAAAAAAA==\";\n};\n") == "k.conf:4: algorithm 'hmac-md5': only hmac-sha256 is served")
         #expect(reason("key \"a.example\" {\n\talgorithm hmac-sha256;\n};\n") == "k.conf:3: key a.example. has no secret")
         #expect(reason("key \"a.example\" {\n\talgorithm hmac-sha256;\n\tsecret \"not base64!\";\n};\n") == "k.conf:3: the secret is not base64")

@@ -19,11 +19,7 @@ final class TamperingServer: @unchecked Sendable {
         self.replacement = replacement
         port = freePort()
         udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(udp, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withLoopbackAddress(port: port) { bind(udp, $0, $1) }
         Thread { [self] in serve() }.start()
     }
 

@@ -19,13 +19,7 @@ final class TruncatingServer: @unchecked Sendable {
         tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        for fd in [udp, tcp] {
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        }
+        for fd in [udp, tcp] { _ = withLoopbackAddress(port: port) { bind(fd, $0, $1) } }
         listen(tcp, 8)
         Thread { [self] in serveUDP() }.start()
         Thread { [self] in serveTCP() }.start()

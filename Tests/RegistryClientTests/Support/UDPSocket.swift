@@ -16,15 +16,7 @@ final class UDPSocket {
     deinit { close(fd) }
 
     func send(_ bytes: [UInt8], port: Int) {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = bytes.withUnsafeBytes { raw in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, raw.baseAddress, raw.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
+        _ = bytes.withUnsafeBytes { raw in withLoopbackAddress(port: port) { sendto(fd, raw.baseAddress, raw.count, 0, $0, $1) } }
     }
 
     /// The next datagram, or nil after the timeout.
@@ -47,6 +39,16 @@ final class UDPSocket {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while buffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
     }
+}
+
+/// 127.0.0.1:`port` as a socket address, handed to `body` as the C calls take it (`bind`,
+/// `connect`, `sendto`).
+func withLoopbackAddress<T>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
 }
 
 /// Answers the datagrams on the bound socket `fd` with `reply` (nil: none) until the
