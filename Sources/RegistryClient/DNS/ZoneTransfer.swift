@@ -61,10 +61,18 @@ public struct ZoneTransfer: Sendable {
         transfer.currentSOA = { try export(serial: nil).soaRecord }
         transfer.differences = { from, to, body in
             let time = clock()
-            try ZoneDifferences(export: try export(serial: to)).forEach(
-                reading: { pass in
-                    try store.readCurrentRecords(at: time, through: [Int64(from), Int64(to)]) { cursors in try pass(cursors.map { $0.next }) }
-                }, body)
+            let differences = ZoneDifferences(export: try export(serial: to))
+            // Up to 1,000 networks changed: only their part of the zone is read; else the whole.
+            if let changed = try store.changedNetworks(after: Int64(from), through: Int64(to), limit: 1_000), let windows = ZoneDifferences.windows(changed) {
+                try store.readWindows(at: time) { read in
+                    try differences.forEach(merging: { try differences.merge(windows: windows, reading: read, from: Int64(from), to: Int64(to), $0) }, body)
+                }
+            } else {
+                try differences.forEach(
+                    reading: { pass in
+                        try store.readCurrentRecords(at: time, through: [Int64(from), Int64(to)]) { cursors in try pass(cursors.map { $0.next }) }
+                    }, body)
+            }
         }
         return transfer
     }
