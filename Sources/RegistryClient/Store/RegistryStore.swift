@@ -284,24 +284,29 @@ public final class RegistryStore: Sendable {
         /// The rows in force at `recordID` of the networks inside `window` or covering it, in
         /// zone order. `window` must not be a /0.
         public func records(around window: IPNetwork, through recordID: Int64) throws -> CurrentRecords {
+            // Two index-friendly parts (a range, and the covering networks one by one), sorted
+            // together: an OR of them made SQLite read the whole table.
             let (inside, insideArguments) = RegistryStore.range(of: window)
-            var covering = ""
             var arguments: StatementArguments = [time, recordID]
             arguments += insideArguments
             arguments += [window.prefixLength]
+            var covering = ""
             if window.prefixLength > 0 {
-                covering = " OR (family = ? AND (net_high, net_low, prefix_length) IN (VALUES " + Array(repeating: "(?, ?, ?)", count: window.prefixLength).joined(separator: ", ") + "))"
-                arguments += [window.address.family == .v4 ? 4 : 6]
+                // Each covering network by its index key (an IN list of row values was read
+                // with only the family from the index).
+                let each = Array(repeating: "(family = ? AND net_high = ? AND net_low = ? AND prefix_length = ?)", count: window.prefixLength)
+                covering = " UNION ALL SELECT * FROM registration WHERE valid_from <= ? AND id <= ? AND (" + each.joined(separator: " OR ") + ")"
+                arguments += [time, recordID]
                 for length in 0..<window.prefixLength {
                     let key = RegistrationRecord.key(IPNetwork(uncheckedAddress: window.address, prefixLength: length))
-                    arguments += [key.high, key.low, key.prefix]
+                    arguments += [key.family, key.high, key.low, key.prefix]
                 }
             }
             return CurrentRecords(
                 try RegistrationRecord.fetchCursor(
                     db,
                     sql: """
-                        SELECT * FROM registration WHERE valid_from <= ? AND id <= ? AND ((\(inside) AND prefix_length >= ?)\(covering))
+                        SELECT * FROM (SELECT * FROM registration WHERE valid_from <= ? AND id <= ? AND \(inside) AND prefix_length >= ?\(covering))
                         ORDER BY family, net_high < 0, net_high, net_low < 0, net_low, prefix_length, valid_from, id
                         """,
                     arguments: arguments))
@@ -358,7 +363,7 @@ public final class RegistryStore: Sendable {
         let first = prefix.address
         let last = prefix.lastAddress
         if first.family == .v4 {
-            return ("family = 4 AND net_low BETWEEN ? AND ?", [Int64(first.v4Value), Int64(last.v4Value)])
+            return ("family = 4 AND net_high = 0 AND net_low BETWEEN ? AND ?", [Int64(first.v4Value), Int64(last.v4Value)])
         }
         if prefix.prefixLength <= 64 {
             return ("family = 6 AND net_high BETWEEN ? AND ?", [Int64(bitPattern: first.high), Int64(bitPattern: last.high)])
