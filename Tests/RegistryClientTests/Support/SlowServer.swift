@@ -21,9 +21,8 @@ final class SlowServer: @unchecked Sendable {
 
     init(delay: Double = 0.02) {
         self.delay = delay
-        port = freePort()
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        _ = withLoopbackAddress(port: port) { bind(fd, $0, $1) }
+        port = bindLoopback(fd)
         var timeout = timeval(tv_sec: 0, tv_usec: 2000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         Thread { [self] in serve() }.start()

@@ -17,9 +17,8 @@ final class TamperingServer: @unchecked Sendable {
         self.responder = responder
         self.pattern = pattern
         self.replacement = replacement
-        port = freePort()
         udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        _ = withLoopbackAddress(port: port) { bind(udp, $0, $1) }
+        port = bindLoopback(udp)
         Thread { [self] in serve() }.start()
     }
 

@@ -14,12 +14,21 @@ final class TruncatingServer: @unchecked Sendable {
 
     init(responder: DNSResponder) {
         self.responder = responder
-        port = freePort()
-        udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        for fd in [udp, tcp] { _ = withLoopbackAddress(port: port) { bind(fd, $0, $1) } }
+        // UDP on a port the kernel picks, TCP on the same one (another try if it is taken).
+        var udp: Int32 = -1
+        var tcp: Int32 = -1
+        var port = 0
+        for _ in 0..<5 {
+            udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var one: Int32 = 1
+            setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            port = bindLoopback(udp)
+            if withLoopbackAddress(port: port, { bind(tcp, $0, $1) }) == 0 { break }
+            close(udp)
+            close(tcp)
+        }
+        (self.udp, self.tcp, self.port) = (udp, tcp, port)
         listen(tcp, 8)
         Thread { [self] in serveUDP() }.start()
         Thread { [self] in serveTCP() }.start()

@@ -51,6 +51,17 @@ func withLoopbackAddress<T>(port: Int, _ body: (UnsafePointer<sockaddr>, socklen
     return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
 }
 
+/// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns the port (a port picked
+/// beforehand can be taken by a parallel test before the bind: its bind then fails and the
+/// peer's datagrams are refused).
+func bindLoopback(_ fd: Int32) -> Int {
+    precondition(withLoopbackAddress(port: 0) { bind(fd, $0, $1) } == 0, "bind: \(String(cString: strerror(errno)))")
+    var address = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
 /// Answers the datagrams on the bound socket `fd` with `reply` (nil: none) until the
 /// socket is shut down (or a datagram shorter than a DNS header arrives): the loop of the
 /// scripted test peers.
