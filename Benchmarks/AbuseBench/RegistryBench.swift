@@ -135,23 +135,8 @@ extension AbuseBench {
         /// with the registry loaded (the peak is reset just before the transfer).
         static func transfer(binary: String, db: String, dir: String) throws -> (line: String, flat: Bool) {
             let port = 53536
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:\(port)", "--zone", "reg.example.org", "--allow-transfer", "127.0.0.1"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer {
-                kill(process.processIdentifier, SIGTERM)
-                for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
-            var ready = false
-            for _ in 0..<600 where !ready {
-                ready = try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "reg.example.org", "SOA"]).status == 0
-                if !ready { Thread.sleep(forTimeInterval: 0.1) }
-            }
-            guard ready else { throw BenchError("serve-dns did not start on port \(port)") }
+            let process = try serving([binary, "registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:\(port)", "--zone", "reg.example.org", "--allow-transfer", "127.0.0.1"], port: port)
+            defer { stop(process) }
             let pid = process.processIdentifier
             func kB(_ field: String) throws -> Int {
                 let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -175,31 +160,38 @@ extension AbuseBench {
             return (line, axfr.status == 0 && text.contains("XFR size") && growth < 64)
         }
 
+        /// Starts a DNS server (`arguments`, through env) and returns once dig gets its SOA on
+        /// `port` (rbldnsd and serve-dns load their data first).
+        static func serving(_ arguments: [String], port: Int) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<600 {
+                if try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "reg.example.org", "SOA"]).status == 0 { return process }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            stop(process)
+            throw BenchError("\(arguments[0]) did not start on port \(port)")
+        }
+
+        /// SIGTERM, then SIGKILL after 3 s.
+        static func stop(_ process: Process) {
+            kill(process.processIdentifier, SIGTERM)
+            for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+
         static func seconds(since start: DispatchTime) -> Double {
             Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         }
 
         /// Starts a server, waits for it to answer, runs dnsperf against it, stops it; q/s.
         static func dnsperf(server: [String], port: Int, queries: String, seconds: Int, dir: String, client: [String] = []) throws -> Double {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = server
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer {
-                kill(process.processIdentifier, SIGTERM)
-                for _ in 0..<300 where process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
-            // Ready when dig gets an answer (rbldnsd loads its data first).
-            var ready = false
-            for _ in 0..<600 {
-                let probe = try Measurement.run(["dig", "@127.0.0.1", "-p", String(port), "+time=1", "+tries=1", "reg.example.org", "SOA"])
-                if probe.status == 0 { ready = true; break }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-            guard ready else { throw BenchError("\(server[0]) did not start on port \(port)") }
+            let process = try serving(server, port: port)
+            defer { stop(process) }
             let out = "\(dir)/dnsperf-\(port).txt"
             _ = try Measurement.run(client + ["dnsperf", "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"], stdout: out)
             let text = try String(contentsOfFile: out, encoding: .utf8)

@@ -108,9 +108,7 @@ struct ZoneDifferences {
         for ancestor in ancestors {
             let before = try fill(ancestor, read, through: from)
             let after = try fill(ancestor, read, through: to)
-            let (old, new) = (before.map { export.records(of: $0) } ?? [], after.map { export.records(of: $0) } ?? [])
-            for record in old where !new.contains(record) { try body(record, true) }
-            for record in new where !old.contains(record) { try body(record, false) }
+            try handChanges(from: before.map { export.records(of: $0) } ?? [], to: after.map { export.records(of: $0) } ?? [], body)
         }
     }
 
@@ -187,13 +185,17 @@ struct ZoneDifferences {
             } else {
                 // The same name in both: its records that changed, if its answer did.
                 if keep(a!), a!.code != b!.code || a!.text != b!.text {
-                    let (before, after) = (export.records(of: a!), export.records(of: b!))
-                    for record in before where !after.contains(record) { try body(record, true) }
-                    for record in after where !before.contains(record) { try body(record, false) }
+                    try handChanges(from: export.records(of: a!), to: export.records(of: b!), body)
                 }
                 a = try old.pull()
                 b = try new.pull()
             }
         }
+    }
+
+    /// One name's records that went (`before` only) and came (`after` only).
+    private func handChanges(from before: [DNSMessage.Record], to after: [DNSMessage.Record], _ body: (DNSMessage.Record, _ deleted: Bool) throws -> Void) throws {
+        for record in before where !after.contains(record) { try body(record, true) }
+        for record in after where !before.contains(record) { try body(record, false) }
     }
 }

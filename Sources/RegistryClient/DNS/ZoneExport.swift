@@ -196,24 +196,27 @@ public struct ZoneExport: Sendable {
             self.length = length
         }
 
-        /// The owner name relative to the zone (`*.100.51.198`, `20.100.51.198`), made when
-        /// asked for: a transfer's merge compares names by address.
+        /// The owner name's labels relative to the zone, made when asked for: a transfer's
+        /// merge compares names by address.
+        var labels: [[UInt8]] {
+            let labels = ZoneExport.reversedLabelBytes(address, keep: level, v4: family == 4)
+            return isWildcard ? [Array("*".utf8)] + labels : labels
+        }
+
+        /// The owner name relative to the zone (`*.100.51.198`, `20.100.51.198`).
         public var owner: String {
-            let labels = ZoneExport.reversedLabels(address, keep: level, v4: family == 4)
-            return !isWildcard ? labels : (labels.isEmpty ? "*" : "*." + labels)
+            labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
         }
 
         /// Whether this name comes before `other` in zone order.
         func precedes(_ other: Entry) -> Bool {
             (family, address, level) < (other.family, other.address, other.level)
         }
-
     }
 
     /// The A and TXT records of one name.
     func records(of entry: Entry) -> [DNSMessage.Record] {
-        let labels = entry.owner.split(separator: ".").map { Array($0.utf8) }
-        let name = DNSName(labels: labels + zone.labels)
+        let name = DNSName(labels: entry.labels + zone.labels)
         return [
             DNSMessage.Record(name: name, type: DNSType.a, ttl: ttl, data: .a(0x7F00_0000 | UInt32(entry.code))),
             DNSMessage.Record(name: name, type: DNSType.txt, ttl: ttl, data: .txt([Array(entry.text.utf8)])),
@@ -288,19 +291,25 @@ public struct ZoneExport: Sendable {
 
     /// The first `keep` octets (IPv4) or nibbles (IPv6) of `address`, reversed and dotted.
     static func reversedLabels(_ address: IPAddress, keep: Int, v4: Bool) -> String {
-        var parts: [String] = []
+        reversedLabelBytes(address, keep: keep, v4: v4).map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+    }
+
+    /// The same labels as bytes, as a DNS name holds them (a transfer builds names from them).
+    static func reversedLabelBytes(_ address: IPAddress, keep: Int, v4: Bool) -> [[UInt8]] {
+        var labels: [[UInt8]] = []
+        labels.reserveCapacity(keep)
         if v4 {
             let value = address.v4Value
-            for i in 0..<keep { parts.append(String((value >> UInt32(24 - 8 * i)) & 0xFF)) }
+            for i in 0..<keep { labels.append(Array(String((value >> UInt32(24 - 8 * i)) & 0xFF).utf8)) }
         } else {
-            let hex = Array("0123456789abcdef")
+            let hex = Array("0123456789abcdef".utf8)
             for i in 0..<keep {
                 let word = i < 16 ? address.high : address.low
                 let shift = 60 - 4 * (i % 16)
-                parts.append(String(hex[Int((word >> UInt64(shift)) & 0xF)]))
+                labels.append([hex[Int((word >> UInt64(shift)) & 0xF)]])
             }
         }
-        return parts.reversed().joined(separator: ".")
+        return labels.reversed()
     }
 
     /// A name without its final dot.
