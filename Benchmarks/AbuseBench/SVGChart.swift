@@ -4,10 +4,28 @@ import Primitives
 /// Line charts stacked one above the other, sharing the x axis, as a standalone SVG: the
 /// benchmarks draw their own figures for the docs.
 struct SVGChart {
-    struct Panel {
-        var label: String
+    struct Series {
+        var name: String
         var values: [(x: Double, y: Double)]
     }
+
+    /// One chart: its series drawn in `colors` order, named in a legend when there are
+    /// several.
+    struct Panel {
+        var label: String
+        var series: [Series]
+
+        init(label: String, values: [(x: Double, y: Double)]) {
+            self.init(label: label, series: [Series(name: label, values: values)])
+        }
+
+        init(label: String, series: [Series]) {
+            self.label = label
+            self.series = series
+        }
+    }
+
+    static let colors = ["#1f5fa8", "#c2410c", "#15803d"]
 
     var title: String
     var panels: [Panel]
@@ -21,7 +39,7 @@ struct SVGChart {
         let top = 40.0
         let gap = 50.0
         let height = top + Double(panels.count) * (panelHeight + gap) + 10
-        let xs = panels.flatMap { $0.values.map(\.x) }
+        let xs = panels.flatMap { $0.series.flatMap { $0.values.map(\.x) } }
         let xMax = Self.niceCeiling(xs.max() ?? 1)
         let plotWidth = width - left - right
         var out = """
@@ -32,7 +50,7 @@ struct SVGChart {
             """
         for (index, panel) in panels.enumerated() {
             let y0 = top + Double(index) * (panelHeight + gap)
-            let yMax = Self.niceCeiling(panel.values.map(\.y).max() ?? 1)
+            let yMax = Self.niceCeiling(panel.series.flatMap { $0.values.map(\.y) }.max() ?? 1)
             func px(_ x: Double) -> Double { left + x / xMax * plotWidth }
             func py(_ y: Double) -> Double { y0 + panelHeight - y / yMax * panelHeight }
             out += "<rect x=\"\(left)\" y=\"\(y0)\" width=\"\(plotWidth)\" height=\"\(panelHeight)\" fill=\"none\" stroke=\"#999\"/>\n"
@@ -44,10 +62,18 @@ struct SVGChart {
                 out += "<text x=\"\(px(x))\" y=\"\(y0 + panelHeight + 16)\" text-anchor=\"middle\">\(Self.format(x))</text>\n"
             }
             out += "<text x=\"\(left + 8)\" y=\"\(y0 + 16)\">\(XMLText.escaped(panel.label))</text>\n"
-            let path = panel.values.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
-            out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\"/>\n"
-            for point in panel.values {
-                out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#1f5fa8\"/>\n", px(point.x), py(point.y))
+            for (number, series) in panel.series.enumerated() {
+                let color = Self.colors[number % Self.colors.count]
+                let path = series.values.map { String(format: "%.1f,%.1f", px($0.x), py($0.y)) }.joined(separator: " ")
+                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+                for point in series.values {
+                    out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"\(color)\"/>\n", px(point.x), py(point.y))
+                }
+                if panel.series.count > 1 {
+                    let y = y0 + 34 + Double(number) * 16
+                    out += "<line x1=\"\(left + 8)\" x2=\"\(left + 28)\" y1=\"\(y - 4)\" y2=\"\(y - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+                    out += "<text x=\"\(left + 34)\" y=\"\(y)\">\(XMLText.escaped(series.name))</text>\n"
+                }
             }
             if index == panels.count - 1 {
                 out += "<text x=\"\(left + plotWidth / 2)\" y=\"\(y0 + panelHeight + 34)\" text-anchor=\"middle\">\(XMLText.escaped(xLabel))</text>\n"

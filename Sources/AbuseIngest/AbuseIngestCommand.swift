@@ -11,7 +11,7 @@ struct AbuseIngestCommand: AsyncParsableCommand {
             Exit codes: 0 success, 2 usage or configuration error, 3 done but some input was \
             rejected (incomplete or quarantined files), 1 anything else.
             """,
-        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self, Evidence.self, Keys.self, Serve.self, Ship.self, Staff.self]
+        subcommands: [Demo.self, Parse.self, Registry.self, Reporters.self, Ingest.self, IP.self, Rules.self, Evaluate.self, Cases.self, Evidence.self, Keys.self, Serve.self, Ship.self, Staff.self, Store.self]
     )
 
     /// Runs the command, mapping ArgumentParser's usage errors (exit 64) to exit code 2 as

@@ -99,7 +99,7 @@ import TestSupport
             let ingested = try CommandRunner.run(["ingest", "--reporter", reporter, "--db", reference.database.path] + files[reporter]!)
             #expect(ingested.status == 0, "\(ingested.stderr)")
         }
-        let tables: Set<String> = ["reporter", "shipment", "segment", "segment_block"]
+        let tables: Set<String> = ["reporter", "shipment", "segment", "segment_member", "segment_block"]
         let served = try fixture.read { _ in () }
         _ = served
         let ours = try StoreDump.dump(try DatabasePool(path: fixture.database.path), only: tables)
@@ -212,7 +212,7 @@ import TestSupport
             let ingested = try CommandRunner.run(["ingest", "--reporter", reporter, "--db", reference.database.path] + files[reporter]!)
             #expect(ingested.status == 0, "\(ingested.stderr)")
         }
-        let tables: Set<String> = ["reporter", "shipment", "segment", "segment_block"]
+        let tables: Set<String> = ["reporter", "shipment", "segment", "segment_member", "segment_block"]
         #expect(try StoreDump.dump(try DatabasePool(path: fixture.database.path), only: tables) == StoreDump.dump(try DatabasePool(path: reference.database.path), only: tables))
     }
 }

@@ -13,7 +13,7 @@ struct ServiceUnitTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("serve.yaml")
-        try Data("http: 0.0.0.0:8443\nevaluate_every: 5m\nmax_upload_bytes: 20GiB\nmin_free_bytes: 500MB\nspool_settle: 0\nreporters:\n  isp-a:\n    max_concurrent_uploads: 9\n".utf8)
+        try Data("http: 0.0.0.0:8443\nevaluate_every: 5m\nmax_upload_bytes: 20GiB\nmin_free_bytes: 500MB\nspool_settle: 0\ncompact_at: 02:05\nreporters:\n  isp-a:\n    max_concurrent_uploads: 9\n".utf8)
             .write(to: file)
         let config = try ServeConfiguration.load(path: file.path)
         #expect(config.http == "0.0.0.0:8443")
@@ -21,12 +21,17 @@ struct ServiceUnitTests {
         #expect(config.maxUploadBytes == 20 << 30)
         #expect(config.minFreeBytes == 500_000_000)
         #expect(config.spoolSettle == .zero)
+        #expect(config.compactAt == 2 * 60 + 5, "03:30 is a time, not YAML 1.1's base-60 number")
         #expect(config.maxConcurrentUploads(for: "isp-a") == 9)
         #expect(config.maxConcurrentUploads(for: "isp-b") == 4)
         // What --print-config writes reads back the same.
         try Data(try config.yaml().utf8).write(to: file)
         #expect(try ServeConfiguration.load(path: file.path) == config)
 
+        try Data("compact_at: off\n".utf8).write(to: file)
+        #expect(try ServeConfiguration.load(path: file.path).compactAt == nil, "off is a word, not YAML 1.1's false")
+        try Data("compact_at: 24:00\n".utf8).write(to: file)
+        #expect(throws: ConfigValue.FileError.self) { try ServeConfiguration.load(path: file.path) }
         try Data("evaluate_every: soon\n".utf8).write(to: file)
         #expect(throws: ConfigValue.FileError.self) { try ServeConfiguration.load(path: file.path) }
         try Data("http: 127.0.0.1:1\n\nlisten: 1\n".utf8).write(to: file)

@@ -4,19 +4,23 @@ import GRDB
 
 /// The whole store as text, to compare two stores (a clean run and a run that was killed
 /// and resumed, or before and after a dry run): every table, every row, with row ids and
-/// write times replaced by what they identify (a segment by its shipment's SHA-256).
+/// write times replaced by what they identify (a segment by its shipments' SHA-256s).
 public enum StoreDump {
     /// The tables this dump knows. A table added later fails `dump` until it is known here:
     /// a comparison of stores that skipped it would prove nothing.
     public static let knownTables: Set<String> = [
-        "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction",
-        "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file", "notice",
+        "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_member", "segment_block", "enforcement_case", "audit",
+        "contradiction", "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file", "notice",
     ]
 
     /// The engine's tables: what a spool ingest and the service's intake must agree on.
     public static let engineTables: Set<String> = [
-        "registration", "registry_import", "reporter", "shipment", "segment", "segment_block", "enforcement_case", "audit", "contradiction", "notice",
+        "registration", "registry_import", "reporter", "shipment", "segment", "segment_member", "segment_block", "enforcement_case", "audit", "contradiction",
+        "notice",
     ]
+
+    /// A segment named by its shipments' SHA-256s, in member order.
+    static let segmentName = "(SELECT group_concat(sha256, '+') FROM (SELECT sh.sha256 FROM segment_member m JOIN shipment sh ON sh.id = m.shipment_id WHERE m.segment_id = s.id ORDER BY m.member))"
 
     static let queries: [(table: String, sql: String)] = [
         ("grdb_migrations", "SELECT identifier FROM grdb_migrations ORDER BY 1"),
@@ -30,11 +34,9 @@ public enum StoreDump {
                 future_events, distant_events, gap_hours, error FROM shipment ORDER BY sha256, status, error
             """
         ),
-        ("segment", "SELECT sh.sha256, s.reporter_id, s.first_day, s.last_day, s.records FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1"),
-        (
-            "segment_block",
-            "SELECT sh.sha256, hex(b.first_key), b.data FROM segment_block b JOIN segment s ON s.id = b.segment_id JOIN shipment sh ON sh.id = s.shipment_id ORDER BY 1, 2"
-        ),
+        ("segment", "SELECT \(segmentName), s.reporter_id, s.first_day, s.last_day, s.records FROM segment s ORDER BY 1"),
+        ("segment_member", "SELECT \(segmentName), m.member, sh.sha256 FROM segment_member m JOIN segment s ON s.id = m.segment_id JOIN shipment sh ON sh.id = m.shipment_id ORDER BY 1, 2"),
+        ("segment_block", "SELECT \(segmentName), hex(b.first_key), b.data FROM segment_block b JOIN segment s ON s.id = b.segment_id ORDER BY 1, 2"),
         ("enforcement_case", "SELECT * FROM enforcement_case ORDER BY id"),
         ("audit", "SELECT case_id, time, actor, action, from_status, to_status, reason FROM audit ORDER BY id"),
         ("contradiction", "SELECT * FROM contradiction ORDER BY 1, 2, 3, 4"),
@@ -85,14 +87,16 @@ public enum StoreDump {
         }
     }
 
-    /// Segments and blocks that belong to nothing: segments of no ingested shipment, blocks
-    /// of no segment, segments without blocks.
+    /// Segments and blocks that belong to nothing: members of no ingested shipment or of no
+    /// segment, segments without members, blocks of no segment, segments without blocks.
     public static func orphans(_ database: some DatabaseReader) throws -> Int {
         try database.read { db in
             try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT (SELECT COUNT(*) FROM segment WHERE shipment_id NOT IN (SELECT id FROM shipment WHERE status = 'ingested'))
+                    SELECT (SELECT COUNT(*) FROM segment_member WHERE shipment_id NOT IN (SELECT id FROM shipment WHERE status = 'ingested'))
+                         + (SELECT COUNT(*) FROM segment_member WHERE segment_id NOT IN (SELECT id FROM segment))
+                         + (SELECT COUNT(*) FROM segment s WHERE NOT EXISTS (SELECT 1 FROM segment_member m WHERE m.segment_id = s.id))
                          + (SELECT COUNT(*) FROM segment_block WHERE segment_id NOT IN (SELECT id FROM segment))
                          + (SELECT COUNT(*) FROM segment s WHERE NOT EXISTS (SELECT 1 FROM segment_block b WHERE b.segment_id = s.id))
                     """) ?? -1

@@ -43,6 +43,8 @@ extension AbuseIngestCommand {
         @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS.") var tlsCert: String?
         @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
         @Option(name: .customLong("evaluate-every"), help: "Evaluate at least this often (default 5m).") var evaluateEvery: String?
+        @Option(name: .customLong("compact-at"), help: "Compact past weeks' segments daily from this UTC time, within the hour, when idle (HH:MM or off; default 03:30).")
+        var compactAt: String?
         @Option(name: .customLong("spool-settle"), help: "Leave dropped spool files modified this recently alone (default 60s).") var spoolSettle: String?
         @Option(name: .customLong("spool-poll"), help: "Look at the spool this often (default 5s).") var spoolPoll: String?
         @Option(name: .customLong("rules-poll"), help: "Look at the rules folder this often (default 2s).") var rulesPoll: String?
@@ -74,7 +76,7 @@ extension AbuseIngestCommand {
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
                 ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("dnssec_key", dnssecKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
-                ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
+                ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("compact_at", compactAt), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
                 ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),

@@ -47,6 +47,30 @@ public struct Enforcement: Sendable {
             with: ingestor(options: options), now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, immediately: immediately, progress: progress)
     }
 
+    /// Days a week waits after its Sunday before compaction merges it, for late shipments.
+    public static let compactionGraceDays: Int64 = 2
+
+    /// Merges each reporter's segments week by week (`EngineStore.compact`): the weeks that
+    /// ended before `beforeDay` (days since 1970-01-01; default: `compactionGraceDays` ago).
+    /// Each merged week is logged as it is done.
+    public func compact(beforeDay: Int64? = nil, reporter: String? = nil, dryRun: Bool = false, progress: ((_ done: Int, _ planned: Int) -> Void)? = nil) throws -> Compaction {
+        if let reporter, try store.reporter(id: reporter) == nil { throw EngineError.unknownReporter(reporter) }
+        let day = beforeDay ?? (clock.nowMillis() / 86_400_000 - Self.compactionGraceDays)
+        let logger = self.logger
+        return try store.compact(beforeDay: day, reporter: reporter, dryRun: dryRun) { week, done, planned in
+            if !dryRun {
+                if let reason = week.skipped {
+                    logger.warning("compaction left a week as it was", metadata: ["reporter": "\(week.reporter)", "week": "\(week.week)", "reason": "\(reason)"])
+                } else {
+                    logger.info(
+                        "compacted a week",
+                        metadata: ["reporter": "\(week.reporter)", "week": "\(week.week)", "segments": "\(week.segments)", "bytes": "\(week.bytesBefore) -> \(week.bytesAfter)"])
+                }
+            }
+            progress?(done, planned)
+        }
+    }
+
     /// Runs `rules` over the stored aggregates of their windows as of `asOf` (default now),
     /// streaming the clients one at a time, and applies the matches (`dryRun`: computes them
     /// and writes nothing).

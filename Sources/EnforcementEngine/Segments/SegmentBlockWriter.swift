@@ -14,10 +14,14 @@ extension SegmentCodec {
 
     /// Cuts records, given in segment order, into stored blocks (the layout of
     /// `SegmentCodec`); a client's days stay in one block, so a lookup by key reads exactly
-    /// one block. Its buffers are reused from block to block.
+    /// one block. Its buffers are reused from block to block. A writer with members writes
+    /// format-3 blocks, each record with its member (a compacted segment); `blockSink`, when
+    /// set, takes each block as it is made instead of `blocks` keeping it.
     struct BlockWriter {
         private(set) var blocks: [(firstKey: [UInt8], data: [UInt8])] = []
-        private var sections = [[UInt8]](repeating: [], count: SegmentCodec.sectionCount)
+        private var sections: [[UInt8]]
+        private let withMembers: Bool
+        private let blockSink: ((_ firstKey: [UInt8], _ data: [UInt8]) throws -> Void)?
         private var positions: [(line: UInt64, offset: UInt64)] = []
         private var raw: [UInt8] = []
         private var inBlock = 0
@@ -26,17 +30,24 @@ extension SegmentCodec {
         private var previousV4: UInt32 = 0
         private let deflater = BlockCompression.Deflater()
 
-        mutating func add(_ record: SegmentRecord) throws {
+        init(members: Bool = false, blockSink: ((_ firstKey: [UInt8], _ data: [UInt8]) throws -> Void)? = nil) {
+            withMembers = members
+            self.blockSink = blockSink
+            sections = [[UInt8]](repeating: [], count: members ? SegmentCodec.memberSectionCount : SegmentCodec.sectionCount)
+        }
+
+        mutating func add(_ record: SegmentRecord, member: Int = 0) throws {
             guard let key = Key(bytes: record.key) else { throw MalformedBlock() }
             try add(
                 key: key, day: record.day, first: record.first, last: record.last, counts: record.counts.lazy.map { ($0.key, $0.count) },
-                samples: record.samples)
+                samples: record.samples, member: member)
         }
 
         /// Appends one record; `counts` are (packed key, count) in key order.
         mutating func add<Counts: Collection, Samples: Collection>(
-            key: Key, day: Int32, first: Int64, last: Int64, counts: Counts, samples: Samples
+            key: Key, day: Int32, first: Int64, last: Int64, counts: Counts, samples: Samples, member: Int = 0
         ) throws where Counts.Element == (UInt32, Int), Samples.Element == SegmentRecord.Sample {
+            precondition(withMembers || member == 0, "a segment of one shipment has member 0 only")
             if inBlock >= SegmentCodec.recordsPerBlock, key != lastKey { try flush() }
             if inBlock == 0 {
                 firstKey = key
@@ -71,6 +82,7 @@ extension SegmentCodec {
                 sections[6].append(sample.reason)
                 positions.append((UInt64(sample.line), sample.offset))
             }
+            if withMembers { LEB128.append(UInt64(member), to: &sections[8]) }
             lastKey = key
             inBlock += 1
         }
@@ -101,7 +113,7 @@ extension SegmentCodec {
                 LEB128.append(SegmentCodec.zigzag(Int64(bitPattern: difference)), to: &sections[7])
             }
             raw.removeAll(keepingCapacity: true)
-            raw.append(SegmentCodec.format)
+            raw.append(withMembers ? SegmentCodec.memberFormat : SegmentCodec.format)
             LEB128.append(UInt64(inBlock), to: &raw)
             LEB128.append(rate, to: &raw)
             for section in sections { LEB128.append(UInt64(section.count), to: &raw) }
@@ -110,7 +122,7 @@ extension SegmentCodec {
             var stored: [UInt8] = []
             LEB128.append(UInt64(raw.count), to: &stored)
             try deflater.compress(raw, appendingTo: &stored)
-            blocks.append((firstKey.bytes, stored))
+            if let blockSink { try blockSink(firstKey.bytes, stored) } else { blocks.append((firstKey.bytes, stored)) }
             for s in sections.indices { sections[s].removeAll(keepingCapacity: true) }
             positions.removeAll(keepingCapacity: true)
             inBlock = 0

@@ -17,10 +17,16 @@ import Primitives
 /// between its byte offset and `line × rate / 256` (a line's offset is close to its number
 /// times the mean line length). The stored block is the LEB128 raw size followed by the
 /// zlib-format stream.
+///
+/// A compacted segment holds the records of several shipments: its blocks have the format
+/// byte 3 and a ninth section, 8, each record's member (LEB128: the shipment's number in the
+/// segment, `segment_member`). A format-2 block's records are all of member 0.
 enum SegmentCodec {
     static let recordsPerBlock = 1024
     static let format: UInt8 = 2
     static let sectionCount = 8
+    static let memberFormat: UInt8 = 3
+    static let memberSectionCount = 9
 
     struct MalformedBlock: Error, CustomStringConvertible {
         var description: String { "a segment block is malformed" }
@@ -47,6 +53,8 @@ enum SegmentCodec {
         /// LEB128 line and zigzag offset difference of each sample.
         var samplePositions: UnsafeRawBufferPointer
         var rate: UInt64
+        /// The record's shipment, numbered in its segment (0 in a segment of one shipment).
+        var member: Int
     }
 
     /// A client's key as numbers, ordered as SQLite orders the key BLOBs (bytes, then
@@ -113,13 +121,14 @@ enum SegmentCodec {
     /// Calls `body` for each record of a raw block, in order; throws when any section is
     /// short, long or holds a value out of range.
     static func forEachRecord(_ raw: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Void) throws {
-        guard raw.count > 0, raw[0] == format else { throw MalformedBlock() }
+        guard raw.count > 0, raw[0] == format || raw[0] == memberFormat else { throw MalformedBlock() }
+        let sections = raw[0] == format ? sectionCount : memberSectionCount
         var i = 1
         guard let records = LEB128.read(raw, &i, maxShift: 28), let rate = LEB128.read(raw, &i, maxShift: 49) else { throw MalformedBlock() }
         var bounds: [Range<Int>] = []
-        bounds.reserveCapacity(sectionCount)
+        bounds.reserveCapacity(sections)
         var lengths: [Int] = []
-        for _ in 0..<sectionCount {
+        for _ in 0..<sections {
             guard let length = LEB128.read(raw, &i, maxShift: 28) else { throw MalformedBlock() }
             lengths.append(Int(length))
         }
@@ -137,7 +146,8 @@ enum SegmentCodec {
         let counts = UnsafeRawBufferPointer(rebasing: raw[bounds[5]])
         let samples = UnsafeRawBufferPointer(rebasing: raw[bounds[6]])
         let positions = UnsafeRawBufferPointer(rebasing: raw[bounds[7]])
-        var k = 0, d = 0, f = 0, s = 0, n = 0, c = 0, m = 0, p = 0
+        let members = sections > sectionCount ? UnsafeRawBufferPointer(rebasing: raw[bounds[8]]) : UnsafeRawBufferPointer(start: nil, count: 0)
+        var k = 0, d = 0, f = 0, s = 0, n = 0, c = 0, m = 0, p = 0, o = 0
         var previousV4: UInt32 = 0
         for _ in 0..<records {
             guard k < keys.count else { throw MalformedBlock() }
@@ -173,6 +183,11 @@ enum SegmentCodec {
             for _ in 0..<sampleEntries {
                 guard LEB128.read(positions, &p, maxShift: 62) != nil, LEB128.read(positions, &p, maxShift: 63) != nil else { throw MalformedBlock() }
             }
+            var member: UInt64 = 0
+            if sections > sectionCount {
+                guard let value = LEB128.read(members, &o, maxShift: 28) else { throw MalformedBlock() }
+                member = value
+            }
             let dayValue = Int32(bitPattern: UInt32(truncatingIfNeeded: day))
             let firstSeen = Int64(dayValue) * 86_400_000 + Int64(first)
             try body(
@@ -180,10 +195,10 @@ enum SegmentCodec {
                     key: key, day: dayValue, first: firstSeen, last: firstSeen + Int64(span),
                     counts: UnsafeRawBufferPointer(rebasing: counts[countsStart..<c]), countEntries: Int(countEntries),
                     sampleKinds: UnsafeRawBufferPointer(rebasing: samples[kindsStart..<m]),
-                    samplePositions: UnsafeRawBufferPointer(rebasing: positions[positionsStart..<p]), rate: rate))
+                    samplePositions: UnsafeRawBufferPointer(rebasing: positions[positionsStart..<p]), rate: rate, member: Int(member)))
         }
         guard k == keys.count, d == days.count, f == firsts.count, s == spans.count, n == countNumbers.count, c == counts.count,
-            m == samples.count, p == positions.count
+            m == samples.count, p == positions.count, o == members.count
         else { throw MalformedBlock() }
     }
 

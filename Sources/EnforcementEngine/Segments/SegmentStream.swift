@@ -4,15 +4,19 @@ import LogParsers
 import Primitives
 
 /// One segment read block by block in key order (a few blocks fetched at a time).
-final class SegmentStream {
+final class SegmentStream: MergeStream {
     struct Span {
         var sortKey: SegmentCodec.Key
         var day: Int32
+        /// The record's shipment (its id, which orders a client's records of one day).
+        var shipment: Int64
         var counts: Range<Int>
     }
 
     let segmentID: Int64
     let reporter: String
+    /// The segment's shipments by member number.
+    let shipments: [Int64]
     private var raw: [UInt8] = []
     private var spans: [Span] = []
     private var position = 0
@@ -21,9 +25,10 @@ final class SegmentStream {
     private var exhausted = false
     static let blocksPerFetch = 8
 
-    init(segmentID: Int64, reporter: String) {
+    init(segmentID: Int64, reporter: String, shipments: [Int64]) {
         self.segmentID = segmentID
         self.reporter = reporter
+        self.shipments = shipments
     }
 
     var current: Span? { position < spans.count ? spans[position] : nil }
@@ -52,11 +57,17 @@ final class SegmentStream {
                     let origin = base.baseAddress!
                     try SegmentCodec.forEachRecord(base) { view in
                         let countsStart = view.counts.baseAddress.map { $0 - origin } ?? 0
-                        spans.append(Span(sortKey: view.key, day: view.day, counts: countsStart..<countsStart + view.counts.count))
+                        guard view.member < shipments.count else { throw SegmentCodec.MalformedBlock() }
+                        spans.append(Span(sortKey: view.key, day: view.day, shipment: shipments[view.member], counts: countsStart..<countsStart + view.counts.count))
                     }
                 }
             }
         }
+    }
+
+    func precedes(_ other: SegmentStream) -> Bool {
+        let x = current!, y = other.current!
+        return (x.sortKey, x.day, x.shipment) < (y.sortKey, y.day, y.shipment)
     }
 
     func forEachCount(_ span: Span, _ body: (DayCounts.Entry) -> Void) {

@@ -169,5 +169,35 @@ enum EngineMigrations {
                     CREATE TRIGGER notice_no_delete BEFORE DELETE ON notice BEGIN SELECT RAISE(ABORT, 'notices are kept'); END;
                     """)
         }
+        // Compaction: a segment may hold the records of several shipments of one reporter
+        // (its members, numbered from 0 in shipment order; a record names its member). A
+        // segment row no longer names one shipment; every segment so far has one member.
+        migrator.registerMigration("engine-v7-segment-members") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE segment_v7 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        reporter_id TEXT NOT NULL REFERENCES reporter(id),
+                        first_day INTEGER NOT NULL,
+                        last_day INTEGER NOT NULL,
+                        records INTEGER NOT NULL
+                    );
+                    INSERT INTO segment_v7 (id, reporter_id, first_day, last_day, records)
+                        SELECT id, reporter_id, first_day, last_day, records FROM segment ORDER BY id;
+                    CREATE TABLE segment_member (
+                        segment_id INTEGER NOT NULL REFERENCES segment(id),
+                        member INTEGER NOT NULL CHECK (member >= 0),
+                        shipment_id INTEGER NOT NULL UNIQUE REFERENCES shipment(id),
+                        PRIMARY KEY (segment_id, member)
+                    );
+                    INSERT INTO segment_member (segment_id, member, shipment_id) SELECT id, 0, shipment_id FROM segment ORDER BY id;
+                    DROP TABLE segment;
+                    ALTER TABLE segment_v7 RENAME TO segment;
+                    CREATE INDEX segment_days ON segment (first_day, last_day);
+                    CREATE INDEX segment_reporter ON segment (reporter_id, first_day);
+                    CREATE TRIGGER segment_no_update BEFORE UPDATE ON segment BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
+                    CREATE TRIGGER segment_member_no_update BEFORE UPDATE ON segment_member BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
+                    """)
+        }
     }
 }

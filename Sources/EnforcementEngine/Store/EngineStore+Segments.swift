@@ -15,53 +15,61 @@ extension EngineStore {
         public var record: SegmentRecord
     }
 
-    /// Every record of `ip`, by segment (shipment order).
+    /// Every record of `ip`, in shipment order (a shipment's records by day). A segment of
+    /// one shipment and a compacted one give the same records, in the same order.
     public func records(of ip: IPAddress) throws -> [ClientRecord] {
         let key = IPKey.bytes(ip)
         let wanted = SegmentCodec.Key(ip)
         return try database.read { db in
             var result: [ClientRecord] = []
+            var members = SegmentMembers()
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT s.reporter_id, s.shipment_id, sh.sha256, b.data, s.id, b.first_key
-                    FROM segment s JOIN shipment sh ON sh.id = s.shipment_id
+                    SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key
+                    FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
                     JOIN segment_block b ON b.segment_id = s.id
                         AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
-                    ORDER BY s.shipment_id
+                    ORDER BY s.id
                     """, arguments: [key])
             while let row = try rows.next() {
                 let reporter: String = row[0]
-                let shipment: Int64 = row[1]
-                let sha: String = row[2]
-                try CorruptSegment.reading(segment: row[4], shipment: sha, firstKey: Array(row[5] as Data)) {
+                let segment: Int64 = row[4]
+                let first = SegmentMembers.Shipment(id: row[1], sha256: row[2])
+                try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: Array(row[5] as Data)) {
                     let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
                     try raw.withUnsafeBytes { bytes in
                         try SegmentCodec.forEachRecord(bytes) { view in
                             guard view.key == wanted else { return }
-                            result.append(ClientRecord(reporter: reporter, shipmentID: shipment, shipmentSHA256: sha, record: SegmentCodec.record(view)))
+                            let shipment = view.member == 0 ? first : try members.shipment(segment: segment, member: view.member, db)
+                            result.append(ClientRecord(reporter: reporter, shipmentID: shipment.id, shipmentSHA256: shipment.sha256, record: SegmentCodec.record(view)))
                         }
                     }
                 }
             }
+            result.sort { ($0.shipmentID, $0.record.day) < ($1.shipmentID, $1.record.day) }
             return result
         }
     }
 
-    /// Every stored record, segment by segment (shipment order), block by block.
+    /// Every stored record, segment by segment, block by block (a segment's records in
+    /// address order, each with its shipment).
     public func forEachRecord(_ body: (ClientRecord) throws -> Void) throws {
         try database.read { db in
-            let segments = try Row.fetchAll(
-                db, sql: "SELECT s.id, s.reporter_id, s.shipment_id, sh.sha256 FROM segment s JOIN shipment sh ON sh.id = s.shipment_id ORDER BY s.shipment_id")
+            let segments = try Row.fetchAll(db, sql: "SELECT id, reporter_id FROM segment ORDER BY id")
+            var members = SegmentMembers()
             for segment in segments {
-                let blocks = try Row.fetchCursor(db, sql: "SELECT data, first_key FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segment[0] as Int64])
+                let segmentID: Int64 = segment[0]
+                let reporter: String = segment[1]
+                let blocks = try Row.fetchCursor(db, sql: "SELECT data, first_key FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segmentID])
                 while let block = try blocks.next() {
                     var records: [ClientRecord] = []
-                    try CorruptSegment.reading(segment: segment[0], shipment: segment[3], firstKey: Array(block[1] as Data)) {
+                    try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(block[1] as Data)) {
                         let raw = try (block[0] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
                         try raw.withUnsafeBytes { bytes in
                             try SegmentCodec.forEachRecord(bytes) { view in
-                                records.append(ClientRecord(reporter: segment[1], shipmentID: segment[2], shipmentSHA256: segment[3], record: SegmentCodec.record(view)))
+                                let shipment = try members.shipment(segment: segmentID, member: view.member, db)
+                                records.append(ClientRecord(reporter: reporter, shipmentID: shipment.id, shipmentSHA256: shipment.sha256, record: SegmentCodec.record(view)))
                             }
                         }
                     }
@@ -77,11 +85,24 @@ extension EngineStore {
         let firstDay = from / 86_400_000
         let lastDay = to / 86_400_000
         try database.read { db in
-            let segments = try Row.fetchAll(
-                db, sql: "SELECT id, reporter_id FROM segment WHERE first_day <= ? AND last_day >= ? ORDER BY id", arguments: [lastDay, firstDay])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id, s.reporter_id, m.member, m.shipment_id FROM segment s JOIN segment_member m ON m.segment_id = s.id
+                    WHERE s.first_day <= ? AND s.last_day >= ? ORDER BY s.id, m.member
+                    """, arguments: [lastDay, firstDay])
             var streams: [SegmentStream] = []
-            for row in segments {
-                let stream = SegmentStream(segmentID: row[0], reporter: row[1])
+            var start = 0
+            while start < rows.count {
+                let segmentID: Int64 = rows[start][0]
+                var end = start
+                var shipments: [Int64] = []
+                while end < rows.count, rows[end][0] as Int64 == segmentID {
+                    shipments.append(rows[end][3])
+                    end += 1
+                }
+                let stream = SegmentStream(segmentID: segmentID, reporter: rows[start][1], shipments: shipments)
+                start = end
                 try stream.advance(db)
                 if stream.current != nil { streams.append(stream) }
             }

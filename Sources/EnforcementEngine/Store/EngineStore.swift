@@ -52,9 +52,10 @@ public final class EngineStore: Sendable {
             try row.insert(db)
             guard segment.records > 0 else { return true }
             try db.execute(
-                sql: "INSERT INTO segment (shipment_id, reporter_id, first_day, last_day, records) VALUES (?, ?, ?, ?, ?)",
-                arguments: [row.id!, shipment.reporterID, segment.firstDay, segment.lastDay, segment.records])
+                sql: "INSERT INTO segment (reporter_id, first_day, last_day, records) VALUES (?, ?, ?, ?)",
+                arguments: [shipment.reporterID, segment.firstDay, segment.lastDay, segment.records])
             let segmentID = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO segment_member (segment_id, member, shipment_id) VALUES (?, 0, ?)", arguments: [segmentID, row.id!])
             let statement = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data) VALUES (?, ?, ?)")
             for block in segment.blocks {
                 try statement.execute(arguments: [segmentID, Data(block.firstKey), Data(block.data)])

@@ -9,8 +9,9 @@ import Synchronization
 /// the spool's other files once settled (rsync keeps working), through the same ingest as
 /// `ingest --spool`: one transaction per file, duplicates recognised, bad files quarantined
 /// with their reason. A pass that committed a file is followed by an evaluation, and one
-/// runs at least every `evaluate_every`. On a graceful shutdown the loop stops after the
-/// file in progress.
+/// runs at least every `evaluate_every`. Once a day, within the hour after `compact_at` and
+/// when a pass found nothing to do, the segments of past weeks are compacted. On a graceful
+/// shutdown the loop stops after the file in progress.
 public final class IngestWorker: Service, Sendable {
     let enforcement: Enforcement
     let store: ServiceStore
@@ -61,6 +62,7 @@ public final class IngestWorker: Service, Sendable {
     private func loop() async {
         var lastEvaluation = ContinuousClock.now
         var evaluateNow = true
+        var lastCompactionDay: Int64?
         while !Task.isCancelled {
             let config = settings.current
             var processed = 0
@@ -87,6 +89,19 @@ public final class IngestWorker: Service, Sendable {
                 }
             }
             intake.removeStalePartials(olderThan: config.partialRetention, now: Date())
+            if processed == 0, let at = config.compactAt {
+                let now = enforcement.clock.nowMillis()
+                let day = now / 86_400_000
+                let minute = Int(now % 86_400_000 / 60_000)
+                if lastCompactionDay != day, minute >= at, minute < at + 60 {
+                    lastCompactionDay = day
+                    do {
+                        try await compact()
+                    } catch {
+                        logger.error("compaction failed; the weeks not compacted stay as they were", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
             let untilEvaluation = config.evaluateEvery - (ContinuousClock.now - lastEvaluation)
             await nudge.wait(timeout: Swift.max(.milliseconds(10), Swift.min(config.spoolPoll, untilEvaluation)))
         }
@@ -134,6 +149,16 @@ public final class IngestWorker: Service, Sendable {
         if !outcomes.isEmpty { metrics.ingestSeconds(ContinuousClock.now - started) }
         if case .failure(let failure) = result { throw failure }
         return (outcomes.count, outcomes.filter { $0.status == .ingested }.count)
+    }
+
+    /// Merges the past weeks' segments (`store compact`).
+    func compact() async throws {
+        let enforcement = self.enforcement
+        let started = ContinuousClock.now
+        let result = try await BlockingWork.run("compact") { try enforcement.compact() }
+        logger.info(
+            "compaction done",
+            metadata: ["weeks": "\(result.compacted)", "segments": "\(result.segmentsBefore) -> \(result.segmentsAfter)", "seconds": "\(ContinuousClock.now - started)"])
     }
 
     /// Runs the rules in force over the stored windows as of now.

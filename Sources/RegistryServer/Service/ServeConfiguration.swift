@@ -33,6 +33,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var tlsCert: String?
     public var tlsKey: String?
     public var evaluateEvery: Duration = .seconds(300)
+    /// Minutes after midnight (UTC) from which segment compaction runs once a day, within
+    /// the hour and only when the spool is idle; nil (`off`) never.
+    public var compactAt: Int? = 3 * 60 + 30
     public var spoolSettle: Duration = .seconds(60)
     public var spoolPoll: Duration = .seconds(5)
     public var rulesPoll: Duration = .seconds(2)
@@ -119,6 +122,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case tlsCert = "tls_cert"
         case tlsKey = "tls_key"
         case evaluateEvery = "evaluate_every"
+        case compactAt = "compact_at"
         case spoolSettle = "spool_settle"
         case spoolPoll = "spool_poll"
         case rulesPoll = "rules_poll"
@@ -188,6 +192,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encodeIfPresent(tlsCert, forKey: .tlsCert)
         try c.encodeIfPresent(tlsKey, forKey: .tlsKey)
         try c.encode(ConfigValue.format(evaluateEvery), forKey: .evaluateEvery)
+        try c.encode(compactAt.map { String(format: "%02d:%02d", $0 / 60, $0 % 60) } ?? "off", forKey: .compactAt)
         try c.encode(ConfigValue.format(spoolSettle), forKey: .spoolSettle)
         try c.encode(ConfigValue.format(spoolPoll), forKey: .spoolPoll)
         try c.encode(ConfigValue.format(rulesPoll), forKey: .rulesPoll)
@@ -247,6 +252,16 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case "tls_cert": tlsCert = value
         case "tls_key": tlsKey = value
         case "evaluate_every": evaluateEvery = try ConfigValue.duration(value, key: key)
+        case "compact_at":
+            if value == "off" {
+                compactAt = nil
+            } else {
+                let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }), let hour = Int(parts[0]), let minute = Int(parts[1]),
+                    (0..<24).contains(hour), (0..<60).contains(minute)
+                else { throw ConfigValue.Invalid(key: key, value: value, expected: "HH:MM (UTC) or off") }
+                compactAt = hour * 60 + minute
+            }
         case "spool_settle": spoolSettle = try ConfigValue.duration(value, key: key, allowZero: true)
         case "spool_poll": spoolPoll = try ConfigValue.duration(value, key: key)
         case "rules_poll": rulesPoll = try ConfigValue.duration(value, key: key)
@@ -341,14 +356,16 @@ struct DynamicKey: CodingKey {
 /// A scalar config value read as text, whatever YAML type it was written as.
 struct ConfigText: Decodable {
     var text: String
+    /// The scalar as written: YAML 1.1 would read `03:30` as the number 210 and `off` as
+    /// false.
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let v = try? c.decode(Int64.self) {
-            text = String(v)
-        } else if let v = try? c.decode(Double.self) {
+        if let v = try? c.decode(String.self) {
+            text = v
+        } else if let v = try? c.decode(Int64.self) {
             text = String(v)
         } else {
-            text = try c.decode(String.self)
+            text = String(try c.decode(Double.self))
         }
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+
+/// The shipments of segments, by member number (`segment_member`), read once per segment
+/// within one database read and kept for it.
+struct SegmentMembers {
+    struct Shipment: Equatable {
+        var id: Int64
+        var sha256: String
+    }
+
+    private var known: [Int64: [Shipment]] = [:]
+
+    /// The shipment of `member` in segment `segment`; throws `CorruptSegment` when the
+    /// segment has no such member.
+    mutating func shipment(segment: Int64, member: Int, _ db: Database) throws -> Shipment {
+        if known[segment] == nil {
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT m.member, m.shipment_id, sh.sha256 FROM segment_member m JOIN shipment sh ON sh.id = m.shipment_id WHERE m.segment_id = ? ORDER BY m.member"),
+                arguments: [segment])
+            var list: [Shipment] = []
+            for (index, row) in rows.enumerated() {
+                guard (row[0] as Int) == index else { break }
+                list.append(Shipment(id: row[1], sha256: row[2]))
+            }
+            known[segment] = list
+        }
+        let list = known[segment]!
+        guard member >= 0, member < list.count else {
+            throw CorruptSegment(segmentID: segment, shipmentSHA256: nil, blockFirstKey: nil, cause: "a record of member \(member), which the segment does not list")
+        }
+        return list[member]
+    }
+}

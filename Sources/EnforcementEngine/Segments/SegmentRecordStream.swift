@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+
+/// One segment's whole records (counts and samples) read block by block in key order, for
+/// compaction: each record with the shipment it came from.
+final class SegmentRecordStream: MergeStream {
+    struct Item {
+        var record: SegmentRecord
+        var key: SegmentCodec.Key
+        var shipment: Int64
+    }
+
+    let segmentID: Int64
+    /// The segment's shipments by member number.
+    private let shipments: [Int64]
+    private var items: [Item] = []
+    private var position = 0
+    private var lastKey = Data()
+    private var exhausted = false
+
+    init(segmentID: Int64, shipments: [Int64]) {
+        self.segmentID = segmentID
+        self.shipments = shipments
+    }
+
+    var current: Item? { position < items.count ? items[position] : nil }
+
+    func precedes(_ other: SegmentRecordStream) -> Bool {
+        let x = current!, y = other.current!
+        return (x.key, x.record.day, x.shipment) < (y.key, y.record.day, y.shipment)
+    }
+
+    /// Moves to the next record, reading the next block when this one is done.
+    func advance(_ db: Database) throws {
+        if position < items.count { position += 1 }
+        while position >= items.count, !exhausted {
+            let statement = try db.cachedStatement(sql: "SELECT first_key, data FROM segment_block WHERE segment_id = ? AND first_key > ? ORDER BY first_key LIMIT 1")
+            guard let row = try Row.fetchOne(statement, arguments: [segmentID, lastKey]) else {
+                exhausted = true
+                return
+            }
+            lastKey = row[0]
+            items.removeAll(keepingCapacity: true)
+            position = 0
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(lastKey)) {
+                let raw = try (row[1] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
+                try raw.withUnsafeBytes { bytes in
+                    try SegmentCodec.forEachRecord(bytes) { view in
+                        guard view.member < shipments.count else { throw SegmentCodec.MalformedBlock() }
+                        items.append(Item(record: SegmentCodec.record(view), key: view.key, shipment: shipments[view.member]))
+                    }
+                }
+            }
+        }
+    }
+}
