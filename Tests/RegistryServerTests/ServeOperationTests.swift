@@ -226,4 +226,36 @@ import TestSupport
         }
         #expect(lines.contains { $0.contains("\"message\":\"configuration reloaded\"") })
     }
+
+    /// At `compact_at`, once its spool is idle, the service merges a reporter's segments of a
+    /// past week into one, and says so in its log.
+    @Test func compactsPastWeeksAtTheirHour() throws {
+        let fixture = try ServeFixture()
+        var now = Date()
+        var minute = Int(now.timeIntervalSince1970) % 86_400 / 60
+        if minute >= 1438 {
+            Thread.sleep(forTimeInterval: Double(86_400 - Int(now.timeIntervalSince1970) % 86_400 + 1))
+            now = Date()
+            minute = Int(now.timeIntervalSince1970) % 86_400 / 60
+        }
+        // Tuesday and Thursday of the week three weeks back (weeks start on Monday).
+        let today = Int64(now.timeIntervalSince1970) / 86_400
+        let monday = today - (today + 3) % 7 - 21
+        for (n, day) in [monday + 1, monday + 3].enumerated() {
+            let minutesAgo = Int((now.timeIntervalSince1970 - Double(day * 86_400 + 36_000)) / 60)
+            let log = try fixture.file("week-\(n).log", ServeFixture.postfixLines(client: "203.0.113.\(n + 5)", rejects: 3, minutesAgo: minutesAgo, marker: "w\(n)"))
+            let ingested = try CommandRunner.run(["ingest", "--reporter", "isp-a", "--db", fixture.database.path, log])
+            #expect(ingested.status == 0, "\(ingested.stderr)")
+        }
+        #expect(try fixture.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM segment") } == 2)
+        let at = String(format: "%02d:%02d", minute / 60, minute % 60)
+        let serve = try fixture.start(["--compact-at", at, "--spool-poll", "100ms"])
+        defer { serve.stop() }
+        #expect(ServeProcess.wait(timeout: 20) { serve.log.contains("compaction done") }, "\(serve.log)")
+        #expect(serve.log.contains("compacted a week") && serve.log.contains("reporter=isp-a"), "\(serve.log)")
+        #expect(try fixture.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM segment") } == 1)
+        #expect(try fixture.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM segment_member") } == 2)
+        let shown = try CommandRunner.run(["ip", "show", "203.0.113.6", "--json", "--db", fixture.database.path])
+        #expect(shown.stdout.contains("\"rejected.unknown_recipient\":3"), "\(shown.stdout)")
+    }
 }
