@@ -3,19 +3,19 @@ import EnforcementEngine
 
 extension AbuseIngestCommand.Cases {
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Confirm a case (a provisional suspension becomes final).")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Confirm a case (a provisional suspension becomes final).")
         @OptionGroup var decision: DecisionOptions
         func run() throws { try decision.apply(.approve) }
     }
 
     struct Dismiss: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Dismiss a case (a provisional suspension is lifted: the prior status is restored).")
+        static let configuration = CommandConfiguration(commandName: "dismiss", abstract: "Dismiss a case (a provisional suspension is lifted: the prior status is restored).")
         @OptionGroup var decision: DecisionOptions
         func run() throws { try decision.apply(.dismiss) }
     }
 
     struct Reinstate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reinstate a suspended server (its prior status is restored).")
+        static let configuration = CommandConfiguration(commandName: "reinstate", abstract: "Reinstate a suspended server (its prior status is restored).")
         @OptionGroup var decision: DecisionOptions
         func run() throws { try decision.apply(.reinstate) }
     }

@@ -6,13 +6,13 @@ import Primitives
 
 extension AbuseIngestCommand {
     struct Cases: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "cases", 
             abstract: "What enforcement staff review: list, show, approve, dismiss, reinstate.",
             subcommands: [List.self, Show.self, Approve.self, Dismiss.self, Reinstate.self]
         )
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List cases.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List cases.")
             @OptionGroup var global: GlobalOptions
             @Option(help: "Only this status (open, suspended, confirmed, dismissed, reinstated).") var status: EnforcementCase.Status?
             @Flag(help: "Print a JSON array (FORMATS.md §1).") var json = false
@@ -31,7 +31,7 @@ extension AbuseIngestCommand {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "show", 
                 abstract: "A case: figures, sample lines of its window, its evidence bundle, e-mails to the abuse contact, history and the registration it concerns.")
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print JSON.") var json = false

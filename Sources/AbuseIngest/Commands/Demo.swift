@@ -6,7 +6,7 @@ import Primitives
 
 extension AbuseIngestCommand {
     struct Demo: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "demo", 
             abstract: "Run the whole pipeline on sample data: registry, three nights of logs from four ISPs, ingest, evaluate, cases.",
             discussion: """
                 Writes DIR/registry.csv and DIR/logs/<reporter>/<night>.log.gz (Postfix, Exim, Sendmail), \

@@ -5,7 +5,7 @@ import Primitives
 
 extension AbuseIngestCommand {
     struct Evaluate: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "evaluate", 
             abstract: "Run the rules over the stored aggregates: open or update cases and take their actions.",
             discussion: """
                 Deterministic: the same store, rules and --as-of give the same result; run again, it opens \

@@ -5,13 +5,13 @@ import Foundation
 
 extension AbuseIngestCommand {
     struct Evidence: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "evidence", 
             abstract: "A case's signed evidence bundle, and its independent check.",
             subcommands: [Export.self, Verify.self]
         )
 
         struct Export: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "export", 
                 abstract: "Write the signed evidence bundle of a case into a folder, or a .zip when --out ends in .zip.",
                 discussion: """
                     The bundle holds manifest.json, excerpts/ (lines of the case's window read back from the \
@@ -52,7 +52,7 @@ extension AbuseIngestCommand {
         }
 
         struct Verify: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "verify", 
                 abstract: "Check every hash and the signature of a bundle (and, with --archive, every excerpt); exit 0 only when all holds.",
                 discussion: """
                     Without --public-key, the data folder's key is used when it has one; none is ever made. \

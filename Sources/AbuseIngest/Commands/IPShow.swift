@@ -8,7 +8,7 @@ extension AbuseIngestCommand {
         static let configuration = CommandConfiguration(commandName: "ip", abstract: "What the registry knows of one address.", subcommands: [Show.self])
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "show", 
                 abstract: "Registration history, counts per reporter and day by kind and kind.reason, first and last seen, cases.")
             @OptionGroup var global: GlobalOptions
             @Option(help: "From this time (ISO 8601).") var from: String?

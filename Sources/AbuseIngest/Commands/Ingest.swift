@@ -5,7 +5,7 @@ import LogParsers
 
 extension AbuseIngestCommand {
     struct Ingest: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "ingest", 
             abstract: "Parse, cross-check and aggregate shipped logs into the store, all-or-nothing per file.",
             discussion: """
                 Files are identified by the SHA-256 of their bytes: a file ingested before is reported \

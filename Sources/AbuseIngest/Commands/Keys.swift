@@ -3,10 +3,10 @@ import Evidence
 
 extension AbuseIngestCommand {
     struct Keys: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The registry's signing key.", subcommands: [Show.self])
+        static let configuration = CommandConfiguration(commandName: "keys", abstract: "The registry's signing key.", subcommands: [Show.self])
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "show", 
                 abstract: "Print the registry's Ed25519 public key (base64, last line) and its fingerprint.",
                 discussion: "The keys are created by the first evidence export (or the demo); this command never creates them. Exit 1 when there are none yet.")
             @OptionGroup var global: GlobalOptions

@@ -5,7 +5,7 @@ import Primitives
 
 extension AbuseIngestCommand {
     struct Parse: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "parse", 
             abstract: "Parse MTA logs (plain, gzip, zstd, xz or bzip2) into connection events as JSON Lines.",
             discussion: """
                 Each line's program tag picks its parser (postfix/*, exim, sendmail/sm-mta, smtpd of \

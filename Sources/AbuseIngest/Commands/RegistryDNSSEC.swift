@@ -18,7 +18,7 @@ extension AbuseIngestCommand.Registry {
         static func defaultPath(_ global: GlobalOptions) -> String { global.dataFolder.appendingPathComponent("keys/dnssec.key").path }
 
         struct Keygen: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "keygen", 
                 abstract: "Make a signing key for the zone (one key, flags 257) and write it to a new file (mode 0600).",
                 discussion: "Prints the DNSKEY and the DS record. Exit 1 when the file exists (a key is never overwritten).")
             @OptionGroup var global: GlobalOptions

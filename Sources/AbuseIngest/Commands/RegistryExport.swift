@@ -5,7 +5,7 @@ import RegistryClient
 
 extension AbuseIngestCommand.Registry {
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "export", 
             abstract: "Write the registry zone for mirrors and secondaries: a BIND master file or rbldnsd data.",
             discussion: """
                 Deterministic: the same registry state gives the same bytes. The SOA serial is the \

@@ -4,7 +4,7 @@ import RegistryClient
 
 extension AbuseIngestCommand.Registry {
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: "Load or update registrations from a CSV file, keeping history.",
             discussion: """
                 Header: network,registrant,status,abuse_contact,since. The whole file is validated first \

@@ -5,7 +5,7 @@ import RegistryClient
 
 extension AbuseIngestCommand.Registry {
     struct Lookup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "lookup", 
             abstract: "The registration status of each address, now or at a past time; or from a remote registry over DNS.",
             discussion: """
                 Statuses: active, suspended, revoked, unregistered (and unknown when a remote registry \

@@ -5,7 +5,7 @@ import RegistryServer
 
 extension AbuseIngestCommand.Reporters {
     struct Token: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "token", 
             abstract: "Reporters' upload tokens for serve's HTTP intake (Authorization: Bearer <token>).",
             discussion: """
                 A token is 256 random bits; only its SHA-256 is stored, so a lost token cannot be shown \
@@ -15,7 +15,7 @@ extension AbuseIngestCommand.Reporters {
         )
 
         struct Create: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Create a token for a reporter; prints it once, as the last line.")
+            static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token for a reporter; prints it once, as the last line.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The reporter.") var id: String
             @Option(help: "When the token stops working: an ISO 8601 time, or a duration from now (90d, 12h).") var expires: String?
@@ -42,7 +42,7 @@ extension AbuseIngestCommand.Reporters {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List a reporter's tokens (ids and states, never the tokens).")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List a reporter's tokens (ids and states, never the tokens).")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The reporter.") var id: String
             @Flag(help: "Print a JSON array.") var json = false
@@ -75,7 +75,7 @@ extension AbuseIngestCommand.Reporters {
         }
 
         struct Revoke: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Revoke a token: the next request with it gets 401.")
+            static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token: the next request with it gets 401.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The reporter.") var id: String
             @Argument(help: "The token's id (tok_…, from 'reporters token list').") var tokenID: String

@@ -6,13 +6,13 @@ import Primitives
 
 extension AbuseIngestCommand {
     struct Reporters: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "reporters", 
             abstract: "Who ships logs: add reporters, list them, see their last shipments.",
             subcommands: [Add.self, List.self, Status.self, Token.self]
         )
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a reporter (an ISP's mail platform). Only known reporters can ingest.")
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a reporter (an ISP's mail platform). Only known reporters can ingest.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "Reporter id (letters, digits, -, _, .): also its spool folder name.") var id: String
             @Option(help: "Display name.") var name: String
@@ -41,7 +41,7 @@ extension AbuseIngestCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List reporters.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List reporters.")
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print a JSON array.") var json = false
 
@@ -56,7 +56,7 @@ extension AbuseIngestCommand {
         }
 
         struct Status: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "status", 
                 abstract: "Last shipments of each reporter with their quality figures; flags reporters that missed a night.")
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print JSON.") var json = false

@@ -7,13 +7,13 @@ import RegistryClient
 
 extension AbuseIngestCommand {
     struct Rules: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "rules", 
             abstract: "Check rules files, and see which rules would fire on given logs and why.",
             subcommands: [Lint.self, Test.self]
         )
 
         struct Lint: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "lint", 
                 abstract: "Validate a rules folder: every error with its file, line and column; exit 2 when any.")
             @Argument(help: "The rules folder (default ./rules when it exists, else the shipped rules).") var folder: String?
 
@@ -27,7 +27,7 @@ extension AbuseIngestCommand {
         }
 
         struct Test: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "test", 
                 abstract: "Parse logs in memory (nothing stored) and show, per rule and subject, each condition's figure against its threshold.",
                 discussion: """
                     Each FILE counts as a reporter of its own (named by the path as given), so \

@@ -5,7 +5,7 @@ import RegistryServer
 
 extension AbuseIngestCommand {
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "serve", 
             abstract: "The registry as one long-running service: HTTP intake for ISPs, continuous ingest and evaluation, DNS, metrics.",
             discussion: """
                 Every key of the YAML --config file is also a flag (evaluate_every is --evaluate-every); \

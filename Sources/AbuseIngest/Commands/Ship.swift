@@ -5,7 +5,7 @@ import RegistryServer
 
 extension AbuseIngestCommand {
     struct Ship: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "ship", 
             abstract: "The ISP's side: upload logs to a registry's serve and wait for each file's outcome.",
             discussion: """
                 Each file is uploaded under its base name with its SHA-256 (Content-Digest); a broken \

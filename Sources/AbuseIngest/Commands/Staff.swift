@@ -5,7 +5,7 @@ import RegistryServer
 
 extension AbuseIngestCommand {
     struct Staff: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "staff", 
             abstract: "Accounts of the staff who review cases in serve's web UI.",
             discussion: """
                 Passwords are hashed with bcrypt (cost 12); admins log in with a TOTP code as well (RFC 6238, \
@@ -30,7 +30,7 @@ extension AbuseIngestCommand {
         }
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "add", 
                 abstract: "Add a staff member. The password is read from standard input, or generated and printed once.",
                 discussion: "An admin gets two-factor at once: the otpauth:// URI to enrol is printed (once) as the last line.")
             @OptionGroup var global: GlobalOptions
@@ -56,7 +56,7 @@ extension AbuseIngestCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List the staff (names, roles, two-factor, state; never secrets).")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List the staff (names, roles, two-factor, state; never secrets).")
             @OptionGroup var global: GlobalOptions
             @Flag(help: "Print a JSON array.") var json = false
 
@@ -77,7 +77,7 @@ extension AbuseIngestCommand {
         }
 
         struct Disable: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Disable an account: its sessions end and it cannot log in.")
+            static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable an account: its sessions end and it cannot log in.")
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The staff member.") var name: String
 
@@ -110,7 +110,7 @@ extension AbuseIngestCommand {
             static let configuration = CommandConfiguration(commandName: "totp", abstract: "Two-factor (TOTP) for an account.", subcommands: [Enable.self])
 
             struct Enable: ParsableCommand {
-                static let configuration = CommandConfiguration(
+                static let configuration = CommandConfiguration(commandName: "enable", 
                     abstract: "Give an account a new TOTP secret; prints the otpauth:// URI (once). Its sessions end.")
                 @OptionGroup var global: GlobalOptions
                 @Argument(help: "The staff member.") var name: String

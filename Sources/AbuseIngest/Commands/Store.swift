@@ -8,7 +8,7 @@ extension AbuseIngestCommand {
         static let configuration = CommandConfiguration(commandName: "store", abstract: "Maintenance of the store's aggregates.", subcommands: [Compact.self])
 
         struct Compact: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "compact", 
                 abstract: "Merge each reporter's segments week by week, so a lookup reads one segment per reporter and week.",
                 discussion: """
                     A week (Monday to Sunday, UTC, by a segment's first day) with more than one segment of a \
