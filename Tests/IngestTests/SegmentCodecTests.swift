@@ -40,6 +40,19 @@ struct SegmentCodecTests {
         let probe = try #require(records.first { candidate in candidate.key.count == 4 && records.filter { $0.key == candidate.key }.count == 3 })
         #expect(try fixture.store.records(of: probe.ip!).map(\.record) == records.filter { $0.key == probe.key })
         #expect(try fixture.store.records(of: IPAddress("192.0.2.1")!).isEmpty)
+        // A lookup reads the keys first and decodes only the client's records: the same as
+        // every record of the block filtered, for clients at the start, middle and end of
+        // blocks, and for addresses between them that have none.
+        let keys = Array(Set(records.map(\.key))).sorted { SegmentRecord.compareKeys($0, $1) < 0 }
+        for (n, key) in keys.enumerated() where n % 11 == 0 || n == keys.count - 1 {
+            let ip = try #require(IPKey.address(bytes: key))
+            #expect(try fixture.store.records(of: ip).map(\.record) == records.filter { $0.key == key }, "\(ip)")
+            var next = key
+            next[next.count - 1] &+= 1
+            if !keys.contains(next), let neighbour = IPKey.address(bytes: next) {
+                #expect(try fixture.store.records(of: neighbour).isEmpty, "\(neighbour)")
+            }
+        }
     }
 
     /// The window scan merges many segments (overlapping clients, IPv4 and IPv6, days in

@@ -119,8 +119,10 @@ enum SegmentCodec {
     static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
 
     /// Calls `body` for each record of a raw block, in order; throws when any section is
-    /// short, long or holds a value out of range.
-    static func forEachRecord(_ raw: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Void) throws {
+    /// short, long or holds a value out of range. With `only`, a lookup: the keys are read
+    /// first, and only that key's records (next to each other) are decoded and given; the
+    /// records after them are not read, and a block without the key ends there.
+    static func forEachRecord(_ raw: UnsafeRawBufferPointer, only wanted: Key? = nil, _ body: (RecordView) throws -> Void) throws {
         guard raw.count > 0, raw[0] == format || raw[0] == memberFormat else { throw MalformedBlock() }
         let sections = raw[0] == format ? sectionCount : memberSectionCount
         var i = 1
@@ -149,25 +151,14 @@ enum SegmentCodec {
         let members = sections > sectionCount ? UnsafeRawBufferPointer(rebasing: raw[bounds[8]]) : UnsafeRawBufferPointer(start: nil, count: 0)
         var k = 0, d = 0, f = 0, s = 0, n = 0, c = 0, m = 0, p = 0, o = 0
         var previousV4: UInt32 = 0
-        for _ in 0..<records {
-            guard k < keys.count else { throw MalformedBlock() }
-            let tag = keys[k]
-            k += 1
-            let key: Key
-            if tag == 0 {
-                guard let delta = LEB128.read(keys, &k, maxShift: 28), delta <= UInt64(UInt32.max) else { throw MalformedBlock() }
-                previousV4 = previousV4 &+ UInt32(delta)
-                key = Key(high: UInt64(previousV4) << 32, low: 0, length: 4)
-            } else if tag == 1, k + 16 <= keys.count {
-                var high: UInt64 = 0
-                var low: UInt64 = 0
-                for b in 0..<8 { high = high << 8 | UInt64(keys[k + b]) }
-                for b in 8..<16 { low = low << 8 | UInt64(keys[k + b]) }
-                key = Key(high: high, low: low, length: 16)
-                k += 16
-            } else {
-                throw MalformedBlock()
-            }
+        var wantedRecords = 0..<Int(records)
+        if let wanted {
+            guard let found = try Self.recordRange(of: wanted, keys: keys, records: Int(records)) else { return }
+            wantedRecords = found
+        }
+        for index in 0..<Int(records) {
+            if index >= wantedRecords.upperBound { return }
+            let key = try readKey(keys, &k, &previousV4)
             guard let day = LEB128.read(days, &d, maxShift: 28), let first = readTime(firsts, &f), let span = readTime(spans, &s),
                 let countEntries = LEB128.read(countNumbers, &n, maxShift: 21)
             else { throw MalformedBlock() }
@@ -188,6 +179,7 @@ enum SegmentCodec {
                 guard let value = LEB128.read(members, &o, maxShift: 28) else { throw MalformedBlock() }
                 member = value
             }
+            guard index >= wantedRecords.lowerBound else { continue }
             let dayValue = Int32(bitPattern: UInt32(truncatingIfNeeded: day))
             let firstSeen = Int64(dayValue) * 86_400_000 + Int64(first)
             try body(
@@ -200,6 +192,46 @@ enum SegmentCodec {
         guard k == keys.count, d == days.count, f == firsts.count, s == spans.count, n == countNumbers.count, c == counts.count,
             m == samples.count, p == positions.count, o == members.count
         else { throw MalformedBlock() }
+    }
+
+    /// The next key of a key section: tag 0 and the LEB128 difference from the previous
+    /// IPv4 key, or tag 1 and 16 bytes.
+    @inline(__always)
+    static func readKey(_ keys: UnsafeRawBufferPointer, _ k: inout Int, _ previousV4: inout UInt32) throws -> Key {
+        guard k < keys.count else { throw MalformedBlock() }
+        let tag = keys[k]
+        k += 1
+        if tag == 0 {
+            guard let delta = LEB128.read(keys, &k, maxShift: 28), delta <= UInt64(UInt32.max) else { throw MalformedBlock() }
+            previousV4 = previousV4 &+ UInt32(delta)
+            return Key(high: UInt64(previousV4) << 32, low: 0, length: 4)
+        }
+        guard tag == 1, k + 16 <= keys.count else { throw MalformedBlock() }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for b in 0..<8 { high = high << 8 | UInt64(keys[k + b]) }
+        for b in 8..<16 { low = low << 8 | UInt64(keys[k + b]) }
+        k += 16
+        return Key(high: high, low: low, length: 16)
+    }
+
+    /// The positions of `wanted`'s records in a block's key section (a key's records are
+    /// next to each other), nil when it has none.
+    static func recordRange(of wanted: Key, keys: UnsafeRawBufferPointer, records: Int) throws -> Range<Int>? {
+        var k = 0
+        var previousV4: UInt32 = 0
+        var start: Int?
+        for index in 0..<records {
+            let key = try readKey(keys, &k, &previousV4)
+            if key == wanted {
+                if start == nil { start = index }
+            } else if let start {
+                return start..<index
+            } else if wanted < key {
+                return nil
+            }
+        }
+        return start.map { $0..<records }
     }
 
     /// Calls `body` with each count entry of a record.

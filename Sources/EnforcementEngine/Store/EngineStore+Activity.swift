@@ -14,9 +14,11 @@ extension EngineStore {
         var first: Int64?
         var last: Int64?
         var seenBy: [String: (first: Int64, last: Int64)] = [:]
+        var dayTexts: [Int64: String] = [:]
         for item in records {
             let day = Int64(item.record.day)
-            let dayText = String(ISOTime.format(millis: day * 86_400_000, fraction: false).prefix(10))
+            let dayText = dayTexts[day] ?? String(ISOTime.format(millis: day * 86_400_000, fraction: false).prefix(10))
+            dayTexts[day] = dayText
             var counted = false
             for entry in item.record.counts {
                 let hour = day * 24 + Int64(entry.hourOfDay)

@@ -39,8 +39,7 @@ extension EngineStore {
                 try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: Array(row[5] as Data)) {
                     let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
                     try raw.withUnsafeBytes { bytes in
-                        try SegmentCodec.forEachRecord(bytes) { view in
-                            guard view.key == wanted else { return }
+                        try SegmentCodec.forEachRecord(bytes, only: wanted) { view in
                             let shipment = view.member == 0 ? first : try members.shipment(segment: segment, member: view.member, db)
                             result.append(ClientRecord(reporter: reporter, shipmentID: shipment.id, shipmentSHA256: shipment.sha256, record: SegmentCodec.record(view)))
                         }
