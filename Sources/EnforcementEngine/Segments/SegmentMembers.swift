@@ -15,13 +15,14 @@ struct SegmentMembers {
     /// segment has no such member.
     mutating func shipment(segment: Int64, member: Int, _ db: Database) throws -> Shipment {
         if known[segment] == nil {
-            let rows = try Row.fetchAll(
+            // A cursor: its row is read in place, not copied (a compacted week has hundreds).
+            let rows = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: "SELECT m.member, m.shipment_id, sh.sha256 FROM segment_member m JOIN shipment sh ON sh.id = m.shipment_id WHERE m.segment_id = ? ORDER BY m.member"),
                 arguments: [segment])
             var list: [Shipment] = []
-            for (index, row) in rows.enumerated() {
-                guard (row[0] as Int) == index else { break }
+            while let row = try rows.next() {
+                guard (row[0] as Int) == list.count else { break }
                 list.append(Shipment(id: row[1], sha256: row[2]))
             }
             known[segment] = list

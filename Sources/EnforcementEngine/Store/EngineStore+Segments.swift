@@ -18,36 +18,44 @@ extension EngineStore {
     /// Every record of `ip`, in shipment order (a shipment's records by day). A segment of
     /// one shipment and a compacted one give the same records, in the same order.
     public func records(of ip: IPAddress) throws -> [ClientRecord] {
-        let key = IPKey.bytes(ip)
-        let wanted = SegmentCodec.Key(ip)
-        return try database.read { db in
+        try database.read { db in
             var result: [ClientRecord] = []
             var members = SegmentMembers()
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key
-                    FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
-                    JOIN segment_block b ON b.segment_id = s.id
-                        AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
-                    ORDER BY s.id
-                    """, arguments: [key])
-            while let row = try rows.next() {
-                let reporter: String = row[0]
-                let segment: Int64 = row[4]
-                let first = SegmentMembers.Shipment(id: row[1], sha256: row[2])
-                try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: Array(row[5] as Data)) {
-                    let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
-                    try raw.withUnsafeBytes { bytes in
-                        try SegmentCodec.forEachRecord(bytes, only: wanted) { view in
-                            let shipment = view.member == 0 ? first : try members.shipment(segment: segment, member: view.member, db)
-                            result.append(ClientRecord(reporter: reporter, shipmentID: shipment.id, shipmentSHA256: shipment.sha256, record: SegmentCodec.record(view)))
-                        }
-                    }
-                }
+            try forEachView(of: ip, db) { reporter, segment, first, view in
+                let shipment = view.member == 0 ? first : try members.shipment(segment: segment, member: view.member, db)
+                result.append(ClientRecord(reporter: reporter, shipmentID: shipment.id, shipmentSHA256: shipment.sha256, record: SegmentCodec.record(view)))
             }
             result.sort { ($0.shipmentID, $0.record.day) < ($1.shipmentID, $1.record.day) }
             return result
+        }
+    }
+
+    /// Calls `body` with each record of `ip`, read in place, segment by segment (not in
+    /// shipment order): its reporter, its segment and the segment's first shipment (member
+    /// 0). One index seek and one block for each segment.
+    func forEachView(
+        of ip: IPAddress, _ db: Database, _ body: (_ reporter: String, _ segment: Int64, _ first: SegmentMembers.Shipment, _ view: SegmentCodec.RecordView) throws -> Void
+    ) throws {
+        let wanted = SegmentCodec.Key(ip)
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key
+                FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
+                JOIN segment_block b ON b.segment_id = s.id
+                    AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
+                ORDER BY s.id
+                """, arguments: [IPKey.bytes(ip)])
+        while let row = try rows.next() {
+            let reporter: String = row[0]
+            let segment: Int64 = row[4]
+            let first = SegmentMembers.Shipment(id: row[1], sha256: row[2])
+            try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: Array(row[5] as Data)) {
+                let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
+                try raw.withUnsafeBytes { bytes in
+                    try SegmentCodec.forEachRecord(bytes, only: wanted) { view in try body(reporter, segment, first, view) }
+                }
+            }
         }
     }
 
