@@ -36,7 +36,7 @@ public enum StoreDump {
         ),
         ("segment", "SELECT \(segmentName), s.reporter_id, s.first_day, s.last_day, s.records FROM segment s ORDER BY 1"),
         ("segment_member", "SELECT \(segmentName), m.member, sh.sha256 FROM segment_member m JOIN segment s ON s.id = m.segment_id JOIN shipment sh ON sh.id = m.shipment_id ORDER BY 1, 2"),
-        ("segment_block", "SELECT \(segmentName), hex(b.first_key), b.data FROM segment_block b JOIN segment s ON s.id = b.segment_id ORDER BY 1, 2"),
+        ("segment_block", "SELECT \(segmentName), hex(b.first_key), b.data, b.key_filter FROM segment_block b JOIN segment s ON s.id = b.segment_id ORDER BY 1, 2"),
         ("enforcement_case", "SELECT * FROM enforcement_case ORDER BY id"),
         ("audit", "SELECT case_id, time, actor, action, from_status, to_status, reason FROM audit ORDER BY id"),
         ("contradiction", "SELECT * FROM contradiction ORDER BY 1, 2, 3, 4"),

@@ -19,6 +19,18 @@ public struct Compaction: Sendable, Codable, Equatable {
             case bytesBefore = "bytes_before"
             case bytesAfter = "bytes_after"
         }
+
+        /// Every key, `skipped` null when the week was compacted.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(reporter, forKey: .reporter)
+            try c.encode(week, forKey: .week)
+            try c.encode(segments, forKey: .segments)
+            try c.encode(records, forKey: .records)
+            try c.encode(bytesBefore, forKey: .bytesBefore)
+            try c.encode(bytesAfter, forKey: .bytesAfter)
+            try c.encode(skipped, forKey: .skipped)
+        }
     }
 
     /// Weeks ending before this day were eligible, `YYYY-MM-DD`.

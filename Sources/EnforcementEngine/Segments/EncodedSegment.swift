@@ -4,7 +4,7 @@ public struct EncodedSegment: Sendable {
     public var firstDay: Int32
     public var lastDay: Int32
     public var records: Int
-    var blocks: [(firstKey: [UInt8], data: [UInt8])]
+    var blocks: [SegmentCodec.StoredBlock]
 
     /// Encodes `records`, sorting them into segment order first.
     public init(records: [SegmentRecord]) throws {

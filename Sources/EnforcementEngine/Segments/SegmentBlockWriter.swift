@@ -12,16 +12,26 @@ extension SegmentCodec {
         }
     }
 
+    /// A block as stored: its first key, the LEB128 raw size and zlib stream, and the filter
+    /// of its keys.
+    struct StoredBlock: Sendable {
+        var firstKey: [UInt8]
+        var data: [UInt8]
+        var keyFilter: [UInt8]
+    }
+
     /// Cuts records, given in segment order, into stored blocks (the layout of
     /// `SegmentCodec`); a client's days stay in one block, so a lookup by key reads exactly
     /// one block. Its buffers are reused from block to block. A writer with members writes
     /// format-3 blocks, each record with its member (a compacted segment); `blockSink`, when
     /// set, takes each block as it is made instead of `blocks` keeping it.
     struct BlockWriter {
-        private(set) var blocks: [(firstKey: [UInt8], data: [UInt8])] = []
+        private(set) var blocks: [StoredBlock] = []
         private var sections: [[UInt8]]
         private let withMembers: Bool
-        private let blockSink: ((_ firstKey: [UInt8], _ data: [UInt8]) throws -> Void)?
+        private let blockSink: ((StoredBlock) throws -> Void)?
+        /// The block's distinct keys, for its filter.
+        private var keys: [Key] = []
         private var positions: [(line: UInt64, offset: UInt64)] = []
         private var raw: [UInt8] = []
         private var inBlock = 0
@@ -30,7 +40,7 @@ extension SegmentCodec {
         private var previousV4: UInt32 = 0
         private let deflater = BlockCompression.Deflater()
 
-        init(members: Bool = false, blockSink: ((_ firstKey: [UInt8], _ data: [UInt8]) throws -> Void)? = nil) {
+        init(members: Bool = false, blockSink: ((StoredBlock) throws -> Void)? = nil) {
             withMembers = members
             self.blockSink = blockSink
             sections = [[UInt8]](repeating: [], count: members ? SegmentCodec.memberSectionCount : SegmentCodec.sectionCount)
@@ -83,11 +93,12 @@ extension SegmentCodec {
                 positions.append((UInt64(sample.line), sample.offset))
             }
             if withMembers { LEB128.append(UInt64(member), to: &sections[8]) }
+            if keys.last != key { keys.append(key) }
             lastKey = key
             inBlock += 1
         }
 
-        mutating func finish() throws -> [(firstKey: [UInt8], data: [UInt8])] {
+        mutating func finish() throws -> [StoredBlock] {
             if inBlock > 0 { try flush() }
             return blocks
         }
@@ -122,7 +133,9 @@ extension SegmentCodec {
             var stored: [UInt8] = []
             LEB128.append(UInt64(raw.count), to: &stored)
             try deflater.compress(raw, appendingTo: &stored)
-            if let blockSink { try blockSink(firstKey.bytes, stored) } else { blocks.append((firstKey.bytes, stored)) }
+            let block = StoredBlock(firstKey: firstKey.bytes, data: stored, keyFilter: KeyFilter.make(keys))
+            keys.removeAll(keepingCapacity: true)
+            if let blockSink { try blockSink(block) } else { blocks.append(block) }
             for s in sections.indices { sections[s].removeAll(keepingCapacity: true) }
             positions.removeAll(keepingCapacity: true)
             inBlock = 0

@@ -199,5 +199,11 @@ enum EngineMigrations {
                     CREATE TRIGGER segment_member_no_update BEFORE UPDATE ON segment_member BEGIN SELECT RAISE(ABORT, 'segments are immutable'); END;
                     """)
         }
+        // A Bloom filter of each block's keys (`SegmentCodec.KeyFilter`), so a lookup skips the
+        // blocks without its client uninflated. Blocks written before have none (NULL) and are
+        // read; compaction writes them again with one.
+        migrator.registerMigration("engine-v8-block-filters") { db in
+            try db.execute(sql: "ALTER TABLE segment_block ADD COLUMN key_filter BLOB")
+        }
     }
 }

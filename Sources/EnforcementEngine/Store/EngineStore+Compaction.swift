@@ -93,11 +93,11 @@ extension EngineStore {
             for (member, shipment) in shipments.enumerated() {
                 try db.execute(sql: "INSERT INTO segment_member (segment_id, member, shipment_id) VALUES (?, ?, ?)", arguments: [newID, member, shipment])
             }
-            let insert = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data) VALUES (?, ?, ?)")
+            let insert = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data, key_filter) VALUES (?, ?, ?, ?)")
             var bytesAfter = 0
-            var writer = SegmentCodec.BlockWriter(members: true) { firstKey, data in
-                bytesAfter += data.count
-                try insert.execute(arguments: [newID, Data(firstKey), Data(data)])
+            var writer = SegmentCodec.BlockWriter(members: true) { block in
+                bytesAfter += block.data.count
+                try insert.execute(arguments: [newID, Data(block.firstKey), Data(block.data), Data(block.keyFilter)])
             }
             for stream in streams { try stream.advance(db) }
             var heap = StreamHeap(streams.filter { $0.current != nil })

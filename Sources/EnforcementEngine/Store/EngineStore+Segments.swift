@@ -40,13 +40,18 @@ extension EngineStore {
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key
+                SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key, b.key_filter
                 FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
                 JOIN segment_block b ON b.segment_id = s.id
                     AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
                 ORDER BY s.id
                 """, arguments: [IPKey.bytes(ip)])
         while let row = try rows.next() {
+            // The block's filter says when the client is not in it: nothing to inflate.
+            let absent = try row.withUnsafeData(atIndex: 6) { filter in
+                filter.map { data in data.withUnsafeBytes { !SegmentCodec.KeyFilter.mayContain($0, wanted) } } ?? false
+            }
+            if absent { continue }
             let reporter: String = row[0]
             let segment: Int64 = row[4]
             let first = SegmentMembers.Shipment(id: row[1], sha256: row[2])

@@ -56,9 +56,9 @@ public final class EngineStore: Sendable {
                 arguments: [shipment.reporterID, segment.firstDay, segment.lastDay, segment.records])
             let segmentID = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO segment_member (segment_id, member, shipment_id) VALUES (?, 0, ?)", arguments: [segmentID, row.id!])
-            let statement = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data) VALUES (?, ?, ?)")
+            let statement = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data, key_filter) VALUES (?, ?, ?, ?)")
             for block in segment.blocks {
-                try statement.execute(arguments: [segmentID, Data(block.firstKey), Data(block.data)])
+                try statement.execute(arguments: [segmentID, Data(block.firstKey), Data(block.data), Data(block.keyFilter)])
             }
             return true
         }
