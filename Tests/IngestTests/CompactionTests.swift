@@ -110,6 +110,22 @@ struct CompactionTests {
         #expect(again.weeks.isEmpty && again.segmentsBefore == 10 && again.segmentsAfter == 10)
     }
 
+    /// Asked to stop (a service shutting down), compaction ends between two weeks: the
+    /// weeks done are done, the others wait for the next run.
+    @Test func stopsBetweenWeeksWhenAsked() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        try Self.ingestWeeks(fixture, reporters: ["isp-a"], weeks: 5)
+        var asked = 0
+        let stopped = try fixture.store.compact(beforeDay: Self.firstMonday / 86_400_000 + 35, shouldStop: {
+            asked += 1
+            return asked > 2
+        })
+        #expect(stopped.weeks.map(\.week) == ["2026-06-01", "2026-06-08"] && stopped.segmentsAfter == 8)
+        let rest = try fixture.store.compact(beforeDay: Self.firstMonday / 86_400_000 + 35)
+        #expect(rest.weeks.count == 3 && rest.segmentsAfter == 5)
+    }
+
     /// A shipment that comes late for a compacted week is a segment of its own until the next
     /// compaction merges it into the week; the store then equals one that ingested everything
     /// and never compacted, record for record.

@@ -37,9 +37,9 @@ extension AbuseIngestCommand {
 
             func run() throws {
                 let showProgress = Terminal.stderrIsTerminal && !json
-                let result = try global.enforcement().compact(beforeDay: before.flatMap(Self.day), reporter: reporter, dryRun: dryRun) { done, total in
+                let result = try global.enforcement().compact(beforeDay: before.flatMap(Self.day), reporter: reporter, dryRun: dryRun, progress: { done, total in
                     if showProgress { Terminal.progress("abuse-ingest: \(done) of \(total) weeks compacted") }
-                }
+                })
                 if showProgress { Terminal.clearProgress() }
                 if json {
                     print(try JSONText.encode(result))

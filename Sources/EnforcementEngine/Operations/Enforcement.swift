@@ -52,12 +52,15 @@ public struct Enforcement: Sendable {
 
     /// Merges each reporter's segments week by week (`EngineStore.compact`): the weeks that
     /// ended before `beforeDay` (days since 1970-01-01; default: `compactionGraceDays` ago).
-    /// Each merged week is logged as it is done.
-    public func compact(beforeDay: Int64? = nil, reporter: String? = nil, dryRun: Bool = false, progress: ((_ done: Int, _ planned: Int) -> Void)? = nil) throws -> Compaction {
+    /// Each merged week is logged as it is done; `shouldStop` ends the run between weeks.
+    public func compact(
+        beforeDay: Int64? = nil, reporter: String? = nil, dryRun: Bool = false, shouldStop: (() -> Bool)? = nil,
+        progress: ((_ done: Int, _ planned: Int) -> Void)? = nil
+    ) throws -> Compaction {
         if let reporter, try store.reporter(id: reporter) == nil { throw EngineError.unknownReporter(reporter) }
         let day = beforeDay ?? (clock.nowMillis() / 86_400_000 - Self.compactionGraceDays)
         let logger = self.logger
-        return try store.compact(beforeDay: day, reporter: reporter, dryRun: dryRun) { week, done, planned in
+        return try store.compact(beforeDay: day, reporter: reporter, dryRun: dryRun, shouldStop: shouldStop) { week, done, planned in
             if !dryRun {
                 if let reason = week.skipped {
                     logger.warning("compaction left a week as it was", metadata: ["reporter": "\(week.reporter)", "week": "\(week.week)", "reason": "\(reason)"])

@@ -21,9 +21,11 @@ extension EngineStore {
     /// Merges the segments of each reporter's week (by their first day) that ended before
     /// `beforeDay` (days since 1970-01-01) and has more than one segment; only `reporter`'s
     /// when given. `dryRun` plans and writes nothing. `progress` is called after each week
-    /// with what it did, the weeks done and the weeks planned.
+    /// with what it did, the weeks done and the weeks planned; `shouldStop`, before each
+    /// week, ends the run there (the weeks done stay done).
     public func compact(
-        beforeDay: Int64, reporter: String? = nil, dryRun: Bool = false, progress: ((_ week: Compaction.Week, _ done: Int, _ planned: Int) -> Void)? = nil
+        beforeDay: Int64, reporter: String? = nil, dryRun: Bool = false, shouldStop: (() -> Bool)? = nil,
+        progress: ((_ week: Compaction.Week, _ done: Int, _ planned: Int) -> Void)? = nil
     ) throws -> Compaction {
         let lastWeek = Self.week(ofDay: beforeDay) - 1
         let planned: [(reporter: String, week: Int64)] = try database.read { db in
@@ -39,6 +41,7 @@ extension EngineStore {
         let before = try segmentCount()
         var weeks: [Compaction.Week] = []
         for (index, group) in planned.enumerated() {
+            if shouldStop?() == true { break }
             weeks.append(try compactWeek(reporter: group.reporter, week: group.week, dryRun: dryRun))
             progress?(weeks[index], index + 1, planned.count)
         }

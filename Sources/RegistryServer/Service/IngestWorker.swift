@@ -151,11 +151,17 @@ public final class IngestWorker: Service, Sendable {
         return (outcomes.count, outcomes.filter { $0.status == .ingested }.count)
     }
 
-    /// Merges the past weeks' segments (`store compact`).
+    /// Merges the past weeks' segments (`store compact`); a shutdown stops it after the week
+    /// in progress.
     func compact() async throws {
         let enforcement = self.enforcement
         let started = ContinuousClock.now
-        let result = try await BlockingWork.run("compact") { try enforcement.compact() }
+        let stop = StopFlag()
+        let result = try await withTaskCancellationHandler {
+            try await BlockingWork.run("compact") { try enforcement.compact(shouldStop: { stop.raised.load(ordering: .relaxed) }) }
+        } onCancel: {
+            stop.raised.store(true, ordering: .relaxed)
+        }
         logger.info(
             "compaction done",
             metadata: ["weeks": "\(result.compacted)", "segments": "\(result.segmentsBefore) -> \(result.segmentsAfter)", "seconds": "\(ContinuousClock.now - started)"])
@@ -170,4 +176,9 @@ public final class IngestWorker: Service, Sendable {
         metrics.evaluated(evaluation, duration: ContinuousClock.now - started)
         if evaluation.opened + evaluation.updated > 0 { onEvaluation(evaluation) }
     }
+}
+
+/// Set from a task's cancellation, read by blocking work on its thread.
+final class StopFlag: Sendable {
+    let raised = Atomic(false)
 }
