@@ -30,6 +30,7 @@ extension SegmentCodec {
         private var sections: [[UInt8]]
         private let withMembers: Bool
         private let blockSink: ((StoredBlock) throws -> Void)?
+        private let recordsPerBlock: Int
         /// The block's distinct keys, for its filter.
         private var keys: [Key] = []
         private var positions: [(line: UInt64, offset: UInt64)] = []
@@ -40,8 +41,9 @@ extension SegmentCodec {
         private var previousV4: UInt32 = 0
         private let deflater = BlockCompression.Deflater()
 
-        init(members: Bool = false, blockSink: ((StoredBlock) throws -> Void)? = nil) {
+        init(members: Bool = false, recordsPerBlock: Int = SegmentCodec.recordsPerBlock, blockSink: ((StoredBlock) throws -> Void)? = nil) {
             withMembers = members
+            self.recordsPerBlock = recordsPerBlock
             self.blockSink = blockSink
             sections = [[UInt8]](repeating: [], count: members ? SegmentCodec.memberSectionCount : SegmentCodec.sectionCount)
         }
@@ -58,7 +60,7 @@ extension SegmentCodec {
             key: Key, day: Int32, first: Int64, last: Int64, counts: Counts, samples: Samples, member: Int = 0
         ) throws where Counts.Element == (UInt32, Int), Samples.Element == SegmentRecord.Sample {
             precondition(withMembers || member == 0, "a segment of one shipment has member 0 only")
-            if inBlock >= SegmentCodec.recordsPerBlock, key != lastKey { try flush() }
+            if inBlock >= recordsPerBlock, key != lastKey { try flush() }
             if inBlock == 0 {
                 firstKey = key
                 previousV4 = 0

@@ -23,6 +23,9 @@ import Primitives
 /// segment, `segment_member`). A format-2 block's records are all of member 0.
 enum SegmentCodec {
     static let recordsPerBlock = 1024
+    /// A compacted segment's blocks are smaller: its clients have a record per shipment, so a
+    /// lookup would otherwise inflate and walk a larger block for each.
+    static let compactedRecordsPerBlock = 256
     static let format: UInt8 = 2
     static let sectionCount = 8
     static let memberFormat: UInt8 = 3

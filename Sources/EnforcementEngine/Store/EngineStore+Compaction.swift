@@ -98,7 +98,7 @@ extension EngineStore {
             }
             let insert = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data, key_filter) VALUES (?, ?, ?, ?)")
             var bytesAfter = 0
-            var writer = SegmentCodec.BlockWriter(members: true) { block in
+            var writer = SegmentCodec.BlockWriter(members: true, recordsPerBlock: SegmentCodec.compactedRecordsPerBlock) { block in
                 bytesAfter += block.data.count
                 try insert.execute(arguments: [newID, Data(block.firstKey), Data(block.data), Data(block.keyFilter)])
             }
