@@ -126,6 +126,28 @@ struct CompactionTests {
         #expect(rest.weeks.count == 3 && rest.segmentsAfter == 5)
     }
 
+    /// A week with a damaged block is left as it was, with the reason; the other weeks are
+    /// merged; `store compact` exits 3.
+    @Test func aDamagedWeekIsLeftAsItWasAndTheOthersGoOn() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        try Self.ingestWeeks(fixture, reporters: ["isp-a"], weeks: 2)
+        try fixture.store.database.write { db in
+            try db.execute(sql: "DROP TRIGGER segment_block_no_update")
+            try db.execute(sql: "UPDATE segment_block SET data = x'0501020304' WHERE segment_id = (SELECT MIN(id) FROM segment)")
+        }
+        let result = try CommandRunner.run(["store", "compact", "--db", fixture.databasePath, "--before", "2026-11-30", "--json"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("1 week(s) left as they were"), "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let weeks = try #require(json["weeks"] as? [[String: Any]])
+        #expect(weeks.map { $0["week"] as? String } == ["2026-06-01", "2026-06-08"])
+        #expect((weeks[0]["skipped"] as? String)?.contains("does not inflate") == true, "\(weeks[0])")
+        #expect(weeks[1]["skipped"] is NSNull)
+        #expect(json["segments_before"] as? Int == 4 && json["segments_after"] as? Int == 3)
+        #expect(try StoreDump.orphans(fixture.store.database) == 0)
+    }
+
     /// A shipment that comes late for a compacted week is a segment of its own until the next
     /// compaction merges it into the week; the store then equals one that ingested everything
     /// and never compacted, record for record.

@@ -52,6 +52,10 @@ extension AbuseIngestCommand {
                         "\(dryRun ? "would compact" : "compacted") \(result.compacted) week(s) ended before \(result.before): segments \(result.segmentsBefore) -> \(result.segmentsAfter)"
                     )
                 }
+                if result.leftAsTheyWere > 0 {
+                    Terminal.reportError("\(result.leftAsTheyWere) week(s) left as they were: their segments cannot be merged (see above)")
+                    throw ExitStatus.rejectedInput
+                }
             }
         }
     }

@@ -42,6 +42,8 @@ public struct Compaction: Sendable, Codable, Equatable {
     public var segmentsAfter: Int
 
     public var compacted: Int { weeks.filter { $0.skipped == nil }.count }
+    /// Weeks left as they were because their records could not be merged.
+    public var leftAsTheyWere: Int { weeks.count - compacted }
 
     enum CodingKeys: String, CodingKey {
         case before, weeks

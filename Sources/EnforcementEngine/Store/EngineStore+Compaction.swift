@@ -42,8 +42,10 @@ extension EngineStore {
         var weeks: [Compaction.Week] = []
         for (index, group) in planned.enumerated() {
             if shouldStop?() == true { break }
-            weeks.append(try compactWeek(reporter: group.reporter, week: group.week, dryRun: dryRun))
-            progress?(weeks[index], index + 1, planned.count)
+            // nil: the week no longer has two segments (a concurrent run merged it).
+            guard let week = try compactWeek(reporter: group.reporter, week: group.week, dryRun: dryRun) else { continue }
+            weeks.append(week)
+            progress?(week, index + 1, planned.count)
         }
         let after = dryRun ? before - weeks.reduce(0) { $0 + ($1.skipped == nil ? $1.segments - 1 : 0) } : try segmentCount()
         return Compaction(
@@ -57,8 +59,10 @@ extension EngineStore {
     static func dayText(_ day: Int64) -> String { String(ISOTime.format(millis: day * 86_400_000, fraction: false).prefix(10)) }
 
     /// One week in one transaction; the segments are read again in it, so a concurrent
-    /// compaction or a shipment committed meanwhile is taken as it is.
-    private func compactWeek(reporter: String, week: Int64, dryRun: Bool) throws -> Compaction.Week {
+    /// compaction or a shipment committed meanwhile is taken as it is. A week whose records
+    /// cannot be merged (a damaged segment, a client too large for one block) is left as it
+    /// was, with the reason; the other weeks go on.
+    private func compactWeek(reporter: String, week: Int64, dryRun: Bool) throws -> Compaction.Week? {
         let monday = Self.monday(ofWeek: week)
         var result = Compaction.Week(reporter: reporter, week: Self.dayText(monday), segments: 0, records: 0, bytesBefore: 0, bytesAfter: 0, skipped: nil)
         let work = { (db: Database) throws -> Void in
@@ -71,10 +75,7 @@ extension EngineStore {
             result.segments = segments.count
             result.records = segments.reduce(0) { $0 + ($1[3] as Int) }
             result.bytesBefore = segments.reduce(0) { $0 + (($1[4] as Int?) ?? 0) }
-            guard segments.count > 1 else {
-                result.skipped = "fewer than two segments"
-                return
-            }
+            guard segments.count > 1 else { return }
             guard !dryRun else { return }
             // The members of the old segments, then the shipments in order: the new members.
             var streams: [SegmentRecordStream] = []
@@ -125,7 +126,10 @@ extension EngineStore {
         } catch let error as SegmentCodec.BlockTooLarge {
             result.skipped = "\(error)"
             result.bytesAfter = 0
+        } catch let error as CorruptSegment {
+            result.skipped = "\(error)"
+            result.bytesAfter = 0
         }
-        return result
+        return result.segments > 1 ? result : nil
     }
 }
