@@ -10,8 +10,9 @@ demo:
 test:
 	scripts/test
 
+# The Swift runtime linked in (see scripts/install).
 release:
-	swift build -c release --product abuse-ingest
+	swift build -c release --static-swift-stdlib --product abuse-ingest
 
 install: release
 	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install
