@@ -255,6 +255,10 @@ import TestSupport
         #expect(serve.log.contains("compacted a week") && serve.log.contains("reporter=isp-a"), "\(serve.log)")
         #expect(try fixture.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM segment") } == 1)
         #expect(try fixture.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM segment_member") } == 2)
+        let metrics = try ServeFixture.parseMetrics(try Curl.run(["\(serve.url)/metrics"]).body)
+        #expect(metrics["abuse_ingest_compacted_weeks_total{outcome=\"merged\"}"] == 1, "\(metrics.filter { $0.key.contains("compact") || $0.key.contains("segments") })")
+        #expect(metrics["abuse_ingest_compacted_weeks_total{outcome=\"left\"}"] == 0)
+        #expect(metrics["abuse_ingest_segments"] == 1)
         let shown = try CommandRunner.run(["ip", "show", "203.0.113.6", "--json", "--db", fixture.database.path])
         #expect(shown.stdout.contains("\"rejected.unknown_recipient\":3"), "\(shown.stdout)")
     }

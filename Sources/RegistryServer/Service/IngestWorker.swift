@@ -162,6 +162,7 @@ public final class IngestWorker: Service, Sendable {
         } onCancel: {
             stop.raised.store(true, ordering: .relaxed)
         }
+        metrics.compacted(result, duration: ContinuousClock.now - started)
         logger.info(
             "compaction done",
             metadata: ["weeks": "\(result.compacted)", "segments": "\(result.segmentsBefore) -> \(result.segmentsAfter)", "seconds": "\(ContinuousClock.now - started)"])

@@ -75,6 +75,15 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// A compaction run: weeks merged and left as they were, its time, and the segments now
+    /// in the store.
+    public func compacted(_ result: Compaction, duration: Duration) {
+        Counter(label: "abuse_ingest_compacted_weeks_total", dimensions: [("outcome", "merged")], factory: factory).increment(by: result.compacted)
+        Counter(label: "abuse_ingest_compacted_weeks_total", dimensions: [("outcome", "left")], factory: factory).increment(by: result.leftAsTheyWere)
+        Timer(label: "abuse_ingest_compaction_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Gauge(label: "abuse_ingest_segments", factory: factory).record(Double(result.segmentsAfter))
+    }
+
     public func ruleLoadFailed() {
         Counter(label: "abuse_ingest_rule_load_failures_total", factory: factory).increment()
     }
