@@ -90,10 +90,10 @@ public final class IngestWorker: Service, Sendable {
             }
             intake.removeStalePartials(olderThan: config.partialRetention, now: Date())
             if processed == 0, let at = config.compactAt {
-                let now = enforcement.clock.nowMillis()
-                let day = now / 86_400_000
-                let minute = Int(now % 86_400_000 / 60_000)
-                if lastCompactionDay != day, minute >= at, minute < at + 60 {
+                // The hour from `at`, which may run past midnight: once for each day it starts.
+                let sinceStart = enforcement.clock.nowMillis() - Int64(at) * 60_000
+                let day = sinceStart / 86_400_000
+                if lastCompactionDay != day, sinceStart % 86_400_000 < 3_600_000 {
                     lastCompactionDay = day
                     do {
                         try await compact()
