@@ -15,12 +15,12 @@ final class SegmentRecordStream: MergeStream {
     private let shipments: [Int64]
     private var items: [Item] = []
     private var position = 0
-    private var lastKey = Data()
-    private var exhausted = false
+    private var blocks: SegmentBlockPager
 
     init(segmentID: Int64, shipments: [Int64]) {
         self.segmentID = segmentID
         self.shipments = shipments
+        blocks = SegmentBlockPager(segmentID: segmentID)
     }
 
     var current: Item? { position < items.count ? items[position] : nil }
@@ -33,17 +33,12 @@ final class SegmentRecordStream: MergeStream {
     /// Moves to the next record, reading the next block when this one is done.
     func advance(_ db: Database) throws {
         if position < items.count { position += 1 }
-        while position >= items.count, !exhausted {
-            let statement = try db.cachedStatement(sql: "SELECT first_key, data FROM segment_block WHERE segment_id = ? AND first_key > ? ORDER BY first_key LIMIT 1")
-            guard let row = try Row.fetchOne(statement, arguments: [segmentID, lastKey]) else {
-                exhausted = true
-                return
-            }
-            lastKey = row[0]
+        while position >= items.count {
+            guard let stored = try blocks.next(db) else { return }
             items.removeAll(keepingCapacity: true)
             position = 0
-            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(lastKey)) {
-                let raw = try (row[1] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(stored.firstKey)) {
+                let raw = try stored.data.withUnsafeBytes { try SegmentCodec.inflate($0) }
                 try raw.withUnsafeBytes { bytes in
                     try SegmentCodec.forEachRecord(bytes) { view in
                         guard view.member < shipments.count else { throw SegmentCodec.MalformedBlock() }

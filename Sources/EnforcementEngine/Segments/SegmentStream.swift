@@ -20,13 +20,11 @@ final class SegmentStream: MergeStream {
     private var raw: [UInt8] = []
     private var spans: [Span] = []
     private var position = 0
-    private var pending: [Data] = []
-    private var lastKey = Data()
-    private var exhausted = false
-    static let blocksPerFetch = 8
+    private var blocks: SegmentBlockPager
 
     init(segmentID: Int64, reporter: String, shipments: [Int64]) {
         self.segmentID = segmentID
+        blocks = SegmentBlockPager(segmentID: segmentID)
         self.reporter = reporter
         self.shipments = shipments
     }
@@ -37,22 +35,11 @@ final class SegmentStream: MergeStream {
     func advance(_ db: Database) throws {
         if position < spans.count { position += 1 }
         while position >= spans.count {
-            if pending.isEmpty {
-                guard !exhausted else { return }
-                // A cached statement: compiled once for all streams and pages.
-                let statement = try db.cachedStatement(sql: "SELECT first_key, data FROM segment_block WHERE segment_id = ? AND first_key > ? ORDER BY first_key LIMIT ?")
-                let rows = try Row.fetchAll(statement, arguments: [segmentID, lastKey, Self.blocksPerFetch])
-                if rows.count < Self.blocksPerFetch { exhausted = true }
-                guard let last = rows.last else { return }
-                lastKey = last[0]
-                pending = rows.map { $0[1] }
-                pending.reverse()
-            }
-            let stored = pending.removeLast()
+            guard let stored = try blocks.next(db) else { return }
             spans.removeAll(keepingCapacity: true)
             position = 0
-            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: nil) {
-                raw = try stored.withUnsafeBytes { try SegmentCodec.inflate($0) }
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(stored.firstKey)) {
+                raw = try stored.data.withUnsafeBytes { try SegmentCodec.inflate($0) }
                 try raw.withUnsafeBytes { base in
                     let origin = base.baseAddress!
                     try SegmentCodec.forEachRecord(base) { view in
