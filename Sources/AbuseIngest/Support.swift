@@ -16,20 +16,30 @@ enum JSONText {
 extension GlobalOptions {
     /// The store on the database named by `--db` (opened, its tables migrated).
     func engineStore() throws -> EngineStore {
-        try EngineStore(path: db)
+        if PostgresLocation.isLocation(db) { throw EngineError.notOnPostgres }
+        return try EngineStore(path: db)
     }
 
+    /// The registry at `--db`: the SQLite file, or the PostgreSQL database.
     func registryStore() throws -> RegistryStore {
-        try RegistryStore(path: db)
+        try RegistryStore(location: db)
     }
+
+    /// Whether `--db` names a database that exists (a PostgreSQL one is taken to).
+    var databaseExists: Bool { PostgresLocation.isLocation(db) || FileManager.default.fileExists(atPath: db) }
 
     /// The engine's operations on this data folder, on the system clock.
     func enforcement() throws -> Enforcement {
         Enforcement(store: try engineStore(), dataFolder: dataFolder, clock: .system, logger: Logger(label: "abuse-ingest"))
     }
 
-    /// The data folder: the folder that holds the database.
-    var dataFolder: URL { URL(fileURLWithPath: db).deletingLastPathComponent() }
+    /// The data folder: `--data-dir`, else the folder that holds the SQLite database, else
+    /// (PostgreSQL) the current folder.
+    var dataFolder: URL {
+        if let dataDir { return URL(fileURLWithPath: dataDir, isDirectory: true) }
+        if PostgresLocation.isLocation(db) { return URL(fileURLWithPath: ".", isDirectory: true) }
+        return URL(fileURLWithPath: db).deletingLastPathComponent()
+    }
 }
 
 /// How errors that reach the command line are told and what they exit with (FORMATS.md
@@ -39,6 +49,7 @@ enum Failure {
         switch error {
         case is RuleLoadFailure, is CaseDecision.Refusal: ExitStatus.usage
         case let error as RegistryImportError: if case .invalid = error { ExitStatus.usage } else { ExitStatus.failure }
+        case let error as PostgresError: if case .badLocation = error { ExitStatus.usage } else { ExitStatus.failure }
         case let error as EngineError where error.isUsage: ExitStatus.usage
         case let error as EngineStore.CaseError: if case .noSuchCase = error { ExitStatus.usage } else { ExitStatus.failure }
         case let error as EvidenceExporter.ExportError: if case .noSuchCase = error { ExitStatus.usage } else { ExitStatus.failure }

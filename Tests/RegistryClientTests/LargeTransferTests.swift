@@ -19,7 +19,7 @@ struct LargeTransferTests {
     /// Fills the registry with `hosts` IPv4 hosts, `networks` /24s and `prefixes` IPv6 /48s
     /// in SQL (an import of this size takes minutes in a debug build).
     static func fill(_ registry: TestRegistry) throws {
-        try registry.store.database.write { db in
+        try registry.sqliteDatabase.write { db in
             let columns = "network, family, net_high, net_low, prefix_length, registrant, status, abuse_contact, valid_from, recorded_at, cause, source, case_id, provisional"
             try db.execute(
                 sql: """

@@ -34,8 +34,8 @@ struct RegistrationIndexTests {
     }
 
     /// The index and the database's own lookup agree on random registries, addresses and times.
-    @Test func agreesWithTheDatabaseOnRandomRegistries() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func agreesWithTheDatabaseOnRandomRegistries(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         var state: UInt64 = 7
         func next() -> UInt64 {

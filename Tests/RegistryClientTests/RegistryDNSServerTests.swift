@@ -175,8 +175,8 @@ struct RegistryDNSServerTests {
         #expect(try server.dig("+short", "5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
     }
 
-    @Test func showsASuspensionAtTheNextQuery() async throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func showsASuspensionAtTheNextQuery(_ backend: Backend) async throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         let server = try await RunningServer(registry: registry)
@@ -200,7 +200,7 @@ struct RegistryDNSServerTests {
         let server = try await RunningServer(registry: registry, log: log)
         defer { server.stopLater() }
         #expect(server.server.statistics.refreshFailures == 0)
-        try await registry.store.database.write { try $0.execute(sql: "DROP TABLE registration") }
+        try registry.execute("DROP TABLE registration")
         let deadline = Date().addingTimeInterval(5)
         while server.server.statistics.refreshFailures == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.server.statistics.refreshFailures > 0, "failed refreshes are counted")

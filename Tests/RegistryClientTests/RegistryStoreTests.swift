@@ -12,8 +12,8 @@ struct RegistryStoreTests {
 
         """
 
-    @Test func reimportingTheSameFileChangesNothing() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func reimportingTheSameFileChangesNothing(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         let first = try registry.importCSV(Self.csv)
         #expect(first.added == 4)
@@ -22,8 +22,8 @@ struct RegistryStoreTests {
         #expect(try registry.store.history(of: ip("198.51.100.5")).count == 2)
     }
 
-    @Test func longestPrefixWinsAndEarlierTimesFallBackToTheEnclosingNetwork() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func longestPrefixWinsAndEarlierTimesFallBackToTheEnclosingNetwork(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         let now = time("2026-11-28T00:00:00Z")
@@ -37,8 +37,8 @@ struct RegistryStoreTests {
         #expect(try registry.store.state(of: ip("2001:db8:11::1"), at: now).status == .unregistered)
     }
 
-    @Test func keepsEveryChangeSoEachMomentHasItsStatus() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func keepsEveryChangeSoEachMomentHasItsStatus(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         let address = ip("198.51.100.5")
         try registry.importCSV(Self.csv)
@@ -64,20 +64,21 @@ struct RegistryStoreTests {
         #expect(history.map(\.cause) == ["import", "import", "import", "suspension", "reinstatement"])
     }
 
-    @Test func historyRowsCannotBeUpdatedOrDeleted() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func historyRowsCannotBeUpdatedOrDeleted(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
-        #expect(throws: DatabaseError.self) {
-            try registry.store.database.write { try $0.execute(sql: "UPDATE registration SET status = 'revoked'") }
+        var refusals = ["UPDATE registration SET status = 'revoked'", "DELETE FROM registration"]
+        if backend == .postgres { refusals.append("TRUNCATE registration") }
+        for statement in refusals {
+            let error = #expect(throws: (any Error).self, "\(statement)") { try registry.execute(statement) }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("registration history is append-only"), "\(statement): \(String(describing: error))")
         }
-        #expect(throws: DatabaseError.self) {
-            try registry.store.database.write { try $0.execute(sql: "DELETE FROM registration") }
-        }
+        #expect(try registry.store.history(of: ip("198.51.100.5")).count == 2, "nothing changed")
     }
 
-    @Test func refusesToChangeAnUnregisteredAddress() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func refusesToChangeAnUnregisteredAddress(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         #expect(throws: RegistryError.notRegistered("203.0.113.1")) {

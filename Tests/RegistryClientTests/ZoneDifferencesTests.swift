@@ -10,12 +10,12 @@ struct ZoneDifferencesTests {
     /// The streamed IXFR differences (two zones merged as they are read from the store)
     /// equal those of the two whole zones, on random registries changed by suspensions,
     /// reinstatements and a second import that adds networks and changes statuses.
-    @Test func streamedDifferencesEqualThoseOfTheWholeZones() throws {
+    @Test(arguments: Backend.allCases) func streamedDifferencesEqualThoseOfTheWholeZones(_ backend: Backend) throws {
         var random = RandomRegistry(seed: 0x1F0F_2026_1130)
         let zone = DNSName("reg.example.org")!
         var windowed = 0
         for trial in 0..<24 {
-            let registry = try TestRegistry()
+            let registry = try TestRegistry(backend)
             defer { registry.remove() }
             let (csv, _) = random.csv(networks: 30 + random.next(150))
             try registry.importCSV(csv)
@@ -77,8 +77,8 @@ struct ZoneDifferencesTests {
     /// Worked out window by window, a network registered under wider ones brings the fill
     /// wildcards above it (the wider answer on the way down), and an IPv6 fill whose labels
     /// are single digits gives way to the IPv4 name it equals: as in the whole zones.
-    @Test func windowedDifferencesFillTheWildcardsAboveAChange() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func windowedDifferencesFillTheWildcardsAboveAChange(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         let first = """
             network,registrant,status,abuse_contact,since

@@ -64,11 +64,11 @@ struct ZoneExportTests {
     /// reads them) equal the whole-registry model's for random registries of nested
     /// networks: IPv4 in octets that are single digits too (`*.2` is also an IPv6 name),
     /// IPv6 with the top bit of either word set (SQLite orders those words signed).
-    @Test func streamedAnswersEqualTheWholeRegistryModel() throws {
+    @Test(arguments: Backend.allCases) func streamedAnswersEqualTheWholeRegistryModel(_ backend: Backend) throws {
         var random = RandomRegistry(seed: 0x5EED_2026_1130)
         for trial in 0..<20 {
             let (csv, count) = random.csv(networks: 20 + random.next(200))
-            let registry = try TestRegistry()
+            let registry = try TestRegistry(backend)
             defer { registry.remove() }
             try registry.importCSV(csv)
             let (export, records) = try export(registry)
@@ -83,8 +83,8 @@ struct ZoneExportTests {
         }
     }
 
-    @Test func exportsAreDeterministicAndFollowChanges() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func exportsAreDeterministicAndFollowChanges(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(Self.csv)
         let (export, records) = try export(registry)

@@ -115,8 +115,8 @@ struct ZoneTransferTests {
     /// RFC 1995: IXFR from a serial in the history gets the differences (new SOA, old SOA,
     /// the records removed, new SOA, the records added, new SOA); from the current serial or
     /// one in the future the SOA alone; from a serial older than the history the whole zone.
-    @Test func ixfrSendsTheDifferencesFromASerialInItsHistory() async throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func ixfrSendsTheDifferencesFromASerialInItsHistory(_ backend: Backend) async throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         try registry.importCSV(ZoneExportTests.csv)
         let (_, served) = try await Self.primary(registry, allowed: ["127.0.0.1/32"], history: 2)

@@ -4,7 +4,7 @@
 # Debian packages the build needs (C libraries behind the .systemLibrary targets).
 BUILD_PACKAGES=(zlib1g-dev libisal-dev libsqlite3-dev libzstd-dev liblzma-dev libbz2-dev)
 # Debian packages the tests need beside them: real peers and checkers.
-TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils bind9-utils rbldnsd nsd knot bind9 curl openssl util-linux chromium chromium-driver zstd xz-utils bzip2)
+TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils bind9-utils rbldnsd nsd knot bind9 curl openssl util-linux chromium chromium-driver zstd xz-utils bzip2 postgresql-15)
 
 # Prints "abuse-ingest: <what>" on stderr.
 say() { printf 'abuse-ingest: %s\n' "$*" >&2; }

@@ -47,7 +47,7 @@ extension AbuseIngestCommand {
 
             func run() throws {
                 let set = try RuleSet.resolve(explicit: rules, dataFolder: global.dataFolder)
-                let index = FileManager.default.fileExists(atPath: global.db) ? try global.registryStore().loadIndex() : RegistrationIndex(rows: [])
+                let index = global.databaseExists ? try global.registryStore().loadIndex() : RegistrationIndex(rows: [])
                 let trial = try RuleTrial.run(files: files, rules: set, registry: index, timeZone: TimeZone(identifier: timezone))
                 for (file, events) in trial.events { Terminal.error("\(file): \(events) events") }
                 var fired = 0

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import EnforcementEngine
 import Logging
+import RegistryClient
 import RegistryServer
 
 extension AbuseIngestCommand {
@@ -148,6 +150,7 @@ extension AbuseIngestCommand {
                 return
             }
             let logger = Logger(label: "abuse-ingest.serve")
+            if PostgresLocation.isLocation(global.db) { throw EngineError.notOnPostgres }
             let service: RegistryService
             do {
                 let command = self

@@ -77,12 +77,16 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case reporterExists(String)
     case unknownReporter(String)
     case invalidReporterID(String)
+    /// A command of the engine given a PostgreSQL `--db` (its tables are on SQLite only so far).
+    case notOnPostgres
 
     public var description: String {
         switch self {
         case .reporterExists(let id): "reporter '\(id)' exists already"
         case .unknownReporter(let id): "unknown reporter '\(id)' (add it with: abuse-ingest reporters add \(id) --name NAME)"
         case .invalidReporterID(let id): "reporter id '\(id)' must be 1–64 letters, digits, '-', '_' or '.'"
+        case .notOnPostgres:
+            "this command needs the engine's tables, which are on SQLite only so far: give a SQLite --db (on PostgreSQL: registry import, lookup, export, dnssec and serve-dns)"
         }
     }
 

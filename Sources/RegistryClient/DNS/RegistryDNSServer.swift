@@ -65,6 +65,7 @@ public final class RegistryDNSServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     /// Runs the refresh, apart from the loops that answer.
     private let refreshLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let refreshQueue = DispatchQueue(label: "abuse-ingest.registry-refresh")
     private let refreshState = Mutex(false)
     private let sockets = Mutex<Sockets?>(nil)
     private let counters: [DNSServerCounters]
@@ -147,7 +148,17 @@ public final class RegistryDNSServer: Service, Sendable {
         port = udp.port
         udp.start(responder: responder, counters: Array(counters[1...]))
         let interval = TimeAmount.nanoseconds(Int64(configuration.refreshInterval.components.seconds) * 1_000_000_000 + configuration.refreshInterval.components.attoseconds / 1_000_000_000)
-        let refresh = refreshLoop.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in refreshOnce() }
+        // The refresh itself runs on a queue, not on the loop: a PostgreSQL registry blocks
+        // its thread for the query, which an event loop thread must never do.
+        let loop = refreshLoop.next()
+        let refresh = loop.scheduleRepeatedAsyncTask(initialDelay: interval, delay: interval) { [self] _ in
+            let done = loop.makePromise(of: Void.self)
+            refreshQueue.async {
+                self.refreshOnce()
+                done.succeed()
+            }
+            return done.futureResult
+        }
         // The secondaries hear of the zone at once, then of every change.
         let notifying = try await notifier?.start(on: refreshLoop.next())
         notifier?.changed()

@@ -89,7 +89,7 @@ struct ZoneDifferences {
     /// or inside it at both serials; then the fill wildcards above the windows, each decided
     /// at both serials from its own facts (`fill`).
     func merge(
-        windows: [IPNetwork], reading read: RegistryStore.WindowRead, from: Int64, to: Int64, _ body: @escaping (DNSMessage.Record, _ deleted: Bool) throws -> Void
+        windows: [IPNetwork], reading read: any RegistryStore.WindowRead, from: Int64, to: Int64, _ body: @escaping (DNSMessage.Record, _ deleted: Bool) throws -> Void
     ) throws {
         var ancestors: [IPNetwork] = []
         var seen = Set<IPNetwork>()
@@ -116,7 +116,7 @@ struct ZoneDifferences {
     /// one there: when no network of its own gives it an answer, a wildcard above it does,
     /// and a network strictly inside it answers (so names below it exist). An IPv6 one of
     /// single-digit labels gives way to the IPv4 name it equals.
-    func fill(_ prefix: IPNetwork, _ read: RegistryStore.WindowRead, through recordID: Int64) throws -> ZoneExport.Entry? {
+    func fill(_ prefix: IPNetwork, _ read: any RegistryStore.WindowRead, through recordID: Int64) throws -> ZoneExport.Entry? {
         let v4 = prefix.address.family == .v4
         let unit = v4 ? 8 : 4
         let level = prefix.prefixLength / unit
@@ -142,7 +142,7 @@ struct ZoneDifferences {
 
     /// The answer of the aligned prefix's own wildcard at `recordID`: the longest answering
     /// network that expands to it (a prefix length down to one octet or nibble shorter).
-    func own(_ prefix: IPNetwork, _ read: RegistryStore.WindowRead, through recordID: Int64) throws -> ZoneAnswerStream.Answer? {
+    func own(_ prefix: IPNetwork, _ read: any RegistryStore.WindowRead, through recordID: Int64) throws -> ZoneAnswerStream.Answer? {
         let unit = prefix.address.family == .v4 ? 8 : 4
         var length = prefix.prefixLength
         while length >= 0, length > prefix.prefixLength - unit {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Primitives
 import Synchronization
 
@@ -48,9 +47,10 @@ public final class LiveRegistry: Sendable {
     /// when the overlay would grow past its limit. Returns whether anything changed.
     @discardableResult
     public func refresh() throws -> Bool {
-        // Nothing written since the last look (the database and its WAL unchanged, by
-        // size and modification time): no query. At least once a second it asks anyway.
-        let files = Self.fingerprint(store.database.path)
+        // Nothing written since the last look (SQLite: the database and its WAL unchanged,
+        // by size and modification time; PostgreSQL: no notification of a change): no
+        // query. At least once a second it asks anyway.
+        let files = store.backend.changeMarker()
         let now = ContinuousClock.now
         let unchanged = lastLook.withLock { last in
             guard let files, let previous = last, previous.files == files, now - previous.at < .seconds(1) else { return false }
@@ -64,25 +64,14 @@ public final class LiveRegistry: Sendable {
 
     private func fold() throws -> Bool {
         let lastID = snapshot.withLock { $0.lastID }
-        let fresh = try store.database.read { db -> (rows: [IndexRow], networks: [IPNetwork: [IndexRow]], maxID: Int64)? in
-            let changed = try RegistrationRecord.fetchAll(db, sql: "SELECT * FROM registration WHERE id > ? ORDER BY id", arguments: [lastID])
-            guard let maxID = changed.last?.id else { return nil }
-            var networks: [IPNetwork: [IndexRow]] = [:]
-            for network in Set(changed.map(\.ipNetwork)) {
-                let key = RegistrationRecord.key(network)
-                let history = try RegistrationRecord.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM registration WHERE family = ? AND net_high = ? AND net_low = ? AND prefix_length = ? AND id <= ?
-                        ORDER BY valid_from, id
-                        """,
-                    arguments: [key.family, key.high, key.low, key.prefix, maxID])
-                networks[network] = history.map {
-                    IndexRow(network: network, status: $0.registrationStatus, registrant: $0.registrant, caseID: $0.caseID, validFrom: $0.validFrom)
-                }
-                if networks.count > overlayLimit { break }
-            }
-            return ([], networks, maxID)
+        let fresh = try store.backend.histories(changedAfter: lastID, limit: overlayLimit).map { found in
+            (
+                networks: found.networks.mapValues { history in
+                    history.map {
+                        IndexRow(network: $0.ipNetwork, status: $0.registrationStatus, registrant: $0.registrant, caseID: $0.caseID, validFrom: $0.validFrom)
+                    }
+                }, maxID: found.maxID
+            )
         }
         guard let fresh else { return false }
         let overlaySize = snapshot.withLock { current in
@@ -101,21 +90,6 @@ public final class LiveRegistry: Sendable {
         }
         generation.add(1, ordering: .releasing)
         return true
-    }
-
-    /// Size and modification time (ns) of the database and its WAL; nil when it cannot tell.
-    static func fingerprint(_ path: String) -> [Int]? {
-        var out: [Int] = []
-        for file in [path, path + "-wal"] {
-            var info = stat()
-            if stat(file, &info) != 0 {
-                if file == path { return nil }
-                out += [-1, -1, -1]
-                continue
-            }
-            out += [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
-        }
-        return out
     }
 
     /// The state of `ip` at `time` (UTC ms).

@@ -65,6 +65,28 @@ public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord,
         provisional = row["provisional"]
     }
 
+    /// A record from its columns (as another backend than SQLite reads them).
+    init(
+        id: Int64?, network: String, family: Int, netHigh: Int64, netLow: Int64, prefixLength: Int, registrant: String, status: String,
+        abuseContact: String, validFrom: Int64, recordedAt: Int64, cause: String, source: String, caseID: String?, provisional: Bool
+    ) {
+        self.id = id
+        self.network = network
+        self.family = family
+        self.netHigh = netHigh
+        self.netLow = netLow
+        self.prefixLength = prefixLength
+        self.registrant = registrant
+        self.status = status
+        self.abuseContact = abuseContact
+        self.validFrom = validFrom
+        self.recordedAt = recordedAt
+        self.cause = cause
+        self.source = source
+        self.caseID = caseID
+        self.provisional = provisional
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }

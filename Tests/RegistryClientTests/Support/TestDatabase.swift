@@ -2,17 +2,57 @@ import Foundation
 import GRDB
 import Primitives
 import RegistryClient
+import TestSupport
 
-/// A registry in a fresh SQLite file in a temporary folder.
+/// The two places a registry is kept: the store tests run on both.
+enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite, postgres
+    var description: String { rawValue }
+}
+
+/// A registry in a fresh SQLite file in a temporary folder, or in a fresh database of the
+/// throwaway PostgreSQL cluster (`TestPostgres`).
 struct TestRegistry {
     let folder: URL
     let store: RegistryStore
+    let backend: Backend
+    private let sqlite: DatabasePool?
+    private let postgres: (database: TestPostgres, pool: PostgresPool)?
 
-    init() throws {
+    init(_ backend: Backend = .sqlite) throws {
+        self.backend = backend
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-registry-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        store = try RegistryStore(database: try DatabaseConnection.open(path: folder.appendingPathComponent("test.db").path))
+        switch backend {
+        case .sqlite:
+            let pool = try DatabaseConnection.open(path: folder.appendingPathComponent("test.db").path)
+            sqlite = pool
+            postgres = nil
+            store = try RegistryStore(database: pool)
+        case .postgres:
+            let database = try TestPostgres()
+            let pool = try PostgresPool(database.location)
+            sqlite = nil
+            postgres = (database, pool)
+            store = try RegistryStore(postgres: pool)
+        }
     }
+
+    /// Runs SQL statements straight on the database, in one transaction (what a careless
+    /// operator or an attacker with the credentials could do).
+    func execute(_ sql: String) throws {
+        if let sqlite {
+            try sqlite.write { try $0.execute(sql: sql) }
+        } else if let postgres {
+            try postgres.pool.write { try $0.script(sql) }
+        }
+    }
+
+    /// The SQLite database (a registry made with `.sqlite`).
+    var sqliteDatabase: DatabasePool { sqlite! }
+
+    /// The `--db` value of this registry.
+    var location: String { postgres?.database.url ?? folder.appendingPathComponent("test.db").path }
 
     /// Validates and imports CSV text.
     @discardableResult
@@ -21,7 +61,10 @@ struct TestRegistry {
         return try store.importRows(csv.rows, file: "test.csv", sha256: String(text.hashValue), now: ISOTime.parse(now)!)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() {
+        try? FileManager.default.removeItem(at: folder)
+        postgres?.database.remove()
+    }
 }
 
 func time(_ text: String) -> Int64 { ISOTime.parse(text)! }

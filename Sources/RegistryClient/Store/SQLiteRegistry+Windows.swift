@@ -1,12 +1,11 @@
 import GRDB
 import Primitives
 
-/// Reading the registry for the zone: the differences between two serials window by window
-/// (`WindowRead`), and the rows in force one network at a time (`CurrentRecords`).
-extension RegistryStore {
+/// Reading the registry for the zone's differences between two serials, window by window.
+extension SQLiteRegistry {
     /// The networks with a history row after `from` and up to `to` (what changed between two
     /// serials), in zone order; nil when there are more than `limit`.
-    public func changedNetworks(after from: Int64, through to: Int64, limit: Int) throws -> [IPNetwork]? {
+    func changedNetworks(after from: Int64, through to: Int64, limit: Int) throws -> [IPNetwork]? {
         try database.read { db in
             let rows = try Row.fetchAll(
                 db,
@@ -20,11 +19,9 @@ extension RegistryStore {
         }
     }
 
-    /// A read of the registry at several serials around one part of the address space: the
-    /// rows in force of the networks covering or inside a window, and point questions about
-    /// single networks and prefixes (the differences of a zone between two serials are
-    /// worked out from these, window by window).
-    public final class WindowRead {
+    /// A read of the registry at several serials around one part of the address space, in
+    /// one SQLite read transaction.
+    final class WindowRead: RegistryStore.WindowRead {
         let db: Database
         let time: Int64
 
@@ -35,10 +32,10 @@ extension RegistryStore {
 
         /// The rows in force at `recordID` of the networks inside `window` or covering it, in
         /// zone order. `window` must not be a /0.
-        public func records(around window: IPNetwork, through recordID: Int64) throws -> CurrentRecords {
+        func records(around window: IPNetwork, through recordID: Int64) throws -> RegistryStore.CurrentRecords {
             // Two index-friendly parts (a range, and the covering networks one by one), sorted
             // together: an OR of them made SQLite read the whole table.
-            let (inside, insideArguments) = RegistryStore.range(of: window)
+            let (inside, insideArguments) = SQLiteRegistry.range(of: window)
             var arguments: StatementArguments = [time, recordID]
             arguments += insideArguments
             arguments += [window.prefixLength]
@@ -54,8 +51,8 @@ extension RegistryStore {
                     arguments += [key.family, key.high, key.low, key.prefix]
                 }
             }
-            return CurrentRecords(
-                try RegistrationRecord.fetchCursor(
+            return RegistryStore.CurrentRecords(
+                cursor: try RegistrationRecord.fetchCursor(
                     db,
                     sql: """
                         SELECT * FROM (SELECT * FROM registration WHERE valid_from <= ? AND id <= ? AND \(inside) AND prefix_length >= ?\(covering))
@@ -65,7 +62,7 @@ extension RegistryStore {
         }
 
         /// The row in force at `recordID` of exactly `network`, if it has one.
-        public func record(of network: IPNetwork, through recordID: Int64) throws -> RegistrationRecord? {
+        func record(of network: IPNetwork, through recordID: Int64) throws -> RegistrationRecord? {
             let key = RegistrationRecord.key(network)
             return try RegistrationRecord.fetchOne(
                 db.cachedStatement(
@@ -79,8 +76,8 @@ extension RegistryStore {
 
         /// Whether a network strictly inside `prefix` (a longer one) is in force at
         /// `recordID` with a status that answers.
-        public func hasAnsweringNetwork(inside prefix: IPNetwork, through recordID: Int64) throws -> Bool {
-            let (inside, insideArguments) = RegistryStore.range(of: prefix)
+        func hasAnsweringNetwork(inside prefix: IPNetwork, through recordID: Int64) throws -> Bool {
+            let (inside, insideArguments) = SQLiteRegistry.range(of: prefix)
             var arguments = insideArguments
             arguments += [prefix.prefixLength, time, recordID]
             // In the index's order (no sort before the first row): the last row of each
@@ -103,8 +100,7 @@ extension RegistryStore {
         }
     }
 
-    /// A read at `time` for working out differences window by window.
-    public func readWindows<T>(at time: Int64, _ body: (WindowRead) throws -> T) throws -> T {
+    func readWindows<T>(at time: Int64, _ body: (any RegistryStore.WindowRead) throws -> T) throws -> T {
         try database.read { db in try body(WindowRead(db: db, time: time)) }
     }
 
@@ -121,35 +117,5 @@ extension RegistryStore {
             return ("family = 6 AND net_high BETWEEN ? AND ?", [Int64(bitPattern: first.high), Int64(bitPattern: last.high)])
         }
         return ("family = 6 AND net_high = ? AND net_low BETWEEN ? AND ?", [Int64(bitPattern: first.high), Int64(bitPattern: first.low), Int64(bitPattern: last.low)])
-    }
-
-    /// The rows in force, one network at a time in zone order, from a cursor over the
-    /// history sorted by network (SQLite sorts with bounded memory, spilling to temporary
-    /// files): of each network's run of rows, the last. Valid only inside the read that made it.
-    public final class CurrentRecords {
-        private let cursor: RecordCursor<RegistrationRecord>
-        private var pending: RegistrationRecord?
-        private var started = false
-
-        init(_ cursor: RecordCursor<RegistrationRecord>) {
-            self.cursor = cursor
-        }
-
-        public func next() throws -> RegistrationRecord? {
-            if !started {
-                started = true
-                pending = try cursor.next()
-            }
-            guard var last = pending else { return nil }
-            while let record = try cursor.next() {
-                if !record.isSameNetwork(as: last) {
-                    pending = record
-                    return last
-                }
-                last = record
-            }
-            pending = nil
-            return last
-        }
     }
 }
