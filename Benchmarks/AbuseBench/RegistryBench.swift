@@ -28,6 +28,12 @@ extension AbuseBench {
         @Option(help: "Seconds per dnsperf run.") var seconds = 10
         @Option(help: "Lookups for the index measurement.") var lookups = 10_000_000
         @Flag(help: "Skip the DNS comparison (no dnsperf or rbldnsd).") var skipDNS = false
+        @Option(
+            help: """
+                A PostgreSQL server (postgres://USER@HOST[:PORT]/DB) to run the same imports and index build on, \
+                beside SQLite's; the database abuse_bench_registry is made anew there.
+                """)
+        var postgres: String?
 
         func run() throws {
             try? FileManager.default.removeItem(atPath: dir)
@@ -73,6 +79,12 @@ extension AbuseBench {
             let lookupSeconds = Self.seconds(since: lookupStart)
             let perNetwork = Double(index.memoryBytes) / Double(index.networkCount)
             print(String(format: "index: %d networks, %d history rows, built in %.2f s; %.1f M lookups/s (single thread, %d lookups: %d active, %d suspended, %d revoked, %d unregistered); %.0f bytes/network held (arrays and strings of the index)", index.networkCount, index.historyCount, build, Double(count) / lookupSeconds / 1e6, count, tally[0], tally[1], tally[2], tally[3], perNetwork))
+
+            if let postgres {
+                try Self.comparePostgres(
+                    postgres, binary: binary, files: ["\(dir)/registry-1.csv", "\(dir)/registry-2.csv"], sqlite: (import1.seconds, import2.seconds, reimport.seconds, build),
+                    index: index)
+            }
 
             var dnsLine = "dns: skipped"
             var ratio1 = 0.0
@@ -200,5 +212,36 @@ extension AbuseBench {
             }
             return value
         }
+    }
+}
+
+extension AbuseBench.RegistryBench {
+    /// The imports and the index build of the SQLite run, again on PostgreSQL, with their
+    /// ratios; the index built from PostgreSQL must equal SQLite's.
+    static func comparePostgres(
+        _ url: String, binary: String, files: [String], sqlite: (first: Double, second: Double, again: Double, build: Double), index: RegistrationIndex
+    ) throws {
+        let admin = try PostgresLocation(url)
+        var target = admin
+        target.database = "abuse_bench_registry"
+        try PostgresPool(admin, connections: 1).borrow { session in
+            try session.script("DROP DATABASE IF EXISTS abuse_bench_registry WITH (FORCE)", "CREATE DATABASE abuse_bench_registry")
+        }
+        let db = target.description
+        let first = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[0]])
+        let second = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[1]])
+        let again = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[1]])
+        let store = try RegistryStore(postgres: try PostgresPool(target))
+        let start = DispatchTime.now()
+        let built = try store.loadIndex()
+        let build = seconds(since: start)
+        guard built.networkCount == index.networkCount, built.historyCount == index.historyCount else {
+            throw BenchError("the index from PostgreSQL differs: \(built.networkCount) networks, \(built.historyCount) rows against \(index.networkCount), \(index.historyCount)")
+        }
+        print(
+            String(
+                format: "postgres (%@): import %.1f s (%.2fx SQLite's time, peak RSS %.0f MB); second file %.1f s (%.2fx); same file again %.1f s (%.2fx); index built from it in %.2f s (%.2fx), equal to SQLite's",
+                db, first.seconds, first.seconds / sqlite.first, Double(first.peakRSS) / 1e6, second.seconds, second.seconds / sqlite.second, again.seconds,
+                again.seconds / sqlite.again, build, build / sqlite.build))
     }
 }

@@ -63,6 +63,50 @@ struct PostgresRegistryTests {
         #expect(live.state(of: address, at: now + 1).status == .active)
     }
 
+    /// The registry's commands, given the same files, print the same bytes whichever database
+    /// `--db` names; the engine's commands refuse PostgreSQL, saying so.
+    @Test func theRegistryCommandsAnswerAlikeOnBothBackends() throws {
+        let sqlite = try TestRegistry(.sqlite)
+        let postgres = try TestRegistry(.postgres)
+        defer {
+            sqlite.remove()
+            postgres.remove()
+        }
+        var random = RandomRegistry(seed: 0x5EED_2026_1130)
+        let (csv, _) = random.csv(networks: 400)
+        let (more, _) = random.csv(networks: 100, firstRegistrant: 300_000)
+        let first = sqlite.folder.appendingPathComponent("registry.csv")
+        let second = sqlite.folder.appendingPathComponent("registry-2.csv")
+        try csv.write(to: first, atomically: true, encoding: .utf8)
+        // The second file: the first with a fifth of its statuses turned, and new networks.
+        var lines = csv.split(separator: "\n").map(String.init)
+        for i in stride(from: 1, to: lines.count, by: 5) {
+            lines[i] = lines[i].contains(",active,") ? lines[i].replacingOccurrences(of: ",active,", with: ",suspended,") : lines[i].replacingOccurrences(of: ",suspended,", with: ",active,")
+        }
+        let known = Set(lines.map { $0.prefix { $0 != "," } })
+        lines += more.split(separator: "\n").dropFirst().map(String.init).filter { !known.contains($0.prefix { $0 != "," }) }
+        try (lines.joined(separator: "\n") + "\n").write(to: second, atomically: true, encoding: .utf8)
+        // Addresses inside the registered networks, and anywhere in the clusters.
+        var addresses = lines.dropFirst().prefix(200).compactMap { try? IPNetwork(parsing: String($0.prefix { $0 != "," })).address.description }
+        for _ in 0..<300 { addresses.append(random.network().address.description) }
+        let commands: [[String]] = [
+            ["registry", "import", "--json", first.path],
+            ["registry", "import", "--json", second.path],
+            ["registry", "lookup", "--json", "--at", "2026-11-30T00:00:00Z"] + addresses,
+            ["registry", "export", "--format", "bind", "--zone", "reg.example.org", "--ns", "ns1.reg.example.org=192.0.2.53"],
+            ["registry", "export", "--format", "rbldnsd", "--zone", "reg.example.org"],
+        ]
+        for command in commands {
+            let onSQLite = try CommandRunner.run(command + ["--db", sqlite.location])
+            let onPostgres = try CommandRunner.run(command + ["--db", postgres.location])
+            #expect(onSQLite.status == 0 && onPostgres.status == 0, "\(command[0...1]): \(onSQLite.stderr) \(onPostgres.stderr)")
+            #expect(onSQLite.stdout == onPostgres.stdout, "\(command[0...1]) prints the same on both")
+            #expect(!onSQLite.stdout.isEmpty)
+        }
+        let refused = try CommandRunner.run(["ip", "show", "198.51.100.7", "--db", postgres.location])
+        #expect(refused.status == 2 && refused.stderr.contains("on SQLite only so far"), "\(refused.stderr)")
+    }
+
     /// Polls `probe` for up to 2 s.
     private func waitFor<T>(_ probe: () throws -> T?) throws -> T? {
         let deadline = Date().addingTimeInterval(2)
