@@ -107,6 +107,38 @@ struct PostgresRegistryTests {
         #expect(refused.status == 2 && refused.stderr.contains("on SQLite only so far"), "\(refused.stderr)")
     }
 
+    /// The server stops and comes back (a restart, a failover): a DNS reader keeps answering
+    /// from memory meanwhile, a write fails whole with the reason, and afterwards the same
+    /// stores work again, on new connections, and the reader hears of the next change.
+    @Test func aServerRestartIsSurvivedByReadersAndWriters() throws {
+        let cluster = try PrivateCluster()
+        defer { cluster.remove() }
+        let writer = try RegistryStore(postgres: try PostgresPool(cluster.location))
+        let csv = try RegistryCSV(bytes: Array(RegistryStoreTests.csv.utf8)).rows
+        _ = try writer.importRows(csv, file: "first.csv", sha256: "1", now: time("2026-11-01T00:00:00Z"))
+        let live = try LiveRegistry(store: try RegistryStore(postgres: try PostgresPool(cluster.location)))
+        let address = ip("192.0.2.25")
+        let now = time("2026-11-28T00:00:00Z")
+        _ = try live.refresh()
+        #expect(live.state(of: address, at: now).status == .suspended)
+
+        try cluster.stop()
+        #expect(throws: PostgresError.self, "a refresh fails while the server is away") { try live.refresh() }
+        #expect(live.state(of: address, at: now).status == .suspended, "answers go on from memory")
+        let refused = #expect(throws: PostgresError.self) {
+            try writer.recordChange(of: address, to: .active, at: now, cause: "reinstatement", source: "staff", caseID: nil, provisional: false)
+        }
+        #expect(refused.map { "\($0)".contains("127.0.0.1") } == true, "the error names the server: \(String(describing: refused))")
+
+        try cluster.start()
+        // The writer's kept connection died with the server: the write goes through on a new one.
+        try writer.recordChange(of: address, to: .active, at: now, cause: "reinstatement", source: "staff", caseID: nil, provisional: false)
+        #expect(try writer.history(of: address).map(\.cause) == ["import", "reinstatement"], "one reinstatement: the refused one left nothing")
+        let folded = try waitFor { (try? live.refresh()) == true ? true : nil }
+        #expect(folded == true, "the reader folds the change in once the server is back")
+        #expect(live.state(of: address, at: now + 1).status == .active)
+    }
+
     /// Polls `probe` for up to 2 s.
     private func waitFor<T>(_ probe: () throws -> T?) throws -> T? {
         let deadline = Date().addingTimeInterval(2)

@@ -14,12 +14,9 @@ final class SQLiteRegistry: RegistryBackend {
         try migrator.migrate(database)
     }
 
-    /// Applies validated rows in one transaction. A row equal to the network's latest
-    /// imported state changes nothing, so re-importing a file is a no-op.
     func importRows(_ rows: [RegistryCSV.Row], file: String, sha256: String, now: Int64) throws -> RegistryStore.ImportSummary {
         try database.write { db in
-            var latest: [IPNetwork: (registrant: String, status: String, contact: String, since: Int64)] = [:]
-            latest.reserveCapacity(rows.count)
+            var delta = ImportDelta(capacity: rows.count)
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
@@ -28,28 +25,16 @@ final class SQLiteRegistry: RegistryBackend {
                                               GROUP BY family, net_high, net_low, prefix_length) m ON r.id = m.id
                     """)
             while let row = try cursor.next() {
-                let network = Self.network(family: row[0], high: row[1], low: row[2], prefix: row[3])
-                latest[network] = (row[4], row[5], row[6], row[7])
+                delta.remember(Self.network(family: row[0], high: row[1], low: row[2], prefix: row[3]), .init(registrant: row[4], status: row[5], contact: row[6], since: row[7]))
             }
-            var summary = RegistryStore.ImportSummary(file: file, sha256: sha256, rows: rows.count, added: 0, changed: 0, unchanged: 0)
+            let (changed, summary) = delta.changes(rows, file: file, sha256: sha256)
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO registration (network, family, net_high, net_low, prefix_length, registrant, status, abuse_contact,
                                               valid_from, recorded_at, cause, source, case_id, provisional)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'import', ?, NULL, 0)
                     """)
-            for row in rows {
-                if let previous = latest[row.network] {
-                    if previous.registrant == row.registrant, previous.status == row.status.rawValue, previous.contact == row.abuseContact,
-                        previous.since == row.since
-                    {
-                        summary.unchanged += 1
-                        continue
-                    }
-                    summary.changed += 1
-                } else {
-                    summary.added += 1
-                }
+            for row in changed {
                 let key = RegistrationRecord.key(row.network)
                 try insert.execute(arguments: [
                     row.network.description, key.family, key.high, key.low, key.prefix, row.registrant, row.status.rawValue,

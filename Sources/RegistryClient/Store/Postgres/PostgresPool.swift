@@ -34,13 +34,32 @@ public final class PostgresPool: Sendable {
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws
     /// (or the connection is lost, which throws `PostgresError.connectionLost`).
     public func write<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try borrow { session in try session.transaction("BEGIN", body) }
+        try transaction("BEGIN", body)
     }
 
     /// Runs `body` in one read-only transaction that sees one state throughout (REPEATABLE
     /// READ: the snapshot of its first statement, as a SQLite read transaction sees).
     public func read<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try borrow { session in try session.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body) }
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    /// A transaction on a borrowed connection. A kept connection that the server dropped
+    /// meanwhile (it restarted) fails at BEGIN, before any work: then once more, on a new one.
+    private func transaction<T>(_ begin: String, _ body: (PostgresSession) throws -> T) throws -> T {
+        var began = false
+        do {
+            return try borrow { session in
+                try session.script(begin)
+                began = true
+                return try session.transaction(body)
+            }
+        } catch let error as PostgresError {
+            guard case .connectionLost = error, !began else { throw error }
+            return try borrow { session in
+                try session.script(begin)
+                return try session.transaction(body)
+            }
+        }
     }
 
     /// Runs `body` on a borrowed connection outside any transaction (each statement commits
@@ -48,7 +67,12 @@ public final class PostgresPool: Sendable {
     public func borrow<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
-        let connection = try idle.withLock { $0.popLast() } ?? connect()
+        var kept = idle.withLock { $0.popLast() }
+        while let connection = kept, connection.isClosed {
+            try? connection.close().wait()
+            kept = idle.withLock { $0.popLast() }
+        }
+        let connection = try kept ?? connect()
         let session = PostgresSession(connection: connection, location: location, logger: logger)
         defer {
             if !connection.isClosed, !session.broken {

@@ -34,8 +34,7 @@ final class PostgresRegistry: RegistryBackend {
     func importRows(_ rows: [RegistryCSV.Row], file: String, sha256: String, now: Int64) throws -> RegistryStore.ImportSummary {
         try pool.write { session in
             try session.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)])
-            var latest: [IPNetwork: (registrant: String, status: String, contact: String, since: Int64)] = [:]
-            latest.reserveCapacity(rows.count)
+            var delta = ImportDelta(capacity: rows.count)
             try session.forEachRow(
                 """
                 SELECT r.family, r.net_high, r.net_low, r.prefix_length, r.registrant, r.status, r.abuse_contact, r.valid_from
@@ -44,22 +43,12 @@ final class PostgresRegistry: RegistryBackend {
                 """
             ) { row in
                 let (family, high, low, prefix, registrant, status, contact, since) = try row.decode((Int, Int64, Int64, Int, String, String, String, Int64).self)
-                latest[SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix)] = (registrant, status, contact, since)
+                delta.remember(
+                    SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix), .init(registrant: registrant, status: status, contact: contact, since: since))
             }
-            var summary = RegistryStore.ImportSummary(file: file, sha256: sha256, rows: rows.count, added: 0, changed: 0, unchanged: 0)
+            let (changed, summary) = delta.changes(rows, file: file, sha256: sha256)
             var batch = ImportBatch()
-            for row in rows {
-                if let previous = latest[row.network] {
-                    if previous.registrant == row.registrant, previous.status == row.status.rawValue, previous.contact == row.abuseContact,
-                        previous.since == row.since
-                    {
-                        summary.unchanged += 1
-                        continue
-                    }
-                    summary.changed += 1
-                } else {
-                    summary.added += 1
-                }
+            for row in changed {
                 batch.append(row)
                 if batch.count == 5_000 { try batch.insert(session, now: now, sha256: sha256) }
             }

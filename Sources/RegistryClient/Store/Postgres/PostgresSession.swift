@@ -97,9 +97,8 @@ public final class PostgresSession {
         try query("CLOSE \(cursor)")
     }
 
-    /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` throws.
-    func transaction<T>(_ begin: String, _ body: (PostgresSession) throws -> T) throws -> T {
-        try script(begin)
+    /// `body` inside the transaction just begun, then COMMIT; ROLLBACK when `body` throws.
+    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         let result: T
         do {
             result = try body(self)
