@@ -31,6 +31,21 @@ public final class RegistrationIndex: Sendable {
         self.init(sortedRows: sorted)
     }
 
+    /// Builds from rows in a database's index order (family, then the address's two words
+    /// as signed integers, prefix length, validFrom, id): only the IPv6 part, whose words may
+    /// have their top bit set, is sorted again, unsigned (a sort of a few percent of the
+    /// rows instead of the database's of all of them).
+    convenience init(signedOrderRows rows: consuming [IndexRow]) {
+        if let firstV6 = rows.firstIndex(where: { $0.network.address.family == .v6 }) {
+            rows[firstV6...].sort { a, b in
+                if a.network.address != b.network.address { return a.network.address < b.network.address }
+                if a.network.prefixLength != b.network.prefixLength { return a.network.prefixLength < b.network.prefixLength }
+                return a.validFrom < b.validFrom
+            }
+        }
+        self.init(sortedRows: rows)
+    }
+
     /// Builds from rows sorted by family (v4 first), network address, prefix length, then
     /// validFrom (ties in insertion order).
     public init(sortedRows rows: [IndexRow]) {

@@ -156,15 +156,7 @@ final class SQLiteRegistry: RegistryBackend {
                 let status = RegistrationStatus(rawValue: row[4]) ?? .unknown
                 rows.append(IndexRow(network: network, status: status, registrant: row[5], caseID: row[6], validFrom: row[7]))
             }
-            // SQLite orders IPv6 words as signed integers: re-sort that part unsigned.
-            if let firstV6 = rows.firstIndex(where: { $0.network.address.family == .v6 }) {
-                rows[firstV6...].sort { a, b in
-                    if a.network.address != b.network.address { return a.network.address < b.network.address }
-                    if a.network.prefixLength != b.network.prefixLength { return a.network.prefixLength < b.network.prefixLength }
-                    return a.validFrom < b.validFrom
-                }
-            }
-            return RegistrationIndex(sortedRows: rows)
+            return RegistrationIndex(signedOrderRows: rows)
         }
     }
 

@@ -114,6 +114,12 @@ public final class PostgresSession {
         do {
             return try work()
         } catch let error as PSQLError {
+            // The server ending the session (a shutdown, class 57P) or a connection failure
+            // it reports (class 08): the connection is gone, whatever the statement was.
+            if let state = error.serverInfo?[.sqlState], state.hasPrefix("57P") || state.hasPrefix("08") {
+                broken = true
+                throw .connectionLost(location.description, error.serverInfo?[.message] ?? state)
+            }
             if let info = error.serverInfo {
                 throw .statementFailed(statement: Self.firstLine(sql), sqlState: info[.sqlState], message: info[.message] ?? "\(error.code)")
             }
