@@ -26,8 +26,6 @@ start_test_postgres() {
             -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
             start >/dev/null 2>&1; then
             export ABUSE_INGEST_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
-            export ABUSE_INGEST_TEST_POSTGRES_BIN="$PG_TEST_BIN"
-            export ABUSE_INGEST_TEST_POSTGRES_DATA="$PG_TEST_DIR/data"
             say "throwaway PostgreSQL on 127.0.0.1:$port ($PG_TEST_DIR)"
             return 0
         fi
