@@ -87,6 +87,21 @@ public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord,
         self.provisional = provisional
     }
 
+    /// The row recording a change of this network to `status` at `time`: its registrant and
+    /// contact copied, no id until written.
+    func change(to status: RegistrationStatus, at time: Int64, cause: String, source: String, caseID: String?, provisional: Bool) -> RegistrationRecord {
+        var next = self
+        next.id = nil
+        next.status = status.rawValue
+        next.validFrom = time
+        next.recordedAt = time
+        next.cause = cause
+        next.source = source
+        next.caseID = caseID
+        next.provisional = provisional
+        return next
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }

@@ -126,15 +126,7 @@ final class SQLiteRegistry: RegistryBackend {
     ) throws -> RegistrationRecord {
         guard RegistrationStatus.recordable.contains(status) else { throw RegistryError.notRecordable(status) }
         guard let current = try record(db, ip, time) else { throw RegistryError.notRegistered(ip.description) }
-        var next = current
-        next.id = nil
-        next.status = status.rawValue
-        next.validFrom = time
-        next.recordedAt = time
-        next.cause = cause
-        next.source = source
-        next.caseID = caseID
-        next.provisional = provisional
+        var next = current.change(to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
         try next.insert(db)
         return next
     }

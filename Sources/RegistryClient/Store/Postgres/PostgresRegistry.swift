@@ -140,14 +140,7 @@ final class PostgresRegistry: RegistryBackend {
         try pool.write { session in
             try session.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)])
             guard let current = try Self.record(session, ip, time) else { throw RegistryError.notRegistered(ip.description) }
-            var next = current
-            next.status = status.rawValue
-            next.validFrom = time
-            next.recordedAt = time
-            next.cause = cause
-            next.source = source
-            next.caseID = caseID
-            next.provisional = provisional
+            var next = current.change(to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
             next.id = try session.scalar(
                 Int64.self,
                 """
