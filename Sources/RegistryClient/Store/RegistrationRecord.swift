@@ -111,12 +111,12 @@ public struct RegistrationRecord: Codable, Sendable, Equatable, FetchableRecord,
         family == other.family && netHigh == other.netHigh && netLow == other.netLow && prefixLength == other.prefixLength
     }
 
-    public var ipNetwork: IPNetwork {
-        let address =
-            family == 4
-            ? IPAddress(v4: UInt32(truncatingIfNeeded: netLow))
-            : IPAddress(v6High: UInt64(bitPattern: netHigh), low: UInt64(bitPattern: netLow))
-        return IPNetwork(uncheckedAddress: address, prefixLength: prefixLength)
+    public var ipNetwork: IPNetwork { Self.network(family: family, high: netHigh, low: netLow, prefix: prefixLength) }
+
+    /// The network of a row's columns (the inverse of `key`).
+    static func network(family: Int, high: Int64, low: Int64, prefix: Int) -> IPNetwork {
+        let address = family == 4 ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : IPAddress(v6High: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
+        return IPNetwork(uncheckedAddress: address, prefixLength: prefix)
     }
 
     public var registrationStatus: RegistrationStatus { RegistrationStatus(rawValue: status) ?? .unknown }

@@ -15,7 +15,7 @@ extension SQLiteRegistry {
                     """,
                 arguments: [from, to, limit + 1])
             guard rows.count <= limit else { return nil }
-            return rows.map { Self.network(family: $0[0], high: $0[1], low: $0[2], prefix: $0[3]) }
+            return rows.map { RegistrationRecord.network(family: $0[0], high: $0[1], low: $0[2], prefix: $0[3]) }
         }
     }
 

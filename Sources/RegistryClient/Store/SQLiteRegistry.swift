@@ -25,7 +25,7 @@ final class SQLiteRegistry: RegistryBackend {
                                               GROUP BY family, net_high, net_low, prefix_length) m ON r.id = m.id
                     """)
             while let row = try cursor.next() {
-                delta.remember(Self.network(family: row[0], high: row[1], low: row[2], prefix: row[3]), .init(registrant: row[4], status: row[5], contact: row[6], since: row[7]))
+                delta.remember(RegistrationRecord.network(family: row[0], high: row[1], low: row[2], prefix: row[3]), .init(registrant: row[4], status: row[5], contact: row[6], since: row[7]))
             }
             let (changed, summary) = delta.changes(rows, file: file, sha256: sha256)
             let insert = try db.cachedStatement(
@@ -46,11 +46,6 @@ final class SQLiteRegistry: RegistryBackend {
                 arguments: [file, sha256, now, rows.count, summary.added + summary.changed])
             return summary
         }
-    }
-
-    static func network(family: Int, high: Int64, low: Int64, prefix: Int) -> IPNetwork {
-        let address = family == 4 ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : IPAddress(v6High: UInt64(bitPattern: high), low: UInt64(bitPattern: low))
-        return IPNetwork(uncheckedAddress: address, prefixLength: prefix)
     }
 
     /// A SQL condition matching every network that could contain `ip` (one per prefix
@@ -144,7 +139,7 @@ final class SQLiteRegistry: RegistryBackend {
                     """)
             while let row = try cursor.next() {
                 let family: Int = row[0]
-                let network = Self.network(family: family, high: row[1], low: row[2], prefix: row[3])
+                let network = RegistrationRecord.network(family: family, high: row[1], low: row[2], prefix: row[3])
                 let status = RegistrationStatus(rawValue: row[4]) ?? .unknown
                 rows.append(IndexRow(network: network, status: status, registrant: row[5], caseID: row[6], validFrom: row[7]))
             }

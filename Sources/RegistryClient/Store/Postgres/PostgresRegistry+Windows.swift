@@ -15,7 +15,7 @@ extension PostgresRegistry {
             guard rows.count <= limit else { return nil }
             return try rows.map { row in
                 let (family, high, low, prefix) = try row.decode((Int, Int64, Int64, Int).self)
-                return SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix)
+                return RegistrationRecord.network(family: family, high: high, low: low, prefix: prefix)
             }
         }
     }

@@ -44,7 +44,7 @@ final class PostgresRegistry: RegistryBackend {
             ) { row in
                 let (family, high, low, prefix, registrant, status, contact, since) = try row.decode((Int, Int64, Int64, Int, String, String, String, Int64).self)
                 delta.remember(
-                    SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix), .init(registrant: registrant, status: status, contact: contact, since: since))
+                    RegistrationRecord.network(family: family, high: high, low: low, prefix: prefix), .init(registrant: registrant, status: status, contact: contact, since: since))
             }
             let (changed, summary) = delta.changes(rows, file: file, sha256: sha256)
             var batch = ImportBatch()
@@ -169,7 +169,7 @@ final class PostgresRegistry: RegistryBackend {
                 let (family, high, low, prefix, status, registrant, caseID, validFrom) = try row.decode((Int, Int64, Int64, Int, String, String, String?, Int64).self)
                 rows.append(
                     IndexRow(
-                        network: SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix), status: RegistrationStatus(rawValue: status) ?? .unknown,
+                        network: RegistrationRecord.network(family: family, high: high, low: low, prefix: prefix), status: RegistrationStatus(rawValue: status) ?? .unknown,
                         registrant: registrant, caseID: caseID, validFrom: validFrom))
             }
             return RegistrationIndex(signedOrderRows: rows)
@@ -220,7 +220,7 @@ final class PostgresRegistry: RegistryBackend {
             var networks: [IPNetwork: [RegistrationRecord]] = [:]
             for row in changed {
                 let (family, high, low, prefix) = try row.decode((Int, Int64, Int64, Int).self)
-                networks[SQLiteRegistry.network(family: family, high: high, low: low, prefix: prefix)] = try session.query(
+                networks[RegistrationRecord.network(family: family, high: high, low: low, prefix: prefix)] = try session.query(
                     """
                     SELECT \(Self.columns) FROM registration WHERE family = $1 AND net_high = $2 AND net_low = $3 AND prefix_length = $4 AND id <= $5
                     ORDER BY valid_from, id
