@@ -4,6 +4,7 @@ import GRDB
 import LogParsers
 import Primitives
 import RegistryClient
+import Synchronization
 import Testing
 
 struct ArchiveCopyTests {
@@ -32,6 +33,41 @@ struct ArchiveCopyTests {
         let folder = archive.path(sha256: otherSHA, compressed: false).deletingLastPathComponent()
         let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         #expect(left.allSatisfy { !$0.hasSuffix(".tmp") }, "no temporary copy is left: \(left)")
+    }
+
+    /// A sweep (another ingest starting) removes the copies of dead writers and never one
+    /// that a live writer is making or putting in place: copies made and committed while
+    /// sweeps run without pause all land, and an unlocked leftover goes.
+    @Test func sweepsRemoveDeadWritersCopiesAndNeverALiveOne() throws {
+        let fixture = try IngestFixture()
+        defer { fixture.remove() }
+        let archive = LogArchive(dataFolder: fixture.folder)
+        try FileManager.default.createDirectory(at: archive.incoming, withIntermediateDirectories: true)
+        let leftover = archive.incoming.appendingPathComponent("\(String(repeating: "0", count: 64)).dead.tmp")
+        try Data("half a file".utf8).write(to: leftover)
+        #expect(archive.sweep() == 1)
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+
+        let done = Atomic(false)
+        let sweeper = Thread {
+            while !done.load(ordering: .relaxed) { archive.sweep() }
+        }
+        sweeper.start()
+        defer { done.store(true, ordering: .relaxed) }
+        var failures: [String] = []
+        for i in 0..<400 {
+            let shipped = Array("line \(i) of a shipped file\n".utf8)
+            let sha = try sha256Hex(shipped)
+            do {
+                let copy = try archive.copy(sha256: sha)
+                shipped.withUnsafeBytes { copy.write($0) }
+                let stored = try copy.commit(path: "f\(i).log", compressed: false)
+                if try Data(contentsOf: stored) != Data(shipped) { failures.append("\(i): wrong bytes") }
+            } catch {
+                failures.append("\(i): \(error)")
+            }
+        }
+        #expect(failures.count == 0, "\(failures.count) copies lost to a sweep, first: \(failures.first ?? "")")
     }
 }
 

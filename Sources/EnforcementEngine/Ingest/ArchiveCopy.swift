@@ -35,11 +35,7 @@ public final class ArchiveCopy: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: archive.incoming, withIntermediateDirectories: true)
             let temporary = archive.incoming.appendingPathComponent("\(sha256).\(UUID().uuidString).tmp").path
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite(path: temporary, cause: String(cString: strerror(errno))) }
-            // Held until the copy is renamed or removed; the kernel drops it when the
-            // process dies, which is how a sweep tells a dead writer's copy.
-            _ = flock(descriptor, LOCK_EX)
+            let descriptor = try Self.createLocked(temporary)
             initial.descriptor = descriptor
             initial.temporary = temporary
         }
@@ -47,6 +43,26 @@ public final class ArchiveCopy: Sendable {
     }
 
     deinit { discard() }
+
+    /// Creates `path` and locks it. The lock is held until the copy is renamed into place
+    /// or removed; the kernel drops it when the process dies, which is how a sweep tells a
+    /// dead writer's copy. A sweep in another process may unlink the file between its
+    /// creation and the lock: the name then no longer leads to the locked file, and the
+    /// file is made again.
+    private static func createLocked(_ path: String) throws -> Int32 {
+        for _ in 0..<8 {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw LogArchive.ArchiveError.cannotWrite(path: path, cause: String(cString: strerror(errno))) }
+            _ = flock(descriptor, LOCK_EX)
+            var opened = stat()
+            var named = stat()
+            if fstat(descriptor, &opened) == 0, stat(path, &named) == 0, opened.st_ino == named.st_ino, opened.st_dev == named.st_dev {
+                return descriptor
+            }
+            close(descriptor)
+        }
+        throw LogArchive.ArchiveError.cannotWrite(path: path, cause: "removed by another process as it was made, eight times")
+    }
 
     /// Bytes of the file taken so far.
     public var bytesSeen: Int64 { state.withLock { $0.bytes } }
@@ -81,10 +97,16 @@ public final class ArchiveCopy: Sendable {
             if Digest.hex(s.hasher.finalize()) != sha256 { return .failure(.changedWhileReading(path: source)) }
             guard let temporary = s.temporary else { return .success(nil) }
             if let failure = s.failure { return .failure(.cannotWrite(path: temporary, cause: failure)) }
-            if fsync(s.descriptor) != 0 || close(s.descriptor) != 0 {
-                s.descriptor = -1
+            if fsync(s.descriptor) != 0 {
                 return .failure(.cannotWrite(path: temporary, cause: String(cString: strerror(errno))))
             }
+            // Renamed while the lock is still held: a sweep in another process may only
+            // remove the copy once it is unlocked, and by then it has its final name.
+            guard rename(temporary, target.path) == 0 else {
+                return .failure(.cannotWrite(path: target.path, cause: String(cString: strerror(errno))))
+            }
+            s.temporary = nil
+            close(s.descriptor)  // after fsync, nothing is left for close to report
             s.descriptor = -1
             return .success(temporary)
         }
@@ -94,13 +116,7 @@ public final class ArchiveCopy: Sendable {
             throw error
         case .success(nil):
             return archive.existing(sha256: sha256) ?? target
-        case .success(let temporary?):
-            guard rename(temporary, target.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                discard()
-                throw LogArchive.ArchiveError.cannotWrite(path: target.path, cause: reason)
-            }
-            state.withLock { $0.temporary = nil }
+        case .success:
             return target
         }
     }
