@@ -16,8 +16,7 @@ enum JSONText {
 extension GlobalOptions {
     /// The store on the database named by `--db` (opened, its tables migrated).
     func engineStore() throws -> EngineStore {
-        if PostgresLocation.isLocation(db) { throw EngineError.notOnPostgres }
-        return try EngineStore(path: db)
+        try EngineStore(location: db)
     }
 
     /// The registry at `--db`: the SQLite file, or the PostgreSQL database.

@@ -34,18 +34,20 @@ struct DemoData {
 
     /// A new data folder with the demo's registry and reporters, and its shipments ingested
     /// one `ingest` run per file in `order` (default: as `shipments` lists them); nothing evaluated.
-    static func store(from demo: DemoData, order: [Int]? = nil) throws -> URL {
+    /// The database is the folder's SQLite file, or `database` (a PostgreSQL URL) with the
+    /// folder as `--data-dir`.
+    static func store(from demo: DemoData, order: [Int]? = nil, database: String? = nil) throws -> URL {
         let folder = try CLITests.temporaryFolder()
-        let db = folder.appendingPathComponent("abuse-ingest.db").path
-        let imported = try CommandRunner.run(["registry", "import", "--db", db, demo.folder.appendingPathComponent("registry.csv").path])
+        let target = database.map { ["--db", $0, "--data-dir", folder.path] } ?? ["--db", folder.appendingPathComponent("abuse-ingest.db").path]
+        let imported = try CommandRunner.run(["registry", "import", demo.folder.appendingPathComponent("registry.csv").path] + target)
         #expect(imported.status == 0, "\(imported.stderr)")
         for reporter in DemoScenario.reporters {
-            let added = try CommandRunner.run(["reporters", "add", reporter.id, "--name", reporter.name, "--organisation", reporter.organisation, "--db", db])
+            let added = try CommandRunner.run(["reporters", "add", reporter.id, "--name", reporter.name, "--organisation", reporter.organisation] + target)
             #expect(added.status == 0, "\(added.stderr)")
         }
         let shipments = demo.shipments
         for index in order ?? Array(shipments.indices) {
-            let ingested = try CommandRunner.run(["ingest", "--reporter", shipments[index].reporter, "--db", db, shipments[index].path])
+            let ingested = try CommandRunner.run(["ingest", "--reporter", shipments[index].reporter, shipments[index].path] + target)
             #expect(ingested.status == 0, "\(ingested.stderr)")
         }
         return folder

@@ -3,11 +3,15 @@ import Foundation
 import GRDB
 import LogParsers
 import RegistryClient
+import TestSupport
 
-/// A data folder with a database, a registry and two reporters, for ingest tests.
+/// A data folder with a database (a SQLite file in the folder, or a database of its own on
+/// the throwaway PostgreSQL cluster), a registry and two reporters, for ingest tests.
 struct IngestFixture {
     let folder: URL
     let store: EngineStore
+    let backend: Backend
+    private let postgres: TestPostgres?
     var databasePath: String { folder.appendingPathComponent("abuse-ingest.db").path }
 
     static let registryCSV = """
@@ -17,12 +21,21 @@ struct IngestFixture {
 
         """
 
-    init(configuration: Configuration? = nil) throws {
+    init(_ backend: Backend = .sqlite, configuration: Configuration? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-ingest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent("abuse-ingest.db").path
-        let pool = try configuration.map { try DatabasePool(path: path, configuration: $0) } ?? DatabaseConnection.open(path: path)
-        store = try EngineStore(database: pool)
+        self.backend = backend
+        switch backend {
+        case .sqlite:
+            let path = folder.appendingPathComponent("abuse-ingest.db").path
+            let pool = try configuration.map { try DatabasePool(path: path, configuration: $0) } ?? DatabaseConnection.open(path: path)
+            store = try EngineStore(database: pool)
+            postgres = nil
+        case .postgres:
+            let database = try TestPostgres()
+            postgres = database
+            store = try EngineStore(postgres: try PostgresPool(database.location))
+        }
         let csv = try RegistryCSV(bytes: Array(Self.registryCSV.utf8))
         _ = try store.registry.importRows(csv.rows, file: "registry.csv", sha256: "test", now: 0)
         try store.addReporter(Reporter(id: "isp-a", name: "ISP A", organisation: "A", createdAt: 0))
@@ -58,13 +71,15 @@ struct IngestFixture {
             let samples = r.samples.map { "\($0.kind).\($0.reason)@\($0.line):\($0.offset)" }.joined(separator: ",")
             records.append("\(item.shipmentSHA256) \(item.reporter) \(r.ip?.description ?? "?") \(r.day) \(r.first) \(r.last) [\(counts)] [\(samples)]")
         }
-        let shipments = try store.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1").map(\.description)
+        let shipments = try store.sql.read { db in
+            try db.rows("SELECT sha256, status, lines, events FROM shipment WHERE status = 'ingested' ORDER BY 1") { row in
+                "\(try row.requiredText(0)) \(try row.requiredText(1)) \(try row.required(2)) \(try row.required(3))"
+            }
         }
         return records.sorted() + shipments
     }
 
-    func count(_ sql: String) throws -> Int { try store.database.read { try Int.fetchOne($0, sql: sql) ?? 0 } }
+    func count(_ sql: String) throws -> Int { Int(try store.sql.read { try $0.integer(sql) } ?? 0) }
 
     /// Every stored count as (client key in hex, UTC hour, status, count), in key and hour order.
     func counts() throws -> [(ip: String, hour: Int64, status: RegistrationStatus, count: Int)] {
@@ -77,7 +92,10 @@ struct IngestFixture {
         return result.sorted { ($0.ip, $0.hour) < ($1.ip, $1.hour) }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() {
+        try? FileManager.default.removeItem(at: folder)
+        postgres?.remove()
+    }
 }
 
 /// Synthetic Postfix traffic for ingest tests: connects, rejects and SASL failures.

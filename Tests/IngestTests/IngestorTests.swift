@@ -5,11 +5,12 @@ import LogParsers
 import Primitives
 import RegistryClient
 import Synchronization
+import TestSupport
 import Testing
 
 struct IngestorTests {
-    @Test func ingestsAFileOnceAndReportsTheSameBytesAsDuplicate() throws {
-        let fixture = try IngestFixture()
+    @Test(arguments: Backend.allCases) func ingestsAFileOnceAndReportsTheSameBytesAsDuplicate(_ backend: Backend) throws {
+        let fixture = try IngestFixture(backend)
         defer { fixture.remove() }
         let file = try fixture.write("mx1.log.gz", try TestLog.gzip(TestLog.postfix(lines: 2000)))
         let first = try fixture.ingestor().ingest(files: [file], reporter: fixture.reporter("isp-a"), now: time("2026-11-29T06:00:00Z"))
@@ -27,8 +28,8 @@ struct IngestorTests {
         #expect(try Data(contentsOf: archived) == Data(contentsOf: URL(fileURLWithPath: file)))
     }
 
-    @Test func quarantinesACorruptGzipInTheMiddleOfABatchAndCommitsTheOthers() throws {
-        let fixture = try IngestFixture()
+    @Test(arguments: Backend.allCases) func quarantinesACorruptGzipInTheMiddleOfABatchAndCommitsTheOthers(_ backend: Backend) throws {
+        let fixture = try IngestFixture(backend)
         defer { fixture.remove() }
         let good1 = try fixture.write("a.log.gz", try TestLog.gzip(TestLog.postfix(lines: 1000, seed: 1)))
         let full = try TestLog.gzip(TestLog.postfix(lines: 20_000, seed: 2))
@@ -45,8 +46,8 @@ struct IngestorTests {
         #expect(try fixture.counts().reduce(0) { $0 + $1.count } == events)
     }
 
-    @Test func quarantinesAFileWithHalfGarbageAsFormatDrift() throws {
-        let fixture = try IngestFixture()
+    @Test(arguments: Backend.allCases) func quarantinesAFileWithHalfGarbageAsFormatDrift(_ backend: Backend) throws {
+        let fixture = try IngestFixture(backend)
         defer { fixture.remove() }
         var bytes: [UInt8] = []
         let good = TestLog.postfix(lines: 400)
@@ -61,8 +62,8 @@ struct IngestorTests {
         #expect(try fixture.count("SELECT COUNT(*) FROM segment_block") == 0, "a drifting file is not half-used")
     }
 
-    @Test func judgesEachEventByTheStatusInForceAtItsTime() throws {
-        let fixture = try IngestFixture()
+    @Test(arguments: Backend.allCases) func judgesEachEventByTheStatusInForceAtItsTime(_ backend: Backend) throws {
+        let fixture = try IngestFixture(backend)
         defer { fixture.remove() }
         try fixture.store.registry.recordChange(of: ip("198.51.100.5"), to: .suspended, at: time("2026-11-28T02:00:00Z"), cause: "suspension", source: "engine", caseID: "C-2026-000001", provisional: true)
         let log = """
@@ -81,10 +82,12 @@ struct IngestorTests {
         #expect(rows == ["C6336405 \(h1) active 2", "C6336405 \(h1 + 1) suspended 2", "CB007101 \(h1 + 1) unregistered 1"])
     }
 
+    /// The same file gives the same records and samples, and the reservoir stays bounded,
+    /// on SQLite and on PostgreSQL alike (the two stores are compared record by record).
     @Test func keepsDeterministicBoundedSamples() throws {
         let first = try IngestFixture()
         defer { first.remove() }
-        let second = try IngestFixture()
+        let second = try IngestFixture(.postgres)
         defer { second.remove() }
         let bytes = try TestLog.gzip(TestLog.postfix(lines: 5000, clients: 20))
         for fixture in [first, second] {

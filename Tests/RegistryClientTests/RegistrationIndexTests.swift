@@ -1,5 +1,6 @@
 import Primitives
 import RegistryClient
+import TestSupport
 import Testing
 
 struct RegistrationIndexTests {

@@ -1,5 +1,6 @@
 import GRDB
 import RegistryClient
+import TestSupport
 import Testing
 
 struct RegistryStoreTests {

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import RegistryClient
 
 /// The shipments of segments, by member number (`segment_member`), read once per segment
 /// within one database read and kept for it.
@@ -13,17 +13,19 @@ struct SegmentMembers {
 
     /// The shipment of `member` in segment `segment`; throws `CorruptSegment` when the
     /// segment has no such member.
-    mutating func shipment(segment: Int64, member: Int, _ db: Database) throws -> Shipment {
+    mutating func shipment(segment: Int64, member: Int, _ db: any SQLSession) throws -> Shipment {
         if known[segment] == nil {
-            // A cursor: its row is read in place, not copied (a compacted week has hundreds).
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: "SELECT m.member, m.shipment_id, sh.sha256 FROM segment_member m JOIN shipment sh ON sh.id = m.shipment_id WHERE m.segment_id = ? ORDER BY m.member"),
-                arguments: [segment])
             var list: [Shipment] = []
-            while let row = try rows.next() {
-                guard (row[0] as Int) == list.count else { break }
-                list.append(Shipment(id: row[1], sha256: row[2]))
+            var complete = true
+            try db.forEachRow(
+                "SELECT m.member, m.shipment_id, sh.sha256 FROM segment_member m JOIN shipment sh ON sh.id = m.shipment_id WHERE m.segment_id = ? ORDER BY m.member",
+                [.integer(segment)]
+            ) { row in
+                guard complete, try row.integer(0) == Int64(list.count) else {
+                    complete = false
+                    return
+                }
+                list.append(Shipment(id: try row.required(1), sha256: try row.requiredText(2)))
             }
             known[segment] = list
         }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import LogParsers
 import Primitives
+import RegistryClient
 
 extension EngineStore {
     /// The activity of `ip` between `from` and `to` (UTC ms, inclusive hours).
@@ -17,7 +17,7 @@ extension EngineStore {
         // read in place (no shipment looked up).
         var reporterNumbers: [String: Int] = [:]
         var sums: [CountKey: Int] = [:]
-        try database.read { db in
+        try sql.read { db in
             try forEachView(of: ip, db) { reporter, _, _, view in
                 let day = Int64(view.day)
                 let number = reporterNumbers[reporter] ?? reporterNumbers.count

@@ -5,18 +5,18 @@ import Primitives
 
 extension EngineStore {
     public func addReporter(_ reporter: Reporter) throws {
-        try database.write { db in
-            if try Reporter.fetchOne(db, key: reporter.id) != nil { throw EngineError.reporterExists(reporter.id) }
+        try sql.write { db in
+            if try db.exists("SELECT 1 FROM reporter WHERE id = ?", [.text(reporter.id)]) { throw EngineError.reporterExists(reporter.id) }
             try reporter.insert(db)
         }
     }
 
     public func reporters() throws -> [Reporter] {
-        try database.read { db in try Reporter.order(Column("id")).fetchAll(db) }
+        try sql.read { db in try db.rows("SELECT \(Reporter.columns) FROM reporter ORDER BY id", [], Reporter.init(row:)) }
     }
 
     public func reporter(id: String) throws -> Reporter? {
-        try database.read { db in try Reporter.fetchOne(db, key: id) }
+        try sql.read { db in try db.first("SELECT \(Reporter.columns) FROM reporter WHERE id = ?", [.text(id)], Reporter.init(row:)) }
     }
 
     /// Every reporter's status (or one's), as of `asOf`, with its last `last` shipments.
@@ -27,8 +27,8 @@ extension EngineStore {
             if reporters.isEmpty { throw EngineError.unknownReporter(id) }
         }
         return try reporters.map { reporter in
-            let lastIngested = try database.read { db in
-                try Int64.fetchOne(db, sql: "SELECT MAX(received_at) FROM shipment WHERE reporter_id = ? AND status = 'ingested'", arguments: [reporter.id])
+            let lastIngested = try sql.read { db in
+                try db.integer("SELECT MAX(received_at) FROM shipment WHERE reporter_id = ? AND status = 'ingested'", [.text(reporter.id)])
             }
             return ReporterStatus(
                 reporter: reporter, shipments: try shipments(reporter: reporter.id, limit: last), lastIngested: lastIngested,

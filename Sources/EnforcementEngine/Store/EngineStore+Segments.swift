@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LogParsers
 import Primitives
+import RegistryClient
 
 /// Reading the shipments' segments back: one client's records (one index seek and one
 /// inflate per segment), and every client of a window in address order (a k-way merge of
@@ -18,7 +19,7 @@ extension EngineStore {
     /// Every record of `ip`, in shipment order (a shipment's records by day). A segment of
     /// one shipment and a compacted one give the same records, in the same order.
     public func records(of ip: IPAddress) throws -> [ClientRecord] {
-        try database.read { db in
+        try sql.read { db in
             var result: [ClientRecord] = []
             var members = SegmentMembers()
             try forEachView(of: ip, db) { reporter, segment, first, view in
@@ -34,29 +35,29 @@ extension EngineStore {
     /// shipment order): its reporter, its segment and the segment's first shipment (member
     /// 0). One index seek and one block for each segment.
     func forEachView(
-        of ip: IPAddress, _ db: Database, _ body: (_ reporter: String, _ segment: Int64, _ first: SegmentMembers.Shipment, _ view: SegmentCodec.RecordView) throws -> Void
+        of ip: IPAddress, _ db: any SQLSession,
+        _ body: (_ reporter: String, _ segment: Int64, _ first: SegmentMembers.Shipment, _ view: SegmentCodec.RecordView) throws -> Void
     ) throws {
         let wanted = SegmentCodec.Key(ip)
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key, b.key_filter
-                FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
-                JOIN segment_block b ON b.segment_id = s.id
-                    AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
-                ORDER BY s.id
-                """, arguments: [IPKey.bytes(ip)])
-        while let row = try rows.next() {
+        // On PostgreSQL the block's day partition is named, so that the seek looks in one.
+        let sameDay = db.dialect == .postgres ? "AND first_day = s.first_day " : ""
+        try db.forEachRow(
+            """
+            SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key, b.key_filter
+            FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
+            JOIN segment_block b ON b.segment_id = s.id
+                AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id \(sameDay)AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
+            ORDER BY s.id
+            """, [.blob(Array(IPKey.bytes(ip)))]
+        ) { row in
             // The block's filter says when the client is not in it: nothing to inflate.
-            let absent = try row.withUnsafeData(atIndex: 6) { filter in
-                filter.map { data in data.withUnsafeBytes { !SegmentCodec.KeyFilter.mayContain($0, wanted) } } ?? false
-            }
-            if absent { continue }
-            let reporter: String = row[0]
-            let segment: Int64 = row[4]
-            let first = SegmentMembers.Shipment(id: row[1], sha256: row[2])
-            try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: Array(row[5] as Data)) {
-                let raw: [UInt8] = try row.withUnsafeData(atIndex: 3) { data in try (data ?? Data()).withUnsafeBytes { try SegmentCodec.inflate($0) } }
+            let absent = try row.withBlob(6) { filter in filter.map { !SegmentCodec.KeyFilter.mayContain($0, wanted) } ?? false }
+            if absent { return }
+            let reporter = try row.requiredText(0)
+            let segment = try row.required(4)
+            let first = SegmentMembers.Shipment(id: try row.required(1), sha256: try row.requiredText(2))
+            try CorruptSegment.reading(segment: segment, shipment: first.sha256, firstKey: try row.bytes(5) ?? []) {
+                let raw: [UInt8] = try row.withBlob(3) { data in try SegmentCodec.inflate(data ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
                 try raw.withUnsafeBytes { bytes in
                     try SegmentCodec.forEachRecord(bytes, only: wanted) { view in try body(reporter, segment, first, view) }
                 }
@@ -67,17 +68,14 @@ extension EngineStore {
     /// Every stored record, segment by segment, block by block (a segment's records in
     /// address order, each with its shipment).
     public func forEachRecord(_ body: (ClientRecord) throws -> Void) throws {
-        try database.read { db in
-            let segments = try Row.fetchAll(db, sql: "SELECT id, reporter_id FROM segment ORDER BY id")
+        try sql.read { db in
+            let segments = try db.rows("SELECT id, reporter_id FROM segment ORDER BY id") { (try $0.required(0), try $0.requiredText(1)) }
             var members = SegmentMembers()
-            for segment in segments {
-                let segmentID: Int64 = segment[0]
-                let reporter: String = segment[1]
-                let blocks = try Row.fetchCursor(db, sql: "SELECT data, first_key FROM segment_block WHERE segment_id = ? ORDER BY first_key", arguments: [segmentID])
-                while let block = try blocks.next() {
+            for (segmentID, reporter) in segments {
+                try db.forEachRow("SELECT data, first_key FROM segment_block WHERE segment_id = ? ORDER BY first_key", [.integer(segmentID)]) { block in
                     var records: [ClientRecord] = []
-                    try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(block[1] as Data)) {
-                        let raw = try (block[0] as Data).withUnsafeBytes { try SegmentCodec.inflate($0) }
+                    try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: try block.bytes(1) ?? []) {
+                        let raw = try block.withBlob(0) { try SegmentCodec.inflate($0 ?? UnsafeRawBufferPointer(start: nil, count: 0)) }
                         try raw.withUnsafeBytes { bytes in
                             try SegmentCodec.forEachRecord(bytes) { view in
                                 let shipment = try members.shipment(segment: segmentID, member: view.member, db)

@@ -4,61 +4,97 @@ import LogParsers
 import RegistryClient
 
 /// The engine's front door to the database: reporters, shipments and aggregates. Each
-/// public write is one transaction.
+/// public write is one transaction. On SQLite (the default) or PostgreSQL: the operations
+/// written once for both go through `sql`; those still on SQLite only go through `database`,
+/// which refuses PostgreSQL with `EngineError.notOnPostgres`.
 public final class EngineStore: Sendable {
-    package let database: DatabasePool
+    package let sql: SQLDatabase
     public let registry: RegistryStore
 
-    /// Opens the store on `database`, applying the registry's and the engine's migrations.
     /// The store in the SQLite file at `path` (created when absent), its tables migrated.
     public convenience init(path: String) throws {
         try self.init(database: try DatabaseConnection.open(path: path))
     }
 
+    /// The store at `location`: a `postgres://` URL, or a SQLite file's path.
+    public convenience init(location: String) throws {
+        if PostgresLocation.isLocation(location) {
+            try self.init(postgres: try PostgresPool(try PostgresLocation(location)))
+        } else {
+            try self.init(path: location)
+        }
+    }
+
+    /// Opens the store on `database`, applying the registry's and the engine's migrations.
     package init(database: DatabasePool) throws {
-        self.database = database
+        sql = .sqlite(database)
         registry = try RegistryStore(database: database)
         var migrator = DatabaseMigrator()
         EngineMigrations.register(in: &migrator)
         try migrator.migrate(database)
     }
 
+    /// The store in a PostgreSQL database, the registry's and the engine's migrations applied.
+    public init(postgres pool: PostgresPool) throws {
+        sql = .postgres(pool)
+        registry = try RegistryStore(postgres: pool)
+        try PostgresEngineMigrations.migrator.migrate(pool)
+    }
+
+    /// The SQLite database, for the operations not yet written for PostgreSQL.
+    package var database: DatabasePool {
+        get throws(EngineError) {
+            guard case .sqlite(let pool) = sql else { throw .notOnPostgres }
+            return pool
+        }
+    }
+
     // MARK: Shipments
 
     /// Whether a file with this SHA-256 was already ingested.
     public func isIngested(sha256: String) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested')", arguments: [sha256]) ?? false
-        }
+        try sql.read { db in try db.exists("SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested'", [.text(sha256)]) }
     }
 
     /// Records a quarantined shipment (its figures and reason; no aggregates).
     public func recordQuarantine(_ shipment: Shipment) throws {
         var row = shipment
         row.status = .quarantined
-        try database.write { db in try row.insert(db) }
+        try sql.write { db in _ = try row.insert(db) }
     }
 
     /// Writes a file's shipment row and its segment in one transaction. Returns false, and
     /// writes nothing, when the same bytes were ingested meanwhile (a duplicate).
     @discardableResult
     public func commit(_ shipment: Shipment, segment: EncodedSegment) throws -> Bool {
-        try database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested')", arguments: [shipment.sha256]) == true {
-                return false
-            }
+        if segment.records > 0, case .postgres(let pool) = sql { try SegmentPartitions.ensure(day: segment.firstDay, pool) }
+        return try sql.write { db in
             var row = shipment
             row.status = .ingested
-            try row.insert(db)
+            // Another process may have committed the same bytes since the file was
+            // identified: the unique index decides, and then nothing is written.
+            guard let shipmentID = try row.insert(db) else { return false }
             guard segment.records > 0 else { return true }
+            let day = SQLValue.integer(Int64(segment.firstDay))
+            guard
+                let segmentID = try db.integer(
+                    "INSERT INTO segment (reporter_id, first_day, last_day, records) VALUES (?, ?, ?, ?) RETURNING id",
+                    [.text(shipment.reporterID), day, .integer(Int64(segment.lastDay)), .integer(segment.records)])
+            else { throw SQLColumnError(column: 0, expected: "segment id", statement: "INSERT INTO segment") }
+            // On PostgreSQL, members and blocks carry their segment's first day: the key of
+            // the day partitions they live in.
+            let partitioned = db.dialect == .postgres
             try db.execute(
-                sql: "INSERT INTO segment (reporter_id, first_day, last_day, records) VALUES (?, ?, ?, ?)",
-                arguments: [shipment.reporterID, segment.firstDay, segment.lastDay, segment.records])
-            let segmentID = db.lastInsertedRowID
-            try db.execute(sql: "INSERT INTO segment_member (segment_id, member, shipment_id) VALUES (?, 0, ?)", arguments: [segmentID, row.id!])
-            let statement = try db.cachedStatement(sql: "INSERT INTO segment_block (segment_id, first_key, data, key_filter) VALUES (?, ?, ?, ?)")
+                partitioned
+                    ? "INSERT INTO segment_member (segment_id, member, shipment_id, first_day) VALUES (?, 0, ?, ?)"
+                    : "INSERT INTO segment_member (segment_id, member, shipment_id) VALUES (?, 0, ?)",
+                [.integer(segmentID), .integer(shipmentID)] + (partitioned ? [day] : []))
+            let insertBlock =
+                partitioned
+                ? "INSERT INTO segment_block (segment_id, first_key, data, key_filter, first_day) VALUES (?, ?, ?, ?, ?)"
+                : "INSERT INTO segment_block (segment_id, first_key, data, key_filter) VALUES (?, ?, ?, ?)"
             for block in segment.blocks {
-                try statement.execute(arguments: [segmentID, Data(block.firstKey), Data(block.data), Data(block.keyFilter)])
+                try db.execute(insertBlock, [.integer(segmentID), .blob(block.firstKey), .blob(block.data), .blob(block.keyFilter)] + (partitioned ? [day] : []))
             }
             return true
         }
@@ -66,8 +102,10 @@ public final class EngineStore: Sendable {
 
     /// The last shipments of a reporter, newest first.
     public func shipments(reporter: String, limit: Int = 10) throws -> [Shipment] {
-        try database.read { db in
-            try Shipment.fetchAll(db, sql: "SELECT * FROM shipment WHERE reporter_id = ? ORDER BY received_at DESC, id DESC LIMIT ?", arguments: [reporter, limit])
+        try sql.read { db in
+            try db.rows(
+                "SELECT \(Shipment.columns) FROM shipment WHERE reporter_id = ? ORDER BY received_at DESC, id DESC LIMIT ?", [.text(reporter), .integer(limit)],
+                Shipment.init(row:))
         }
     }
 }
@@ -77,7 +115,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case reporterExists(String)
     case unknownReporter(String)
     case invalidReporterID(String)
-    /// A command of the engine given a PostgreSQL `--db` (its tables are on SQLite only so far).
+    /// An operation not yet written for PostgreSQL, asked of a store on it.
     case notOnPostgres
 
     public var description: String {
@@ -86,7 +124,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .unknownReporter(let id): "unknown reporter '\(id)' (add it with: abuse-ingest reporters add \(id) --name NAME)"
         case .invalidReporterID(let id): "reporter id '\(id)' must be 1–64 letters, digits, '-', '_' or '.'"
         case .notOnPostgres:
-            "this command needs the engine's tables, which are on SQLite only so far: give a SQLite --db (on PostgreSQL: registry import, lookup, export, dnssec and serve-dns)"
+            "this command needs parts of the engine that are on SQLite only so far: give a SQLite --db (on PostgreSQL: reporters add and list, ingest, and the registry's commands and serve-dns)"
         }
     }
 

@@ -26,7 +26,7 @@ public final class ServiceStore: Sendable {
 
     public init(engine: EngineStore) throws {
         self.engine = engine
-        database = engine.database
+        database = try engine.database
         var migrator = DatabaseMigrator()
         ServiceMigrations.register(in: &migrator)
         try migrator.migrate(database)

@@ -4,12 +4,6 @@ import Primitives
 import RegistryClient
 import TestSupport
 
-/// The two places a registry is kept: the store tests run on both.
-enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
-    case sqlite, postgres
-    var description: String { rawValue }
-}
-
 /// A registry in a fresh SQLite file in a temporary folder, or in a fresh database of the
 /// throwaway PostgreSQL cluster (`TestPostgres`).
 struct TestRegistry {
@@ -47,6 +41,9 @@ struct TestRegistry {
             try postgres.pool.write { try $0.script(sql) }
         }
     }
+
+    /// The database, for statements written once for both (`SQLSession`).
+    var sqlDatabase: SQLDatabase { sqlite.map(SQLDatabase.sqlite) ?? .postgres(postgres!.pool) }
 
     /// The SQLite database (a registry made with `.sqlite`).
     var sqliteDatabase: DatabasePool { sqlite! }

@@ -6,6 +6,7 @@ import PostgresNIO
 /// A value bound to a statement's `$n`.
 public enum PostgresValue: Sendable {
     case int(Int64)
+    case double(Double)
     case text(String)
     case bytes([UInt8])
     case bool(Bool)
@@ -41,6 +42,7 @@ public final class PostgresSession {
         for value in values {
             switch value {
             case .int(let v): bindings.append(v)
+            case .double(let v): bindings.append(v)
             case .text(let v): bindings.append(v)
             case .bytes(let v): bindings.append(ByteBuffer(bytes: v))
             case .bool(let v): bindings.append(v)
