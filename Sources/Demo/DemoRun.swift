@@ -39,18 +39,22 @@ public struct DemoRun {
 
     public let folder: URL
     public let logger: Logger
+    private let location: String?
 
-    public init(folder: URL, logger: Logger = Logger(label: "abuse-ingest.demo")) {
+    /// A run in `folder`, on the SQLite file there or on the database at `location` (a
+    /// `postgres://` URL).
+    public init(folder: URL, database location: String? = nil, logger: Logger = Logger(label: "abuse-ingest.demo")) {
         self.folder = folder
+        self.location = location
         self.logger = logger
     }
 
-    public var database: String { folder.appendingPathComponent("abuse-ingest.db").path }
+    /// The `--db` of the run's database.
+    public var database: String { location ?? folder.appendingPathComponent("abuse-ingest.db").path }
 
     /// The data folder's engine, at the demo's time.
     public func enforcement() throws -> Enforcement {
-        Enforcement(
-            store: try EngineStore(database: try DatabaseConnection.open(path: database)), dataFolder: folder, clock: .fixed(DemoScenario.evaluationTime), logger: logger)
+        Enforcement(store: try EngineStore(location: database), dataFolder: folder, clock: .fixed(DemoScenario.evaluationTime), logger: logger)
     }
 
     /// Writes the registry and the shipments, imports and ingests them (a second time:

@@ -19,11 +19,14 @@ struct EnforcementScenarioTests {
         let store: EngineStore
         let enforcement: Enforcement
         let rules: RuleSet
+        private let postgres: TestPostgres?
 
-        /// The demo's registry and three nights of shipments, ingested (nothing evaluated).
-        init() throws {
+        /// The demo's registry and three nights of shipments, ingested (nothing evaluated),
+        /// in a SQLite file or a PostgreSQL database of the world's own.
+        init(_ backend: Backend = .sqlite) throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-scenario-\(UUID().uuidString)")
-            let prepared = try DemoRun(folder: folder).prepare()
+            postgres = backend == .postgres ? try TestPostgres() : nil
+            let prepared = try DemoRun(folder: folder, database: postgres?.url).prepare()
             enforcement = prepared.enforcement
             store = enforcement.store
             for shipped in prepared.shipped {
@@ -41,11 +44,19 @@ struct EnforcementScenarioTests {
             try store.registry.state(of: IPAddress(ip)!, at: DemoScenario.evaluationTime + 1)
         }
 
-        func remove() { try? FileManager.default.removeItem(at: folder) }
+        /// Rows of a table (on either database).
+        func count(_ table: String) throws -> Int64 {
+            try store.sql.read { try $0.integer("SELECT COUNT(*) FROM \(table)") } ?? 0
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(at: folder)
+            postgres?.remove()
+        }
     }
 
-    @Test func suspendsTheCorroboratedAttackerAndOnlyHim() throws {
-        let world = try World()
+    @Test(arguments: Backend.allCases) func suspendsTheCorroboratedAttackerAndOnlyHim(_ backend: Backend) throws {
+        let world = try World(backend)
         defer { world.remove() }
         let changes = try world.evaluate()
         let bySubject = Dictionary(grouping: changes, by: \.subject)
@@ -63,16 +74,16 @@ struct EnforcementScenarioTests {
         #expect(bySubject[DemoScenario.goodServer] == nil)
     }
 
-    @Test func evaluatingTwiceChangesNothing() throws {
-        let world = try World()
+    @Test(arguments: Backend.allCases) func evaluatingTwiceChangesNothing(_ backend: Backend) throws {
+        let world = try World(backend)
         defer { world.remove() }
         let first = try world.evaluate()
-        let audit = try world.store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") }
+        let audit = try world.count("audit")
         let second = try world.evaluate()
         #expect(second.map(\.caseID) == first.map(\.caseID))
         #expect(second.allSatisfy { $0.change == .unchanged })
         #expect(try world.store.cases().count == first.count)
-        #expect(try world.store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit") } == audit)
+        #expect(try world.count("audit") == audit)
     }
 
     /// A dry run computes what a run would do and writes nothing: every table, the audit
@@ -88,13 +99,29 @@ struct EnforcementScenarioTests {
         // The same evaluation for real writes cases, audit lines, a suspension and the contradiction.
         _ = try world.evaluate()
         let after = try StoreDump.dump(world.store.database)
-        for table in ["enforcement_case", "audit", "registration", "contradiction"] {
+        for table in Self.evaluationTables {
             #expect(after.filter { $0.hasPrefix("\(table): ") } != before.filter { $0.hasPrefix("\(table): ") }, "a real run writes \(table)")
         }
     }
 
-    @Test func dismissalRestoresTheRegistrationAndEverythingIsAudited() throws {
-        let world = try World()
+    /// On PostgreSQL the dry run's transaction is rolled back too: the same changes are
+    /// reported as by a real run, and no row is left of them.
+    @Test func dryRunWritesNothingOnPostgres() throws {
+        let world = try World(.postgres)
+        defer { world.remove() }
+        let before = try Self.evaluationTables.map { try world.count($0) }
+        let dry = try world.evaluate(dryRun: true)
+        #expect(try Self.evaluationTables.map { try world.count($0) } == before, "no row written")
+        #expect(try world.status(DemoScenario.dictionaryAttacker).status == .active)
+        let real = try world.evaluate()
+        #expect(real == dry, "the dry run reported what the real run did")
+        #expect(try Self.evaluationTables.map { try world.count($0) }.elementsEqual(before) { $0 > $1 }, "a real run writes every table")
+    }
+
+    static let evaluationTables = ["enforcement_case", "audit", "registration", "contradiction"]
+
+    @Test(arguments: Backend.allCases) func dismissalRestoresTheRegistrationAndEverythingIsAudited(_ backend: Backend) throws {
+        let world = try World(backend)
         defer { world.remove() }
         let changes = try world.evaluate()
         let caseID = try #require(changes.first { $0.subject == DemoScenario.dictionaryAttacker }?.caseID)
@@ -108,15 +135,18 @@ struct EnforcementScenarioTests {
         #expect(audit.map(\.action) == ["opened", "suspended (provisional)", "dismiss"])
         #expect(audit.map(\.actor) == ["engine", "engine", "alice"])
         // The audit log is append-only in the schema itself.
-        #expect(throws: DatabaseError.self) { try world.store.database.write { try $0.execute(sql: "UPDATE audit SET actor = 'mallory'") } }
-        #expect(throws: DatabaseError.self) { try world.store.database.write { try $0.execute(sql: "DELETE FROM audit") } }
+        let lines = try world.count("audit")
+        for statement in ["UPDATE audit SET actor = 'mallory'", "DELETE FROM audit"] + (backend == .postgres ? ["TRUNCATE audit CASCADE"] : []) {
+            #expect(throws: (any Error).self, "\(statement)") { try world.store.sql.write { try $0.execute(statement, []) } }
+        }
+        #expect(try world.count("audit") == lines)
         // The registration history shows every step.
         let history = try world.store.registry.history(of: IPAddress(DemoScenario.dictionaryAttacker)!)
         #expect(history.map(\.cause).suffix(2) == ["suspension", "dismissal"])
     }
 
-    @Test func approvalMakesTheSuspensionFinalAndAReoffenderGetsAHigherSeverity() throws {
-        let world = try World()
+    @Test(arguments: Backend.allCases) func approvalMakesTheSuspensionFinalAndAReoffenderGetsAHigherSeverity(_ backend: Backend) throws {
+        let world = try World(backend)
         defer { world.remove() }
         let changes = try world.evaluate()
         let caseID = try #require(changes.first { $0.subject == DemoScenario.dictionaryAttacker }?.caseID)

@@ -103,7 +103,10 @@ struct PostgresRegistryTests {
             #expect(onSQLite.stdout == onPostgres.stdout, "\(command[0...1]) prints the same on both")
             #expect(!onSQLite.stdout.isEmpty)
         }
-        let refused = try CommandRunner.run(["ip", "show", "198.51.100.7", "--db", postgres.location])
+        let shown = try [sqlite.location, postgres.location].map { try CommandRunner.run(["ip", "show", "198.51.100.7", "--json", "--db", $0]) }
+        #expect(shown[0].status == 0 && shown[0].stdout == shown[1].stdout, "ip show prints the same on both: \(shown[1].stderr)")
+        // The service's accounts are on SQLite only so far: said, with exit 2.
+        let refused = try CommandRunner.run(["staff", "list", "--db", postgres.location])
         #expect(refused.status == 2 && refused.stderr.contains("on SQLite only so far"), "\(refused.stderr)")
     }
 

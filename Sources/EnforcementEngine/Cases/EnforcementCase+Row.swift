@@ -1,12 +1,6 @@
 import Foundation
-import GRDB
 import Primitives
 import RegistryClient
-
-extension Rule.Subject: DatabaseValueConvertible {}
-extension Rule.Action: DatabaseValueConvertible {}
-extension Rule.Severity: DatabaseValueConvertible {}
-extension EnforcementCase.Status: DatabaseValueConvertible {}
 
 extension EnforcementCase {
     /// A stored value that does not decode (a damaged database, or one written by something
@@ -18,51 +12,68 @@ extension EnforcementCase {
         public var description: String { "case \(caseID): the stored \(field) does not decode (\(cause))" }
     }
 
-    /// Reads a row field by field, each failure a `CorruptField` naming the case and column.
-    public init(row: Row) throws {
-        let id = (try? row.decode(String.self, forColumn: CodingKeys.id.rawValue)) ?? "?"
-        func field<T: DatabaseValueConvertible>(_ key: CodingKeys, _ type: T.Type = T.self) throws(CorruptField) -> T {
+    /// The columns `init(row:)` reads and `values` gives, in the table's order.
+    static let columns =
+        "id, subject, subject_kind, registrant, rule_id, rule_sha256, action, severity, status, opened, updated, window_start, window_end, figures, reporters, registration, prior_status"
+
+    /// Reads a row of `columns` field by field, each failure a `CorruptField` naming the
+    /// case and column.
+    init(row: any SQLRow) throws {
+        let id = (try? row.text(0)) ?? "?"
+        func text(_ column: Int, _ name: String) throws(CorruptField) -> String? {
             do {
-                return try row.decode(type, forColumn: key.rawValue)
+                return try row.text(column)
             } catch {
-                throw CorruptField(caseID: id, field: key.rawValue, cause: "not a \(T.self)")
+                throw CorruptField(caseID: id, field: name, cause: "not text")
             }
         }
-        func json<T: Decodable>(_ key: CodingKeys, _ type: T.Type) throws(CorruptField) -> T? {
-            let stored: String?
+        func required(_ column: Int, _ name: String) throws(CorruptField) -> String {
+            guard let value = try text(column, name) else { throw CorruptField(caseID: id, field: name, cause: "missing") }
+            return value
+        }
+        func known<T: RawRepresentable<String>>(_ column: Int, _ name: String, _ type: T.Type) throws(CorruptField) -> T {
+            let stored = try required(column, name)
+            guard let value = T(rawValue: stored) else { throw CorruptField(caseID: id, field: name, cause: "unknown value '\(stored)'") }
+            return value
+        }
+        func time(_ column: Int, _ name: String) throws(CorruptField) -> Int64 {
             do {
-                stored = try row.decode(String?.self, forColumn: key.rawValue)
+                guard let value = try row.integer(column) else { throw CorruptField(caseID: id, field: name, cause: "missing") }
+                return value
+            } catch let error as CorruptField {
+                throw error
             } catch {
-                throw CorruptField(caseID: id, field: key.rawValue, cause: "not text")
-            }
-            guard let text = stored else { return nil }
-            do {
-                return try CanonicalJSON.decode(type, from: Data(text.utf8))
-            } catch {
-                throw CorruptField(caseID: id, field: key.rawValue, cause: "\(error)")
+                throw CorruptField(caseID: id, field: name, cause: "not an integer")
             }
         }
-        self.id = try field(.id)
-        subject = try field(.subject)
-        subjectKind = try field(.subjectKind)
-        registrant = try field(.registrant)
-        ruleID = try field(.ruleID)
-        ruleSHA256 = try field(.ruleSHA256)
-        action = try field(.action)
-        severity = try field(.severity)
-        status = try field(.status)
-        opened = try field(.opened)
-        updated = try field(.updated)
-        windowStart = try field(.windowStart)
-        windowEnd = try field(.windowEnd)
-        guard let figures = try json(.figures, CaseFigures.self) else { throw CorruptField(caseID: id, field: "figures", cause: "missing") }
+        func json<T: Decodable>(_ column: Int, _ name: String, _ type: T.Type) throws(CorruptField) -> T? {
+            guard let stored = try text(column, name) else { return nil }
+            do {
+                return try CanonicalJSON.decode(type, from: Data(stored.utf8))
+            } catch {
+                throw CorruptField(caseID: id, field: name, cause: "\(error)")
+            }
+        }
+        self.id = try required(0, "id")
+        subject = try required(1, "subject")
+        subjectKind = try known(2, "subject_kind", Rule.Subject.self)
+        registrant = try text(3, "registrant")
+        ruleID = try required(4, "rule_id")
+        ruleSHA256 = try required(5, "rule_sha256")
+        action = try known(6, "action", Rule.Action.self)
+        severity = try known(7, "severity", Rule.Severity.self)
+        status = try known(8, "status", Status.self)
+        opened = try time(9, "opened")
+        updated = try time(10, "updated")
+        windowStart = try time(11, "window_start")
+        windowEnd = try time(12, "window_end")
+        guard let figures = try json(13, "figures", CaseFigures.self) else { throw CorruptField(caseID: self.id, field: "figures", cause: "missing") }
         self.figures = figures
-        guard let reporters = try json(.reporters, [String].self) else { throw CorruptField(caseID: id, field: "reporters", cause: "missing") }
+        guard let reporters = try json(14, "reporters", [String].self) else { throw CorruptField(caseID: self.id, field: "reporters", cause: "missing") }
         self.reporters = reporters
-        registration = try json(.registration, RegistrationRecord.self)
-        let prior: String? = try field(.priorStatus)
-        if let prior {
-            guard let status = RegistrationStatus(rawValue: prior) else { throw CorruptField(caseID: id, field: CodingKeys.priorStatus.rawValue, cause: "unknown status '\(prior)'") }
+        registration = try json(15, "registration", RegistrationRecord.self)
+        if let prior = try text(16, "prior_status") {
+            guard let status = RegistrationStatus(rawValue: prior) else { throw CorruptField(caseID: self.id, field: "prior_status", cause: "unknown status '\(prior)'") }
             priorStatus = status
         } else {
             priorStatus = nil
@@ -71,31 +82,57 @@ extension EnforcementCase {
 }
 
 extension EnforcementCase {
-    /// Writes the row column by column (an evaluation may insert tens of thousands of cases:
-    /// figures and reporters as hand-written JSON, no JSON encoder per row).
-    public func encode(to container: inout PersistenceContainer) throws {
-        container[CodingKeys.id.rawValue] = id
-        container[CodingKeys.subject.rawValue] = subject
-        container[CodingKeys.subjectKind.rawValue] = subjectKind
-        container[CodingKeys.registrant.rawValue] = registrant
-        container[CodingKeys.ruleID.rawValue] = ruleID
-        container[CodingKeys.ruleSHA256.rawValue] = ruleSHA256
-        container[CodingKeys.action.rawValue] = action
-        container[CodingKeys.severity.rawValue] = severity
-        container[CodingKeys.status.rawValue] = status
-        container[CodingKeys.opened.rawValue] = opened
-        container[CodingKeys.updated.rawValue] = updated
-        container[CodingKeys.windowStart.rawValue] = windowStart
-        container[CodingKeys.windowEnd.rawValue] = windowEnd
-        container[CodingKeys.figures.rawValue] = figures.json
+    /// The row's values in `columns` order (an evaluation may insert tens of thousands of
+    /// cases: figures and reporters as hand-written JSON, no JSON encoder per row).
+    func values() throws -> [SQLValue] {
         var list: [UInt8] = [UInt8(ascii: "[")]
         for (i, reporter) in reporters.enumerated() {
             if i > 0 { list.append(UInt8(ascii: ",")) }
             JSONBytes.appendString(reporter, to: &list)
         }
         list.append(UInt8(ascii: "]"))
-        container[CodingKeys.reporters.rawValue] = String(decoding: list, as: UTF8.self)
-        container[CodingKeys.registration.rawValue] = try registration.map { try CanonicalJSON.string($0) }
-        container[CodingKeys.priorStatus.rawValue] = priorStatus?.rawValue
+        return [
+            .text(id), .text(subject), .text(subjectKind.rawValue), .optional(registrant), .text(ruleID), .text(ruleSHA256), .text(action.rawValue),
+            .text(severity.rawValue), .text(status.rawValue), .integer(opened), .integer(updated), .integer(windowStart), .integer(windowEnd),
+            .text(figures.json), .text(String(decoding: list, as: UTF8.self)), .optional(try registration.map { try CanonicalJSON.string($0) }),
+            .optional(priorStatus?.rawValue),
+        ]
+    }
+
+    func insert(_ db: any SQLSession) throws {
+        try db.execute("INSERT INTO enforcement_case (\(Self.columns)) VALUES (\(Array(repeating: "?", count: 17).joined(separator: ", ")))", try values())
+    }
+
+    /// Writes what may change of a case: its status and when.
+    func update(_ db: any SQLSession) throws {
+        try db.execute("UPDATE enforcement_case SET status = ?, updated = ? WHERE id = ?", [.text(status.rawValue), .integer(updated), .text(id)])
+    }
+
+    /// The case with this id.
+    static func find(_ id: String, _ db: any SQLSession) throws -> EnforcementCase? {
+        try db.first("SELECT \(columns) FROM enforcement_case WHERE id = ?", [.text(id)], EnforcementCase.init(row:))
+    }
+}
+
+extension AuditEntry {
+    static let columns = "id, case_id, time, actor, action, from_status, to_status, reason"
+
+    init(row: any SQLRow) throws {
+        let statement = "SELECT … FROM audit"
+        func status(_ column: Int) throws -> EnforcementCase.Status? {
+            guard let text = try row.text(column) else { return nil }
+            guard let status = EnforcementCase.Status(rawValue: text) else { throw SQLColumnError(column: column, expected: "case status", statement: statement) }
+            return status
+        }
+        self.init(
+            id: try row.required(0, statement), caseID: try row.requiredText(1, statement), time: try row.required(2, statement), actor: try row.requiredText(3, statement),
+            action: try row.requiredText(4, statement), fromStatus: try status(5), toStatus: try status(6), reason: try row.requiredText(7, statement))
+    }
+
+    /// Appends the line to the case's audit log.
+    func append(_ db: any SQLSession) throws {
+        try db.execute(
+            "INSERT INTO audit (case_id, time, actor, action, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(caseID), .integer(time), .text(actor), .text(action), .optional(fromStatus?.rawValue), .optional(toStatus?.rawValue), .text(reason)])
     }
 }

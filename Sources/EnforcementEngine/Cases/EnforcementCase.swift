@@ -7,9 +7,7 @@ import RegistryClient
 /// where it stands. Every change of status is also an `audit` row. A stored value that does
 /// not decode (a damaged database) makes reading the case fail; it never reads as a
 /// default.
-public struct EnforcementCase: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "enforcement_case"
-
+public struct EnforcementCase: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable, CaseIterable {
         case open, suspended, confirmed, dismissed, reinstated
     }

@@ -1,13 +1,11 @@
 import Foundation
-import GRDB
 import Primitives
 
 /// An e-mail to a registration's abuse contact about a case (FORMATS.md §9): the ARF report
 /// when the engine suspends the registration, a short notice when staff decide. Queued in
 /// the transaction of the change it tells of; `serve`'s notifier sends it through the relay
 /// and records each attempt in the case's history.
-public struct Notice: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "notice"
+public struct Notice: Codable, Sendable, Equatable {
 
     public enum Kind: String, Codable, Sendable {
         /// The bundle's `report.eml`, on a provisional suspension.
@@ -46,8 +44,6 @@ public struct Notice: Codable, Sendable, Equatable, FetchableRecord, MutablePers
         case kind, decision, reason, recipient, status, reply, created, updated, attempts
         case nextAttempt = "next_attempt"
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// What it is, as the case's history and `cases show` name it: "abuse report",
     /// "approve notice".

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import RegistryClient
 
 /// One segment's whole records (counts and samples) read block by block in key order, for
 /// compaction: each record with the shipment it came from.
@@ -17,10 +17,10 @@ final class SegmentRecordStream: MergeStream {
     private var position = 0
     private var blocks: SegmentBlockPager
 
-    init(segmentID: Int64, shipments: [Int64]) {
+    init(segmentID: Int64, firstDay: Int64, shipments: [Int64]) {
         self.segmentID = segmentID
         self.shipments = shipments
-        blocks = SegmentBlockPager(segmentID: segmentID)
+        blocks = SegmentBlockPager(segmentID: segmentID, firstDay: firstDay)
     }
 
     var current: Item? { position < items.count ? items[position] : nil }
@@ -31,13 +31,13 @@ final class SegmentRecordStream: MergeStream {
     }
 
     /// Moves to the next record, reading the next block when this one is done.
-    func advance(_ db: Database) throws {
+    func advance(_ db: any SQLSession) throws {
         if position < items.count { position += 1 }
         while position >= items.count {
             guard let stored = try blocks.next(db) else { return }
             items.removeAll(keepingCapacity: true)
             position = 0
-            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(stored.firstKey)) {
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: stored.firstKey) {
                 let raw = try stored.data.withUnsafeBytes { try SegmentCodec.inflate($0) }
                 try raw.withUnsafeBytes { bytes in
                     try SegmentCodec.forEachRecord(bytes) { view in

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import LogParsers
 import Primitives
+import RegistryClient
 
 /// One segment read block by block in key order (a few blocks fetched at a time).
 final class SegmentStream: MergeStream {
@@ -22,9 +22,9 @@ final class SegmentStream: MergeStream {
     private var position = 0
     private var blocks: SegmentBlockPager
 
-    init(segmentID: Int64, reporter: String, shipments: [Int64]) {
+    init(segmentID: Int64, firstDay: Int64, reporter: String, shipments: [Int64]) {
         self.segmentID = segmentID
-        blocks = SegmentBlockPager(segmentID: segmentID)
+        blocks = SegmentBlockPager(segmentID: segmentID, firstDay: firstDay)
         self.reporter = reporter
         self.shipments = shipments
     }
@@ -32,13 +32,13 @@ final class SegmentStream: MergeStream {
     var current: Span? { position < spans.count ? spans[position] : nil }
 
     /// Moves to the next record, loading the next block when this one is done.
-    func advance(_ db: Database) throws {
+    func advance(_ db: any SQLSession) throws {
         if position < spans.count { position += 1 }
         while position >= spans.count {
             guard let stored = try blocks.next(db) else { return }
             spans.removeAll(keepingCapacity: true)
             position = 0
-            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: Array(stored.firstKey)) {
+            try CorruptSegment.reading(segment: segmentID, shipment: nil, firstKey: stored.firstKey) {
                 raw = try stored.data.withUnsafeBytes { try SegmentCodec.inflate($0) }
                 try raw.withUnsafeBytes { base in
                     let origin = base.baseAddress!

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LogParsers
 import Primitives
 import RegistryClient
@@ -23,18 +22,19 @@ extension EngineStore {
 
     /// reporter → organisation.
     public func organisations() throws -> [String: String] {
-        try database.read { db in
-            Dictionary(uniqueKeysWithValues: try Reporter.fetchAll(db).map { ($0.id, $0.organisation) })
+        try sql.read { db in
+            Dictionary(uniqueKeysWithValues: try db.rows("SELECT id, organisation FROM reporter") { (try $0.requiredText(0), try $0.requiredText(1)) })
         }
     }
 
     /// Opens or updates the cases of `matches` and takes their actions (`CasePlanner`
-    /// decides, this writes), and records the contradictions: one transaction. With
-    /// `dryRun`, computes the same changes and writes nothing.
+    /// decides, this writes), and records the contradictions: one transaction, in which the
+    /// registry's suspensions are written too. With `dryRun`, computes the same changes and
+    /// writes nothing (the transaction is rolled back).
     public func apply(_ matches: [RuleMatch], contradictions: [RuleEvaluator.Contradiction] = [], asOf: Int64, dryRun: Bool) throws -> [CaseChange] {
         var changes: [CaseChange] = []
-        try database.writeWithoutTransaction { db in
-            try db.inTransaction {
+        do {
+            try sql.write { db in
                 let lengths = (v4: try RegistryStore.prefixLengths(db, family: .v4), v6: try RegistryStore.prefixLengths(db, family: .v6))
                 for match in matches where match.fired {
                     let plan = CasePlanner.plan(match, facts: try Self.facts(db, match, asOf: asOf, prefixLengths: lengths), asOf: asOf)
@@ -42,29 +42,32 @@ extension EngineStore {
                     if let change = plan.change { changes.append(change) }
                 }
                 for c in contradictions {
-                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?)")
-                        .execute(arguments: [c.reporter, c.subject, c.ruleID, asOf, c.witnesses.count])
+                    try db.execute(
+                        "INSERT INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [.text(c.reporter), .text(c.subject), .text(c.ruleID), .integer(asOf), .integer(c.witnesses.count)])
                 }
-                return dryRun ? .rollback : .commit
+                if dryRun { throw DryRun() }
             }
-        }
+        } catch is DryRun {}
         return changes
     }
 
-    /// What the store knows of a match (cached statements: an evaluation may apply tens of
-    /// thousands).
-    private static func facts(_ db: Database, _ match: RuleMatch, asOf: Int64, prefixLengths: (v4: [Int], v6: [Int])) throws -> CaseFacts {
-        let open = try EnforcementCase.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')"),
-            arguments: [match.subject, match.rule.id])
-        let judged = try Bool.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ?)"),
-            arguments: [match.subject, match.rule.id, match.windowStart]) ?? false
-        let suspendedBefore = try Bool.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended'))"),
-            arguments: [match.subject]) ?? false
+    /// Thrown to roll back a dry run's transaction.
+    private struct DryRun: Error {}
+
+    /// What the store knows of a match (prepared once per connection: an evaluation may
+    /// apply tens of thousands).
+    private static func facts(_ db: any SQLSession, _ match: RuleMatch, asOf: Int64, prefixLengths: (v4: [Int], v6: [Int])) throws -> CaseFacts {
+        let subject = SQLValue.text(match.subject)
+        let open = try db.first(
+            "SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')",
+            [subject, .text(match.rule.id)], EnforcementCase.init(row:))
+        let judged = try db.exists(
+            "SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ? LIMIT 1",
+            [subject, .text(match.rule.id), .integer(match.windowStart)])
+        let suspendedBefore = try db.exists(
+            "SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended') LIMIT 1",
+            [subject])
         var registration: RegistrationRecord?
         if match.subjectKind == .ip, let ip = IPAddress(match.subject) {
             registration = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? prefixLengths.v4 : prefixLengths.v6)
@@ -74,8 +77,8 @@ extension EngineStore {
     }
 
     /// Writes what the planner decided.
-    private static func write(_ db: Database, _ plan: CasePlan, at time: Int64) throws {
-        guard var item = plan.item else { return }
+    private static func write(_ db: any SQLSession, _ plan: CasePlan, at time: Int64) throws {
+        guard let item = plan.item else { return }
         switch plan.kind {
         case .opened: try item.insert(db)
         case .updated: try item.update(db)
@@ -84,21 +87,20 @@ extension EngineStore {
         if plan.suspend, let ip = IPAddress(item.subject) {
             _ = try RegistryStore.recordChange(db, of: ip, to: .suspended, at: time, cause: "suspension", source: CasePlanner.engine, caseID: item.id, provisional: true)
             if let contact = item.registration?.abuseContact {
-                var notice = Notice.queued(caseID: item.id, kind: .report, contact: contact, at: time)
-                try notice.insert(db)
+                try Notice.queued(caseID: item.id, kind: .report, contact: contact, at: time).insert(db)
             }
         }
         for line in plan.audit {
-            var entry = AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason)
-            try entry.insert(db)
+            try AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason)
+                .append(db)
         }
     }
 
     /// `C-YYYY-NNNNNN`, numbered per year of `asOf`.
-    private static func nextCaseID(_ db: Database, _ asOf: Int64) throws -> String {
+    private static func nextCaseID(_ db: any SQLSession, _ asOf: Int64) throws -> String {
         let year = String(ISOTime.format(millis: asOf, fraction: false).prefix(4))
         // The highest id of the year, by the primary key (ids sort as text: fixed width).
-        let last = try String.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?"), arguments: ["C-\(year)-", "C-\(year)."])
+        let last = try db.first("SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?", [.text("C-\(year)-"), .text("C-\(year).")]) { try $0.text(0) } ?? nil
         let number = String((last.flatMap { Int($0.dropFirst(7)) } ?? 0) + 1)
         return "C-\(year)-" + String(repeating: "0", count: max(0, 6 - number.count)) + number
     }
@@ -106,26 +108,27 @@ extension EngineStore {
     // MARK: Reading
 
     public func cases(status: EnforcementCase.Status? = nil) throws -> [EnforcementCase] {
-        try database.read { db in
+        try sql.read { db in
             if let status {
-                return try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+                return try db.rows(
+                    "SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE status = ? ORDER BY id", [.text(status.rawValue)], EnforcementCase.init(row:))
             }
-            return try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case ORDER BY id")
+            return try db.rows("SELECT \(EnforcementCase.columns) FROM enforcement_case ORDER BY id", [], EnforcementCase.init(row:))
         }
     }
 
     /// The cases about one subject (an address or a registrant), oldest first.
     public func cases(subject: String) throws -> [EnforcementCase] {
-        try database.read { db in
-            try EnforcementCase.fetchAll(db, sql: "SELECT * FROM enforcement_case WHERE subject = ? ORDER BY id", arguments: [subject])
+        try sql.read { db in
+            try db.rows("SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE subject = ? ORDER BY id", [.text(subject)], EnforcementCase.init(row:))
         }
     }
 
     /// A case and its audit log, oldest line first.
     public func enforcementCase(id: String) throws -> (EnforcementCase, [AuditEntry])? {
-        try database.read { db in
-            guard let item = try EnforcementCase.fetchOne(db, key: id) else { return nil }
-            let audit = try AuditEntry.fetchAll(db, sql: "SELECT * FROM audit WHERE case_id = ? ORDER BY id", arguments: [id])
+        try sql.read { db in
+            guard let item = try EnforcementCase.find(id, db) else { return nil }
+            let audit = try db.rows("SELECT \(AuditEntry.columns) FROM audit WHERE case_id = ? ORDER BY id", [.text(id)], AuditEntry.init(row:))
             return (item, audit)
         }
     }
@@ -139,7 +142,7 @@ extension EngineStore {
 
     /// Contradictions recorded for a reporter (possible single-reporter frame-ups).
     public func contradictions(reporter: String) throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT subject || ' ' || rule_id) FROM contradiction WHERE reporter_id = ?", arguments: [reporter]) ?? 0 }
+        try Int(sql.read { db in try db.integer("SELECT COUNT(DISTINCT subject || ' ' || rule_id) FROM contradiction WHERE reporter_id = ?", [.text(reporter)]) } ?? 0)
     }
 
     // MARK: Staff
@@ -152,8 +155,13 @@ extension EngineStore {
     public func decide(
         _ decision: CaseDecision, caseID: String, by actor: String, reason: String, at time: Int64, expecting: EnforcementCase.Status? = nil
     ) throws -> EnforcementCase {
-        try database.write { db in
-            guard var item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError.noSuchCase(caseID) }
+        try sql.write { db in
+            // On PostgreSQL the row is locked, so that a second reviewer waits and then sees
+            // the first one's decision (SQLite has one writer at a time).
+            let lock = db.dialect == .postgres ? " FOR UPDATE" : ""
+            guard var item = try db.first("SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE id = ?\(lock)", [.text(caseID)], EnforcementCase.init(row:)) else {
+                throw CaseError.noSuchCase(caseID)
+            }
             if let expecting, item.status != expecting { throw CaseError.changedMeanwhile(caseID, now: item.status) }
             let from = item.status
             let outcome = try decision.outcome(from: from, suspended: item.priorStatus != nil)
@@ -170,11 +178,9 @@ extension EngineStore {
             item.status = outcome.to
             item.updated = time
             try item.update(db)
-            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: decision.rawValue, fromStatus: from, toStatus: outcome.to, reason: reason)
-            try entry.insert(db)
+            try AuditEntry(caseID: item.id, time: time, actor: actor, action: decision.rawValue, fromStatus: from, toStatus: outcome.to, reason: reason).append(db)
             if let contact = item.registration?.abuseContact {
-                var notice = Notice.queued(caseID: item.id, kind: .decision, decision: decision.rawValue, reason: reason, contact: contact, at: time)
-                try notice.insert(db)
+                try Notice.queued(caseID: item.id, kind: .decision, decision: decision.rawValue, reason: reason, contact: contact, at: time).insert(db)
             }
             return item
         }
@@ -188,10 +194,9 @@ extension EngineStore {
 
     /// An audit line for a disclosure that leaves the case's status as it is.
     func recordDisclosure(_ action: String, caseID: String, by actor: String, reason: String, at time: Int64) throws {
-        try database.write { db in
-            guard let item = try EnforcementCase.fetchOne(db, key: caseID) else { throw CaseError.noSuchCase(caseID) }
-            var entry = AuditEntry(caseID: item.id, time: time, actor: actor, action: action, fromStatus: item.status, toStatus: item.status, reason: reason)
-            try entry.insert(db)
+        try sql.write { db in
+            guard let item = try EnforcementCase.find(caseID, db) else { throw CaseError.noSuchCase(caseID) }
+            try AuditEntry(caseID: item.id, time: time, actor: actor, action: action, fromStatus: item.status, toStatus: item.status, reason: reason).append(db)
         }
     }
 }

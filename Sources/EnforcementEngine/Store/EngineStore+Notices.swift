@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Primitives
+import RegistryClient
 
 /// The e-mails to abuse contacts (FORMATS.md §9): queued by evaluation and decisions, sent
 /// by `serve`'s notifier, each attempt written to the case's history.
@@ -29,26 +29,24 @@ extension EngineStore {
 
     /// A case's notices, oldest first.
     public func notices(caseID: String) throws -> [Notice] {
-        try database.read { db in
-            try Notice.fetchAll(db, sql: "SELECT * FROM notice WHERE case_id = ? ORDER BY id", arguments: [caseID])
-        }
+        try sql.read { db in try db.rows("SELECT \(Notice.columns) FROM notice WHERE case_id = ? ORDER BY id", [.text(caseID)], Notice.init(row:)) }
     }
 
     /// Notices to send now (queued or deferred, due by `now`), oldest first.
     public func dueNotices(now: Int64, limit: Int = 20) throws -> [Notice] {
-        try database.read { db in
-            try Notice.fetchAll(
-                db, sql: "SELECT * FROM notice WHERE status IN ('queued', 'deferred') AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
-                arguments: [now, limit])
+        try sql.read { db in
+            try db.rows(
+                "SELECT \(Notice.columns) FROM notice WHERE status IN ('queued', 'deferred') AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?",
+                [.integer(now), .integer(limit)], Notice.init(row:))
         }
     }
 
     /// Notices by status (for the service's metrics and readiness).
     public func noticeCounts() throws -> [Notice.Status: Int] {
-        try database.read { db in
+        try sql.read { db in
             var counts: [Notice.Status: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM notice GROUP BY status") {
-                if let status = Notice.Status(rawValue: row["status"]) { counts[status] = row["n"] }
+            try db.query("SELECT status, COUNT(*) FROM notice GROUP BY status", []) { row in
+                if let status = Notice.Status(rawValue: try row.requiredText(0)) { counts[status] = Int(try row.required(1)) }
             }
             return counts
         }
@@ -58,9 +56,11 @@ extension EngineStore {
     /// history (actor `notifier`), in one transaction.
     @discardableResult
     public func recordAttempt(noticeID: Int64, outcome: NoticeOutcome, at time: Int64) throws -> Notice {
-        try database.write { db in
-            guard var notice = try Notice.fetchOne(db, key: noticeID) else { throw CaseError.noSuchCase("notice \(noticeID)") }
-            guard let item = try EnforcementCase.fetchOne(db, key: notice.caseID) else { throw CaseError.noSuchCase(notice.caseID) }
+        try sql.write { db in
+            guard var notice = try db.first("SELECT \(Notice.columns) FROM notice WHERE id = ?", [.integer(noticeID)], Notice.init(row:)) else {
+                throw CaseError.noSuchCase("notice \(noticeID)")
+            }
+            guard let item = try EnforcementCase.find(notice.caseID, db) else { throw CaseError.noSuchCase(notice.caseID) }
             notice.attempts += 1
             notice.status = outcome.status
             notice.reply = String(outcome.reply.prefix(1000))
@@ -69,10 +69,10 @@ extension EngineStore {
             try notice.update(db)
             var reason = "\(notice.title) to \(notice.recipient), attempt \(notice.attempts): \(notice.reply)"
             if case .deferred(_, let retryAt) = outcome { reason += " (next attempt \(ISOTime.format(millis: retryAt, fraction: false)))" }
-            var entry = AuditEntry(
+            try AuditEntry(
                 caseID: item.id, time: time, actor: "notifier", action: "notice \(outcome.status.rawValue)", fromStatus: item.status, toStatus: item.status,
-                reason: reason)
-            try entry.insert(db)
+                reason: reason
+            ).append(db)
             return notice
         }
     }

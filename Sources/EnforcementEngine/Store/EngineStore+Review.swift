@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Primitives
+import RegistryClient
 
 /// What staff review reads: the case queue page by page, and the audit log filtered.
 extension EngineStore {
@@ -41,92 +41,89 @@ extension EngineStore {
     /// first; other statuses (when filtered for) by age too.
     public func caseQueue(_ filter: QueueFilter, offset: Int, limit: Int, overdueBefore: Int64) throws -> QueuePage {
         // The page reads the queue's index in order; the counts read the status index.
-        var conditions: [String] = []
-        var counted: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if let status = filter.status {
-            conditions.append("status = ?")
-            counted.append("status = ?")
-            arguments.append(status.rawValue)
-        } else {
-            conditions.append("\(Self.queueRank) < 2")
-            counted.append("status IN ('suspended', 'open')")
-        }
-        var rest: [String] = []
-        if let rule = filter.rule {
-            rest.append("rule_id = ?")
-            arguments.append(rule)
-        }
-        if let severity = filter.severity {
-            rest.append("severity = ?")
-            arguments.append(severity.rawValue)
-        }
-        if let reporter = filter.reporter {
-            rest.append("EXISTS (SELECT 1 FROM json_each(enforcement_case.reporters) WHERE value = ?)")
-            arguments.append(reporter)
-        }
-        let clause = (conditions + rest).joined(separator: " AND ")
-        let countClause = (counted + rest).joined(separator: " AND ")
-        return try database.read { db in
-            var byStatus: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT status, COUNT(*) AS n FROM enforcement_case WHERE \(countClause) GROUP BY status", arguments: StatementArguments(arguments))
-            {
-                byStatus[row["status"]] = row["n"]
+        try sql.read { db in
+            var conditions: [String] = []
+            var counted: [String] = []
+            var arguments: [SQLValue] = []
+            if let status = filter.status {
+                conditions.append("status = ?")
+                counted.append("status = ?")
+                arguments.append(.text(status.rawValue))
+            } else {
+                conditions.append("\(Self.queueRank) < 2")
+                counted.append("status IN ('suspended', 'open')")
             }
-            let cases = try EnforcementCase.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM enforcement_case WHERE \(clause)
-                    ORDER BY \(Self.queueRank), opened, id LIMIT ? OFFSET ?
-                    """,
-                arguments: StatementArguments(arguments + [max(1, limit), max(0, offset)]))
+            var rest: [String] = []
+            if let rule = filter.rule {
+                rest.append("rule_id = ?")
+                arguments.append(.text(rule))
+            }
+            if let severity = filter.severity {
+                rest.append("severity = ?")
+                arguments.append(.text(severity.rawValue))
+            }
+            if let reporter = filter.reporter {
+                // The case's reporters are a JSON array of names.
+                rest.append(
+                    db.dialect == .postgres
+                        ? "EXISTS (SELECT 1 FROM json_array_elements_text(enforcement_case.reporters::json) AS r(value) WHERE r.value = ?)"
+                        : "EXISTS (SELECT 1 FROM json_each(enforcement_case.reporters) WHERE value = ?)")
+                arguments.append(.text(reporter))
+            }
+            let clause = (conditions + rest).joined(separator: " AND ")
+            let countClause = (counted + rest).joined(separator: " AND ")
+            var byStatus: [String: Int] = [:]
+            try db.query("SELECT status, COUNT(*) FROM enforcement_case WHERE \(countClause) GROUP BY status", arguments) { row in
+                byStatus[try row.requiredText(0)] = Int(try row.required(1))
+            }
+            let cases = try db.rows(
+                """
+                SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE \(clause)
+                ORDER BY \(Self.queueRank), opened, id LIMIT ? OFFSET ?
+                """, arguments + [.integer(max(1, limit)), .integer(max(0, offset))], EnforcementCase.init(row:))
             let suspensionTime = "(SELECT MAX(a.time) FROM audit a WHERE a.case_id = enforcement_case.id AND a.to_status = 'suspended')"
-            let overdue =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM enforcement_case WHERE \(countClause) AND status = 'suspended' AND \(suspensionTime) < ?",
-                    arguments: StatementArguments(arguments + [overdueBefore])) ?? 0
+            let overdue = try db.integer(
+                "SELECT COUNT(*) FROM enforcement_case WHERE \(countClause) AND status = 'suspended' AND \(suspensionTime) < ?", arguments + [.integer(overdueBefore)]) ?? 0
             var suspendedAt: [String: Int64] = [:]
             for item in cases where item.status == .suspended {
-                suspendedAt[item.id] = try Int64.fetchOne(
-                    db, sql: "SELECT MAX(time) FROM audit WHERE case_id = ? AND to_status = 'suspended'", arguments: [item.id]) ?? item.updated
+                suspendedAt[item.id] = try db.integer("SELECT MAX(time) FROM audit WHERE case_id = ? AND to_status = 'suspended'", [.text(item.id)]) ?? item.updated
             }
             return QueuePage(
-                cases: cases, total: byStatus.values.reduce(0, +), suspended: byStatus["suspended"] ?? 0, open: byStatus["open"] ?? 0, overdue: overdue,
+                cases: cases, total: byStatus.values.reduce(0, +), suspended: byStatus["suspended"] ?? 0, open: byStatus["open"] ?? 0, overdue: Int(overdue),
                 suspendedAt: suspendedAt)
         }
     }
 
     /// The rules that opened cases, by id (for the queue's filter).
     public func caseRules() throws -> [String] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT rule_id FROM enforcement_case ORDER BY rule_id") }
+        try sql.read { db in try db.rows("SELECT DISTINCT rule_id FROM enforcement_case ORDER BY rule_id") { try $0.requiredText(0) } }
     }
 
     /// Audit lines newest first, filtered by case, actor (a staff member or `engine`) and
     /// time (`from` inclusive, `to` exclusive, UTC ms); at most `limit`.
     public func auditLog(caseID: String? = nil, actor: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int) throws -> [AuditEntry] {
-        var conditions = ["1"]
-        var arguments: [any DatabaseValueConvertible] = []
+        var conditions = ["1 = 1"]
+        var arguments: [SQLValue] = []
         if let caseID {
             conditions.append("case_id = ?")
-            arguments.append(caseID)
+            arguments.append(.text(caseID))
         }
         if let actor {
             conditions.append("actor = ?")
-            arguments.append(actor)
+            arguments.append(.text(actor))
         }
         if let from {
             conditions.append("time >= ?")
-            arguments.append(from)
+            arguments.append(.integer(from))
         }
         if let to {
             conditions.append("time < ?")
-            arguments.append(to)
+            arguments.append(.integer(to))
         }
-        return try database.read { db in
-            try AuditEntry.fetchAll(
-                db, sql: "SELECT * FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY time DESC, id DESC LIMIT ?",
-                arguments: StatementArguments(arguments + [max(1, limit)]))
+        return try sql.read { db in
+            try db.rows(
+                "SELECT \(AuditEntry.columns) FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY time DESC, id DESC LIMIT ?",
+                arguments + [.integer(max(1, limit))], AuditEntry.init(row:))
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import LogParsers
 import Primitives
+import RegistryClient
 
 extension EngineStore {
     /// The reservoir of `ip`: per reporter and kind.reason the `samplesPerKey` line
@@ -38,8 +38,11 @@ extension EngineStore {
                 candidates += kept.map { (reporter, $0) }
             }
         }
-        let shipments = try database.read { db in
-            try Dictionary(uniqueKeysWithValues: Set(candidates.map(\.1.shipmentID)).compactMap { id in try Shipment.fetchOne(db, key: id).map { (id, $0) } })
+        let shipments = try sql.read { db in
+            try Dictionary(
+                uniqueKeysWithValues: Set(candidates.map(\.1.shipmentID)).compactMap { id in
+                    try db.first("SELECT \(Shipment.columns) FROM shipment WHERE id = ?", [.integer(id)], Shipment.init(row:)).map { (id, $0) }
+                })
         }
         let archive = LogArchive(dataFolder: dataFolder)
         var texts: [Int64: [Int: (offset: UInt64, bytes: [UInt8])]] = [:]

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import LogParsers
 import Primitives
 import RegistryClient
@@ -94,28 +93,32 @@ extension EngineStore {
     public func forEachClient(from: Int64, to: Int64, _ body: (ClientActivity) throws -> Void) throws {
         let firstDay = from / 86_400_000
         let lastDay = to / 86_400_000
-        try database.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT s.id, s.reporter_id, m.member, m.shipment_id FROM segment s JOIN segment_member m ON m.segment_id = s.id
-                    WHERE s.first_day <= ? AND s.last_day >= ? ORDER BY s.id, m.member
-                    """, arguments: [lastDay, firstDay])
+        try sql.read { db in
+            // A segment's members are consecutive rows (member order).
             var streams: [SegmentStream] = []
-            var start = 0
-            while start < rows.count {
-                let segmentID: Int64 = rows[start][0]
-                var end = start
-                var shipments: [Int64] = []
-                while end < rows.count, rows[end][0] as Int64 == segmentID {
-                    shipments.append(rows[end][3])
-                    end += 1
-                }
-                let stream = SegmentStream(segmentID: segmentID, reporter: rows[start][1], shipments: shipments)
-                start = end
+            var segment: (id: Int64, firstDay: Int64, reporter: String)?
+            var shipments: [Int64] = []
+            func open() throws {
+                guard let s = segment else { return }
+                let stream = SegmentStream(segmentID: s.id, firstDay: s.firstDay, reporter: s.reporter, shipments: shipments)
                 try stream.advance(db)
                 if stream.current != nil { streams.append(stream) }
             }
+            let members = try db.rows(
+                """
+                SELECT s.id, s.first_day, s.reporter_id, m.shipment_id FROM segment s JOIN segment_member m ON m.segment_id = s.id
+                WHERE s.first_day <= ? AND s.last_day >= ? ORDER BY s.id, m.member
+                """, [.integer(lastDay), .integer(firstDay)]
+            ) { row in (id: try row.required(0), firstDay: try row.required(1), reporter: try row.requiredText(2), shipment: try row.required(3)) }
+            for member in members {
+                if member.id != segment?.id {
+                    try open()
+                    segment = (member.id, member.firstDay, member.reporter)
+                    shipments = []
+                }
+                shipments.append(member.shipment)
+            }
+            try open()
             var heap = StreamHeap(streams)
             var current: ClientActivity?
             var currentKey: SegmentCodec.Key?

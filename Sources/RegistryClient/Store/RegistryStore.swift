@@ -126,23 +126,6 @@ public final class RegistryStore: Sendable {
     public func readWindows<T>(at time: Int64, _ body: (any WindowRead) throws -> T) throws -> T {
         try backend.readWindows(at: time, body)
     }
-
-    // MARK: Inside the engine's SQLite transactions
-
-    package static func record(_ db: Database, _ ip: IPAddress, _ time: Int64, prefixLengths: [Int]? = nil) throws -> RegistrationRecord? {
-        try SQLiteRegistry.record(db, ip, time, prefixLengths: prefixLengths)
-    }
-
-    package static func prefixLengths(_ db: Database, family: IPAddress.Family) throws -> [Int] {
-        try SQLiteRegistry.prefixLengths(db, family: family)
-    }
-
-    package static func recordChange(
-        _ db: Database, of ip: IPAddress, to status: RegistrationStatus, at time: Int64, cause: String, source: String,
-        caseID: String?, provisional: Bool
-    ) throws -> RegistrationRecord {
-        try SQLiteRegistry.recordChange(db, of: ip, to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
-    }
 }
 
 public enum RegistryError: Error, CustomStringConvertible, Equatable {

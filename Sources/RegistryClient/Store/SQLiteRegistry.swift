@@ -64,31 +64,7 @@ final class SQLiteRegistry: RegistryBackend {
     /// The history row in force for `ip` at `time`: the longest registered prefix that
     /// existed then, and its latest row not after `time`.
     func record(for ip: IPAddress, at time: Int64) throws -> RegistrationRecord? {
-        try database.read { db in try Self.record(db, ip, time) }
-    }
-
-    static func record(_ db: Database, _ ip: IPAddress, _ time: Int64, prefixLengths: [Int]? = nil) throws -> RegistrationRecord? {
-        // One indexed point query per prefix length in use, longest first: the first
-        // network that existed at `time` wins.
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT * FROM registration
-                WHERE family = ? AND net_high = ? AND net_low = ? AND prefix_length = ? AND valid_from <= ?
-                ORDER BY valid_from DESC, id DESC LIMIT 1
-                """)
-        let lengths = try prefixLengths ?? Self.prefixLengths(db, family: ip.family)
-        for length in lengths {
-            let key = RegistrationRecord.key(IPNetwork(uncheckedAddress: ip, prefixLength: length))
-            if let found = try RegistrationRecord.fetchOne(statement, arguments: [key.family, key.high, key.low, key.prefix, time]) {
-                return found
-            }
-        }
-        return nil
-    }
-
-    /// The prefix lengths registered for a family, longest first (a handful in practice).
-    static func prefixLengths(_ db: Database, family: IPAddress.Family) throws -> [Int] {
-        try Int.fetchAll(db, sql: "SELECT DISTINCT prefix_length FROM registration WHERE family = ? ORDER BY prefix_length DESC", arguments: [family == .v4 ? 4 : 6])
+        try database.read { db in try RegistryStore.record(SQLiteSQLSession(db), ip, time) }
     }
 
     /// Every row of the networks that contain `ip` (all prefix lengths), oldest first.
@@ -110,20 +86,9 @@ final class SQLiteRegistry: RegistryBackend {
         provisional: Bool
     ) throws -> RegistrationRecord {
         try database.write { db in
-            try Self.recordChange(db, of: ip, to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
+            try RegistryStore.recordChange(
+                SQLiteSQLSession(db), of: ip, to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
         }
-    }
-
-    /// A change of status inside a caller's transaction (the engine's, with its case).
-    static func recordChange(
-        _ db: Database, of ip: IPAddress, to status: RegistrationStatus, at time: Int64, cause: String, source: String,
-        caseID: String?, provisional: Bool
-    ) throws -> RegistrationRecord {
-        guard RegistrationStatus.recordable.contains(status) else { throw RegistryError.notRecordable(status) }
-        guard let current = try record(db, ip, time) else { throw RegistryError.notRegistered(ip.description) }
-        var next = current.change(to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
-        try next.insert(db)
-        return next
     }
 
     /// The index of every row, for bulk lookups (ingest, the DNS server).

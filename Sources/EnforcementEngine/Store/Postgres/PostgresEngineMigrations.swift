@@ -1,6 +1,6 @@
 import RegistryClient
 
-/// The engine's tables in PostgreSQL: the columns and checks of the SQLite ones
+/// The engine's tables in PostgreSQL: the columns, checks and append-only triggers of the SQLite ones
 /// (`EngineMigrations`, in their latest form), named migrations never edited once shipped.
 ///
 /// Segments, their members and their blocks live in tables partitioned by the segment's
@@ -95,6 +95,96 @@ enum PostgresEngineMigrations {
                 "CREATE TRIGGER segment_no_update BEFORE UPDATE ON segment FOR EACH ROW EXECUTE FUNCTION segment_immutable()",
                 "CREATE TRIGGER segment_member_no_update BEFORE UPDATE ON segment_member FOR EACH ROW EXECUTE FUNCTION segment_immutable()",
                 "CREATE TRIGGER segment_block_no_update BEFORE UPDATE ON segment_block FOR EACH ROW EXECUTE FUNCTION segment_immutable()",
+            ])
+        // Cases, their append-only audit log, contradictions and notices (kept: no delete).
+        migrator.register(
+            "engine-v2-cases",
+            [
+                """
+                CREATE TABLE enforcement_case (
+                    id text PRIMARY KEY,
+                    subject text NOT NULL,
+                    subject_kind text NOT NULL CHECK (subject_kind IN ('ip', 'registrant')),
+                    registrant text,
+                    rule_id text NOT NULL,
+                    rule_sha256 text NOT NULL,
+                    action text NOT NULL CHECK (action IN ('open_case', 'suspend', 'report')),
+                    severity text NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+                    status text NOT NULL CHECK (status IN ('open', 'suspended', 'confirmed', 'dismissed', 'reinstated')),
+                    opened bigint NOT NULL,
+                    updated bigint NOT NULL,
+                    window_start bigint NOT NULL,
+                    window_end bigint NOT NULL,
+                    figures text NOT NULL,
+                    reporters text NOT NULL,
+                    registration text,
+                    prior_status text
+                )
+                """,
+                "CREATE UNIQUE INDEX case_one_open ON enforcement_case (subject, rule_id) WHERE status IN ('open', 'suspended')",
+                "CREATE INDEX case_subject ON enforcement_case (subject, rule_id, status)",
+                "CREATE INDEX case_queue ON enforcement_case ((CASE status WHEN 'suspended' THEN 0 WHEN 'open' THEN 1 ELSE 2 END), opened, id)",
+                "CREATE INDEX case_rule ON enforcement_case (rule_id)",
+                "CREATE INDEX case_status ON enforcement_case (status, severity)",
+                """
+                CREATE TABLE audit (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    case_id text NOT NULL REFERENCES enforcement_case(id),
+                    time bigint NOT NULL,
+                    actor text NOT NULL CHECK (length(actor) BETWEEN 1 AND 100),
+                    action text NOT NULL,
+                    from_status text,
+                    to_status text,
+                    reason text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_case ON audit (case_id, to_status)",
+                "CREATE INDEX audit_time ON audit (time)",
+                "CREATE INDEX audit_actor ON audit (actor, time)",
+                """
+                CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'restrict_violation';
+                END $$
+                """,
+                "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+                "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
+                """
+                CREATE TABLE contradiction (
+                    reporter_id text NOT NULL,
+                    subject text NOT NULL,
+                    rule_id text NOT NULL,
+                    as_of bigint NOT NULL,
+                    witnesses bigint NOT NULL,
+                    PRIMARY KEY (reporter_id, subject, rule_id, as_of)
+                )
+                """,
+                """
+                CREATE TABLE notice (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    case_id text NOT NULL REFERENCES enforcement_case(id),
+                    kind text NOT NULL CHECK (kind IN ('report', 'decision')),
+                    decision text,
+                    reason text NOT NULL DEFAULT '',
+                    recipient text NOT NULL,
+                    status text NOT NULL CHECK (status IN ('queued', 'sent', 'deferred', 'failed')),
+                    reply text NOT NULL DEFAULT '',
+                    created bigint NOT NULL,
+                    updated bigint NOT NULL,
+                    attempts bigint NOT NULL DEFAULT 0,
+                    next_attempt bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX notice_case ON notice (case_id, id)",
+                "CREATE INDEX notice_due ON notice (next_attempt) WHERE status IN ('queued', 'deferred')",
+                """
+                CREATE FUNCTION notice_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'notices are kept' USING ERRCODE = 'restrict_violation';
+                END $$
+                """,
+                "CREATE TRIGGER notice_no_delete BEFORE DELETE ON notice FOR EACH ROW EXECUTE FUNCTION notice_kept()",
+                "CREATE TRIGGER notice_no_truncate BEFORE TRUNCATE ON notice FOR EACH STATEMENT EXECUTE FUNCTION notice_kept()",
             ])
     }
 }

@@ -138,22 +138,8 @@ final class PostgresRegistry: RegistryBackend {
         of ip: IPAddress, to status: RegistrationStatus, at time: Int64, cause: String, source: String, caseID: String?, provisional: Bool
     ) throws -> RegistrationRecord {
         try pool.write { session in
-            try session.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.writeLock)])
-            guard let current = try Self.record(session, ip, time) else { throw RegistryError.notRegistered(ip.description) }
-            var next = current.change(to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
-            next.id = try session.scalar(
-                Int64.self,
-                """
-                INSERT INTO registration (network, family, net_high, net_low, prefix_length, registrant, status, abuse_contact,
-                                          valid_from, recorded_at, cause, source, case_id, provisional)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id
-                """,
-                [
-                    .text(next.network), .int(Int64(next.family)), .int(next.netHigh), .int(next.netLow), .int(Int64(next.prefixLength)),
-                    .text(next.registrant), .text(next.status), .text(next.abuseContact), .int(next.validFrom), .int(next.recordedAt),
-                    .text(cause), .text(source), .optional(caseID), .bool(provisional),
-                ])
-            return next
+            try RegistryStore.recordChange(
+                PostgresSQLSession(session), of: ip, to: status, at: time, cause: cause, source: source, caseID: caseID, provisional: provisional)
         }
     }
 

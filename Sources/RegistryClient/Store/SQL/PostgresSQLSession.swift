@@ -34,6 +34,7 @@ package struct PostgresSQLSession: SQLSession {
         case .real(let v): .double(v)
         case .text(let v): .text(v)
         case .blob(let v): .bytes(v)
+        case .boolean(let v): .bool(v)
         }
     }
 

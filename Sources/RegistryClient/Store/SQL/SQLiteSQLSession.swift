@@ -34,6 +34,7 @@ package struct SQLiteSQLSession: SQLSession {
                 case .real(let v): v.databaseValue
                 case .text(let v): v.databaseValue
                 case .blob(let v): Data(v).databaseValue
+                case .boolean(let v): v.databaseValue
                 }
             })
     }
