@@ -38,14 +38,25 @@ extension EngineStore {
         _ body: (_ reporter: String, _ segment: Int64, _ first: SegmentMembers.Shipment, _ view: SegmentCodec.RecordView) throws -> Void
     ) throws {
         let wanted = SegmentCodec.Key(ip)
-        // On PostgreSQL the block's day partition is named, so that the seek looks in one.
-        let sameDay = db.dialect == .postgres ? "AND first_day = s.first_day " : ""
+        // On PostgreSQL, the block's day partition is named (one partition is searched, not
+        // every day's), and the block is sought once per segment (LATERAL).
+        let block =
+            db.dialect == .postgres
+            ? """
+            JOIN segment_member m ON m.segment_id = s.id AND m.first_day = s.first_day AND m.member = 0
+            CROSS JOIN LATERAL (
+                SELECT data, first_key, key_filter FROM segment_block
+                WHERE segment_id = s.id AND first_day = s.first_day AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1) b
+            """
+            : """
+            JOIN segment_member m ON m.segment_id = s.id AND m.member = 0
+            JOIN segment_block b ON b.segment_id = s.id
+                AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
+            """
         try db.forEachRow(
             """
             SELECT s.reporter_id, m.shipment_id, sh.sha256, b.data, s.id, b.first_key, b.key_filter
-            FROM segment s JOIN segment_member m ON m.segment_id = s.id AND m.member = 0 JOIN shipment sh ON sh.id = m.shipment_id
-            JOIN segment_block b ON b.segment_id = s.id
-                AND b.first_key = (SELECT first_key FROM segment_block WHERE segment_id = s.id \(sameDay)AND first_key <= ?1 ORDER BY first_key DESC LIMIT 1)
+            FROM segment s \(block) JOIN shipment sh ON sh.id = m.shipment_id
             ORDER BY s.id
             """, [.blob(Array(IPKey.bytes(ip)))]
         ) { row in
