@@ -6,7 +6,7 @@ struct GlobalOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "The SQLite database (its folder is the data folder), or a PostgreSQL database as postgres://USER@HOST[:PORT]/NAME.",
-            discussion: "Every command works on PostgreSQL except, so far, serve and its accounts (staff, reporters token)."))
+            discussion: "Every command works on either."))
     var db: String = "./abuse-ingest.db"
 
     @Option(name: .customLong("data-dir"), help: "The data folder (archive/, keys/); default: the SQLite database's folder, or . with PostgreSQL.")

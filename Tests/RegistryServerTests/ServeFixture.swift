@@ -7,14 +7,19 @@ import TestSupport
 /// and a token file per reporter, all made through the command line.
 struct ServeFixture {
     let folder: URL
+    /// The PostgreSQL database, when the fixture is on PostgreSQL.
+    let postgres: TestPostgres?
     var database: URL { folder.appendingPathComponent("abuse-ingest.db") }
     var spool: URL { folder.appendingPathComponent("spool") }
+    /// `--db` (and, on PostgreSQL, `--data-dir`) for every command of the fixture.
+    var target: [String] { postgres.map { ["--db", $0.url, "--data-dir", folder.path] } ?? ["--db", database.path] }
 
-    init(reporters: [String] = ["isp-a", "isp-b"]) throws {
+    init(reporters: [String] = ["isp-a", "isp-b"], backend: Backend = .sqlite) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        postgres = backend == .postgres ? try TestPostgres() : nil
         for id in reporters {
-            let added = try CommandRunner.run(["reporters", "add", id, "--name", "ISP \(id)", "--organisation", "org-\(id)", "--db", database.path])
+            let added = try CommandRunner.run(["reporters", "add", id, "--name", "ISP \(id)", "--organisation", "org-\(id)"] + target)
             try #require(added.status == 0, "\(added.stderr)")
             _ = try token(for: id)
         }
@@ -24,7 +29,7 @@ struct ServeFixture {
     /// `<reporter>.token` (mode 0600) unless `write` is false; returns the token.
     @discardableResult
     func token(for reporter: String, expires: String? = nil, write: Bool = true) throws -> String {
-        var arguments = ["reporters", "token", "create", reporter, "--db", database.path]
+        var arguments = ["reporters", "token", "create", reporter] + target
         if let expires { arguments += ["--expires", expires] }
         let created = try CommandRunner.run(arguments)
         try #require(created.status == 0, "\(created.stderr)")
@@ -98,7 +103,7 @@ struct ServeFixture {
     }
 
     func start(_ arguments: [String] = [], environment: [String: String] = [:], expectLines: Int = 1) throws -> ServeProcess {
-        try ServeProcess(database: database, arguments: arguments, environment: environment, expectLines: expectLines)
+        try ServeProcess(target: target, arguments: arguments, environment: environment, expectLines: expectLines)
     }
 
     /// The store read while the service runs (WAL: readers never block it).

@@ -24,8 +24,9 @@ import TestSupport
         return last
     }
 
-    @Test func uploadIsIngestedAndShownToItsReporterOnly() throws {
-        let fixture = try ServeFixture()
+    @Test(arguments: Backend.allCases) func uploadIsIngestedAndShownToItsReporterOnly(_ backend: Backend) throws {
+        let fixture = try ServeFixture(backend: backend)
+        defer { fixture.postgres?.remove() }
         let serve = try fixture.start()
         defer { serve.stop() }
         let file = try fixture.file("mail.log", ServeFixture.postfixLines(client: "203.0.113.9", rejects: 4, marker: "a"))

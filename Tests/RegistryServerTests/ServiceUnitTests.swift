@@ -90,10 +90,12 @@ struct ServiceUnitTests {
         #expect(ReporterToken.id(in: String(repeating: "x", count: 10_000)) == nil)
     }
 
-    @Test func storeAuthenticatesOnlyActiveTokensAndAuditsEveryAction() throws {
+    @Test(arguments: Backend.allCases) func storeAuthenticatesOnlyActiveTokensAndAuditsEveryAction(_ backend: Backend) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("serve-tokens-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let store = try ServiceStore(path: folder.appendingPathComponent("t.db").path)
+        let postgres = backend == .postgres ? try TestPostgres() : nil
+        defer { postgres?.remove() }
+        let store = try ServiceStore(engine: EngineStore(location: postgres?.url ?? folder.appendingPathComponent("t.db").path))
         try store.engine.addReporter(Reporter(id: "isp-a", name: "A", organisation: "A", createdAt: 0))
         #expect(throws: ServiceStore.Failure.unknownReporter("nobody")) { try store.createToken(reporter: "nobody", expires: nil, by: "test", now: 0) }
         let (record, text) = try store.createToken(reporter: "isp-a", expires: 5000, by: "cli:test", now: 1000)

@@ -1,3 +1,4 @@
+import EnforcementEngine
 import Foundation
 import RegistryServer
 import Testing
@@ -7,13 +8,14 @@ import TestSupport
 /// (required for admins, each code good once), the `staff` commands, and the HTTP answers a
 /// browser does not show (redirects, headers, cookie flags, CSRF on the login form).
 @Suite(.serialized) struct StaffAccountTests {
-    func accounts() throws -> (StaffAccounts, ServeFixture) {
-        let fixture = try ServeFixture(reporters: [])
-        return (StaffAccounts(store: try ServiceStore(path: fixture.database.path)), fixture)
+    func accounts(_ backend: Backend = .sqlite) throws -> (StaffAccounts, ServeFixture) {
+        let fixture = try ServeFixture(reporters: [], backend: backend)
+        return (StaffAccounts(store: try ServiceStore(engine: EngineStore(location: fixture.postgres?.url ?? fixture.database.path))), fixture)
     }
 
-    @Test func fiveWrongPasswordsLockTheAccountUntilAnAdminResetsIt() throws {
-        let (accounts, _) = try accounts()
+    @Test(arguments: Backend.allCases) func fiveWrongPasswordsLockTheAccountUntilAnAdminResetsIt(_ backend: Backend) throws {
+        let (accounts, fixture) = try accounts(backend)
+        defer { fixture.postgres?.remove() }
         let now: Int64 = 1_800_000_000_000
         _ = try accounts.add(name: "rita", role: .reviewer, password: "a very good passphrase", by: "test", now: now)
         for n in 1...4 {
@@ -47,8 +49,9 @@ import TestSupport
         #expect(try accounts.login(name: "nobody", password: "a very good passphrase", code: nil, client: "c", now: now + 1) == .refused)
     }
 
-    @Test func adminsNeedATOTPCodeAndEachCodeWorksOnce() throws {
-        let (accounts, _) = try accounts()
+    @Test(arguments: Backend.allCases) func adminsNeedATOTPCodeAndEachCodeWorksOnce(_ backend: Backend) throws {
+        let (accounts, fixture) = try accounts(backend)
+        defer { fixture.postgres?.remove() }
         let now: Int64 = 1_800_000_000_000
         let added = try accounts.add(name: "ada", role: .admin, password: "an admin's passphrase", by: "test", now: now)
         let uri = try #require(added.totpURI)

@@ -17,8 +17,13 @@ public final class ServeProcess {
 
     /// Starts `serve --db DB --http 127.0.0.1:0 ARGS…` and waits (up to 60 s) until it
     /// listens; `expectLines` address lines are awaited (2 with `--dns`).
-    public init(database: URL, arguments: [String] = [], environment: [String: String] = [:], expectLines: Int = 1) throws {
-        var args = ["serve", "--db", database.path]
+    public convenience init(database: URL, arguments: [String] = [], environment: [String: String] = [:], expectLines: Int = 1) throws {
+        try self.init(target: ["--db", database.path], arguments: arguments, environment: environment, expectLines: expectLines)
+    }
+
+    /// `serve` on the database `target` names (`--db`, and `--data-dir` with PostgreSQL).
+    public init(target: [String], arguments: [String] = [], environment: [String: String] = [:], expectLines: Int = 1) throws {
+        var args = ["serve"] + target
         if !arguments.contains("--http") { args += ["--http", "127.0.0.1:0"] }
         let process = try CommandRunner.start(args + arguments, environment: environment)
         self.process = process

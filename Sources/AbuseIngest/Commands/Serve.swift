@@ -150,11 +150,10 @@ extension AbuseIngestCommand {
                 return
             }
             let logger = Logger(label: "abuse-ingest.serve")
-            if PostgresLocation.isLocation(global.db) { throw EngineError.notOnPostgres }
             let service: RegistryService
             do {
                 let command = self
-                service = try RegistryService(database: global.db, configuration: configuration, logger: logger, ingestPause: Ingest.testPause()) { try command.effectiveConfiguration() }
+                service = try RegistryService(database: global.db, dataFolder: global.dataFolder, configuration: configuration, logger: logger, ingestPause: Ingest.testPause()) { try command.effectiveConfiguration() }
             } catch let error as ConfigValue.Invalid {
                 Terminal.reportError(error.description)
                 throw ExitStatus.usage

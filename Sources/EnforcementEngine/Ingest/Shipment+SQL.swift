@@ -4,11 +4,11 @@ import RegistryClient
 /// A shipment row through `SQLSession`, the same on SQLite and PostgreSQL.
 extension Shipment {
     /// The columns `init(row:)` reads, in its order.
-    static let columns =
+    package static let columns =
         "id, reporter_id, sha256, file_name, status, received_at, bytes, lines, events, skipped, unparsed, first_event, last_event, future_events, distant_events, gap_hours, error"
 
     /// Reads a row of `columns`.
-    init(row: any SQLRow) throws {
+    package init(row: any SQLRow) throws {
         let statement = "SELECT … FROM shipment"
         let status = try row.requiredText(4, statement)
         guard let known = FileOutcome.Status(rawValue: status) else { throw SQLColumnError(column: 4, expected: "shipment status", statement: statement) }

@@ -35,6 +35,9 @@ extension EngineStore {
         var changes: [CaseChange] = []
         do {
             try sql.write { db in
+                // On PostgreSQL, evaluations on several hosts write one at a time; each reads
+                // what the one before committed (a case it opened is updated, not opened again).
+                if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.evaluationLock)]) }
                 let lengths = (v4: try RegistryStore.prefixLengths(db, family: .v4), v6: try RegistryStore.prefixLengths(db, family: .v6))
                 for match in matches where match.fired {
                     let plan = CasePlanner.plan(match, facts: try Self.facts(db, match, asOf: asOf, prefixLengths: lengths), asOf: asOf)
@@ -51,6 +54,9 @@ extension EngineStore {
         } catch is DryRun {}
         return changes
     }
+
+    /// The advisory lock an evaluation's writes hold on PostgreSQL ("evaluate" in ASCII).
+    static let evaluationLock: Int64 = 0x6576_616c_7561_7465
 
     /// Thrown to roll back a dry run's transaction.
     private struct DryRun: Error {}

@@ -5,8 +5,7 @@ import RegistryClient
 
 /// The engine's front door to the database: reporters, shipments and aggregates. Each
 /// public write is one transaction. On SQLite (the default) or PostgreSQL: every operation
-/// is written once for both (`sql`). `database` is the SQLite pool for the service's tables
-/// (`ServiceStore`), on SQLite only so far: it refuses PostgreSQL with `notOnPostgres`.
+/// is written once for both (`sql`, a `SQLDatabase`).
 public final class EngineStore: Sendable {
     package let sql: SQLDatabase
     public let registry: RegistryStore
@@ -41,7 +40,8 @@ public final class EngineStore: Sendable {
         try PostgresEngineMigrations.migrator.migrate(pool)
     }
 
-    /// The SQLite database, for the service's tables (not yet written for PostgreSQL).
+    /// The SQLite database itself, for tools and tests that inspect the file (integrity,
+    /// raw rows); a store on PostgreSQL has none.
     package var database: DatabasePool {
         get throws(EngineError) {
             guard case .sqlite(let pool) = sql else { throw .notOnPostgres }
@@ -115,7 +115,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case reporterExists(String)
     case unknownReporter(String)
     case invalidReporterID(String)
-    /// The service's tables (`serve`, its accounts and tokens), asked of a store on PostgreSQL.
+    /// The SQLite file's own database asked of a store on PostgreSQL.
     case notOnPostgres
 
     public var description: String {
@@ -124,7 +124,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .unknownReporter(let id): "unknown reporter '\(id)' (add it with: abuse-ingest reporters add \(id) --name NAME)"
         case .invalidReporterID(let id): "reporter id '\(id)' must be 1–64 letters, digits, '-', '_' or '.'"
         case .notOnPostgres:
-            "this command needs the service's tables (accounts, tokens, uploads), which are on SQLite only so far: give a SQLite --db (every other command works on PostgreSQL)"
+            "this reads the SQLite file itself: give a SQLite --db"
         }
     }
 

@@ -32,14 +32,15 @@ public final class RegistryService: Sendable {
     let enforcement: Enforcement
 
     /// Opens the store, loads the rules and binds nothing yet.
+    /// - Parameter database: the SQLite file, or a `postgres://` URL.
+    /// - Parameter dataFolder: archive, keys, rules and (by default) the spool.
     /// - Parameter reload: reads the configuration again (SIGHUP).
     /// - Parameter ingestPause: crash tests stop ingest inside a file.
     public init(
-        database: String, configuration: ServeConfiguration, logger: Logger, ingestPause: Ingestor.Options.PausePoint? = nil,
+        database: String, dataFolder: URL, configuration: ServeConfiguration, logger: Logger, ingestPause: Ingestor.Options.PausePoint? = nil,
         reload: @escaping @Sendable () throws -> ServeConfiguration
     ) throws {
-        let dataFolder = URL(fileURLWithPath: database).deletingLastPathComponent()
-        store = try ServiceStore(path: database)
+        store = try ServiceStore(engine: EngineStore(location: database))
         settings = LiveSettings(configuration)
         self.logger = logger
         reloadConfiguration = reload

@@ -1,13 +1,10 @@
 import Foundation
-import GRDB
 import Primitives
 
 /// A member of the registry's enforcement staff (table `staff`): a name, a role, a bcrypt
 /// password hash and, when enabled, a TOTP secret. Disabled members keep their row (the
 /// audit log names them).
-public struct StaffMember: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "staff"
-
+public struct StaffMember: Codable, Sendable, Equatable {
     public enum Role: String, Codable, Sendable, CaseIterable {
         /// Sees everything redacted; approves and dismisses.
         case reviewer

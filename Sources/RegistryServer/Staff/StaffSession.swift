@@ -1,11 +1,8 @@
 import Foundation
-import GRDB
 
 /// A logged-in staff member's session as stored (table `staff_session`): the cookie holds
 /// a random id, the table only its SHA-256, with the session's CSRF token and its times.
-public struct StaffSession: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "staff_session"
-
+public struct StaffSession: Codable, Sendable, Equatable {
     public var idSHA256: Data
     public var staffName: String
     /// Every form of the session carries it (FORMATS.md §7.3).

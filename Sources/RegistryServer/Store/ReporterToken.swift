@@ -1,11 +1,8 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// A reporter's upload credential as stored: only the SHA-256 of the secret is kept.
-public struct ReporterToken: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "reporter_token"
-
+public struct ReporterToken: Codable, Sendable, Equatable {
     /// Public identifier (`tok_` and 16 hex digits): listed, and named to revoke.
     public var id: String
     public var reporterID: String

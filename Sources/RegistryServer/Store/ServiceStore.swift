@@ -2,13 +2,15 @@ import EnforcementEngine
 import Foundation
 import GRDB
 import Primitives
+import RegistryClient
 
 /// The service's part of the database: upload tokens, uploads and the service audit log,
-/// beside the engine's tables in the same SQLite file. Each public write is one
-/// transaction; every token action is audited in the same transaction as the change.
+/// beside the engine's tables in the same database (the SQLite file, or PostgreSQL). Each
+/// public write is one transaction; every token action is audited in the same transaction
+/// as the change.
 public final class ServiceStore: Sendable {
     public let engine: EngineStore
-    let database: DatabasePool
+    let sql: SQLDatabase
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case unknownReporter(String)
@@ -26,10 +28,15 @@ public final class ServiceStore: Sendable {
 
     public init(engine: EngineStore) throws {
         self.engine = engine
-        database = try engine.database
-        var migrator = DatabaseMigrator()
-        ServiceMigrations.register(in: &migrator)
-        try migrator.migrate(database)
+        sql = engine.sql
+        switch sql {
+        case .sqlite(let pool):
+            var migrator = DatabaseMigrator()
+            ServiceMigrations.register(in: &migrator)
+            try migrator.migrate(pool)
+        case .postgres(let pool):
+            try PostgresServiceMigrations.migrator.migrate(pool)
+        }
     }
 
     public convenience init(path: String) throws {
@@ -40,10 +47,8 @@ public final class ServiceStore: Sendable {
 
     /// A new token for `reporter`; the text is returned once and never stored.
     public func createToken(reporter: String, expires: Int64?, by actor: String, now: Int64) throws -> (ReporterToken, String) {
-        try database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reporter WHERE id = ?)", arguments: [reporter]) == true else {
-                throw Failure.unknownReporter(reporter)
-            }
+        try sql.write { db in
+            guard try db.exists("SELECT 1 FROM reporter WHERE id = ?", [.text(reporter)]) else { throw Failure.unknownReporter(reporter) }
             let (record, text) = ReporterToken.make(reporter: reporter, now: now, expires: expires)
             try record.insert(db)
             let expiry = expires.map { " expiring \(ISOTime.format(millis: $0, fraction: false))" } ?? ""
@@ -53,19 +58,18 @@ public final class ServiceStore: Sendable {
     }
 
     public func tokens(reporter: String) throws -> [ReporterToken] {
-        try database.read { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM reporter WHERE id = ?)", arguments: [reporter]) == true else {
-                throw Failure.unknownReporter(reporter)
-            }
-            return try ReporterToken.filter(Column("reporter_id") == reporter).order(Column("created_at"), Column("id")).fetchAll(db)
+        try sql.read { db in
+            guard try db.exists("SELECT 1 FROM reporter WHERE id = ?", [.text(reporter)]) else { throw Failure.unknownReporter(reporter) }
+            return try db.rows(
+                "SELECT \(ReporterToken.columns) FROM reporter_token WHERE reporter_id = ? ORDER BY created_at, id", [.text(reporter)], ReporterToken.init(row:))
         }
     }
 
     public func revokeToken(reporter: String, id: String, by actor: String, now: Int64) throws {
-        try database.write { db in
-            guard let token = try ReporterToken.fetchOne(db, key: id), token.reporterID == reporter else { throw Failure.noSuchToken(reporter: reporter, token: id) }
+        try sql.write { db in
+            guard let token = try ReporterToken.find(id, db), token.reporterID == reporter else { throw Failure.noSuchToken(reporter: reporter, token: id) }
             guard token.revokedAt == nil else { throw Failure.alreadyRevoked(id) }
-            try db.execute(sql: "UPDATE reporter_token SET revoked_at = ? WHERE id = ?", arguments: [now, id])
+            try db.execute("UPDATE reporter_token SET revoked_at = ? WHERE id = ?", [.integer(now), .text(id)])
             try Self.audit(db, time: now, actor: actor, action: "token.revoke", subject: reporter, detail: id)
         }
     }
@@ -74,7 +78,7 @@ public final class ServiceStore: Sendable {
     /// one (the caller answers all three alike).
     public func authenticate(_ text: String, now: Int64) throws -> String? {
         let id = ReporterToken.id(in: text)
-        let token = try database.read { db in try id.flatMap { try ReporterToken.fetchOne(db, key: $0) } }
+        let token = try sql.read { db in try id.flatMap { try ReporterToken.find($0, db) } }
         guard let token else {
             // The same work as for a known id, so that timing does not tell ids apart.
             _ = ReporterToken(id: "", reporterID: "", sha256: Data(count: 32), createdAt: 0).matches(text)
@@ -99,10 +103,10 @@ public final class ServiceStore: Sendable {
     public func admit(
         reporter: String, name: String, sha256: String, bytes: Int64, partial: URL, now: Int64, target: () throws -> URL
     ) throws -> Admission {
-        try database.write { db in
-            let known = try UploadRecord.fetchOne(db, key: ["reporter_id": reporter, "sha256": sha256])
-            let ingested = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested')", arguments: [sha256]) ?? false
-            let waiting = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE sha256 = ? AND status IN ('queued', 'ingesting'))", arguments: [sha256]) ?? false
+        try sql.write { db in
+            let known = try UploadRecord.find(reporter: reporter, sha256: sha256, db)
+            let ingested = try db.exists("SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested'", [.text(sha256)])
+            let waiting = try db.exists("SELECT 1 FROM upload WHERE sha256 = ? AND status IN ('queued', 'ingesting')", [.text(sha256)])
             if known != nil || ingested || waiting {
                 try? FileManager.default.removeItem(at: partial)
                 if let known { return .duplicate(known) }
@@ -120,35 +124,36 @@ public final class ServiceStore: Sendable {
     }
 
     public func upload(reporter: String, sha256: String) throws -> UploadRecord? {
-        try database.read { db in try UploadRecord.fetchOne(db, key: ["reporter_id": reporter, "sha256": sha256]) }
+        try sql.read { db in try UploadRecord.find(reporter: reporter, sha256: sha256, db) }
     }
 
     /// A reporter's uploads received at or after `since`, newest first.
     public func uploads(reporter: String, since: Int64?, limit: Int = 1000) throws -> [UploadRecord] {
-        try database.read { db in
-            try UploadRecord.filter(Column("reporter_id") == reporter && Column("received_at") >= (since ?? 0))
-                .order(Column("received_at").desc, Column("sha256")).limit(limit).fetchAll(db)
+        try sql.read { db in
+            try db.rows(
+                "SELECT \(UploadRecord.columns) FROM upload WHERE reporter_id = ? AND received_at >= ? ORDER BY received_at DESC, sha256 LIMIT ?",
+                [.text(reporter), .integer(since ?? 0), .integer(limit)], UploadRecord.init(row:))
         }
     }
 
     /// Uploads waiting in the spool, oldest first; `ingesting` ones (a process stopped
     /// during their ingest) are queued again.
     public func queuedUploads(recover: Bool) throws -> [UploadRecord] {
-        try database.write { db in
-            if recover { try db.execute(sql: "UPDATE upload SET status = 'queued' WHERE status = 'ingesting'") }
-            return try UploadRecord.filter(Column("status") == UploadRecord.Status.queued.rawValue).order(Column("received_at")).fetchAll(db)
+        try sql.write { db in
+            if recover { try db.execute("UPDATE upload SET status = 'queued' WHERE status = 'ingesting'", []) }
+            return try db.rows("SELECT \(UploadRecord.columns) FROM upload WHERE status = 'queued' ORDER BY received_at", [], UploadRecord.init(row:))
         }
     }
 
     /// Whether an upload waits for ingest.
     public func hasQueuedUploads() throws -> Bool {
-        try database.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE status = 'queued')") ?? false }
+        try sql.read { db in try db.exists("SELECT 1 FROM upload WHERE status = 'queued' LIMIT 1") }
     }
 
     public func markIngesting(_ uploads: [UploadRecord]) throws {
-        try database.write { db in
+        try sql.write { db in
             for upload in uploads {
-                try db.execute(sql: "UPDATE upload SET status = 'ingesting' WHERE reporter_id = ? AND sha256 = ?", arguments: [upload.reporterID, upload.sha256])
+                try db.execute("UPDATE upload SET status = 'ingesting' WHERE reporter_id = ? AND sha256 = ?", [.text(upload.reporterID), .text(upload.sha256)])
             }
         }
     }
@@ -157,8 +162,8 @@ public final class ServiceStore: Sendable {
     /// upload had committed (the process stopped between the commit and this update) is
     /// told as the ingest it was, with the stored figures.
     public func settle(reporter: String, sha256: String, outcome: FileOutcome) throws {
-        try database.write { db in
-            guard var record = try UploadRecord.fetchOne(db, key: ["reporter_id": reporter, "sha256": sha256]) else { return }
+        try sql.write { db in
+            guard var record = try UploadRecord.find(reporter: reporter, sha256: sha256, db) else { return }
             record.spoolFile = nil
             record.error = outcome.error
             record.lines = outcome.lines
@@ -171,7 +176,8 @@ public final class ServiceStore: Sendable {
             case .quarantined: record.status = .quarantined
             case .duplicate:
                 record.status = .duplicate
-                if let shipment = try Shipment.filter(Column("sha256") == sha256 && Column("status") == "ingested").fetchOne(db),
+                if let shipment = try db.first(
+                    "SELECT \(Shipment.columns) FROM shipment WHERE sha256 = ? AND status = 'ingested'", [.text(sha256)], Shipment.init(row:)),
                     shipment.reporterID == reporter, shipment.receivedAt >= record.receivedAt
                 {
                     record.status = .ingested
@@ -189,10 +195,13 @@ public final class ServiceStore: Sendable {
     }
 
     /// A queued upload whose spool file is gone (moved by a pass that stopped before it
-    /// recorded the outcome): settled from the shipment table.
+    /// recorded the outcome): settled from the shipment table (its ingested row, else its
+    /// last one).
     public func settleMissing(_ upload: UploadRecord) throws {
-        let shipment = try database.read { db in
-            try Shipment.filter(Column("sha256") == upload.sha256).order(Column("status") == "ingested", Column("id")).fetchAll(db).last
+        let shipment = try sql.read { db in
+            try db.first(
+                "SELECT \(Shipment.columns) FROM shipment WHERE sha256 = ? ORDER BY CASE status WHEN 'ingested' THEN 1 ELSE 0 END DESC, id DESC LIMIT 1",
+                [.text(upload.sha256)], Shipment.init(row:))
         }
         var outcome = FileOutcome(file: upload.spoolFile ?? upload.name, sha256: upload.sha256, status: .quarantined, lines: 0, events: 0, unparsed: 0, reporter: upload.reporterID)
         if let shipment {
@@ -209,32 +218,44 @@ public final class ServiceStore: Sendable {
 
     // MARK: Audit
 
-    public struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord {
+    public struct AuditEntry: Codable, Sendable, Equatable {
         public var id: Int64
         public var time: Int64
         public var actor: String
         public var action: String
         public var subject: String
         public var detail: String
-    }
 
-    public func auditEntries(subject: String? = nil) throws -> [AuditEntry] {
-        try database.read { db in
-            if let subject {
-                return try AuditEntry.fetchAll(db, sql: "SELECT * FROM service_audit WHERE subject = ? ORDER BY id", arguments: [subject])
-            }
-            return try AuditEntry.fetchAll(db, sql: "SELECT * FROM service_audit ORDER BY id")
+        static let columns = "id, time, actor, action, subject, detail"
+
+        init(row: any SQLRow) throws {
+            let statement = "SELECT … FROM service_audit"
+            id = try row.required(0, statement)
+            time = try row.required(1, statement)
+            actor = try row.requiredText(2, statement)
+            action = try row.requiredText(3, statement)
+            subject = try row.requiredText(4, statement)
+            detail = try row.requiredText(5, statement)
         }
     }
 
-    static func audit(_ db: Database, time: Int64, actor: String, action: String, subject: String, detail: String) throws {
+    public func auditEntries(subject: String? = nil) throws -> [AuditEntry] {
+        try sql.read { db in
+            if let subject {
+                return try db.rows("SELECT \(AuditEntry.columns) FROM service_audit WHERE subject = ? ORDER BY id", [.text(subject)], AuditEntry.init(row:))
+            }
+            return try db.rows("SELECT \(AuditEntry.columns) FROM service_audit ORDER BY id", [], AuditEntry.init(row:))
+        }
+    }
+
+    static func audit(_ db: any SQLSession, time: Int64, actor: String, action: String, subject: String, detail: String) throws {
         try db.execute(
-            sql: "INSERT INTO service_audit (time, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [time, String(actor.prefix(100)), action, subject, detail])
+            "INSERT INTO service_audit (time, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            [.integer(time), .text(String(actor.prefix(100))), .text(action), .text(subject), .text(detail)])
     }
 
     /// Whether the database answers a read.
     public func check() throws {
-        _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try sql.read { db in try db.integer("SELECT 1") }
     }
 }

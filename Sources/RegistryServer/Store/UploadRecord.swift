@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// A file received over HTTP (`upload` table) and what became of it (FORMATS.md §7.1).
-public struct UploadRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "upload"
-
+public struct UploadRecord: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         case queued, ingesting, ingested, duplicate, quarantined
     }
