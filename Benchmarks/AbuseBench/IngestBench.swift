@@ -9,7 +9,9 @@ extension AbuseBench {
             abstract: "abuse-ingest ingest of 4 gzip Postfix files against zcat | wc -l on the same files.",
             discussion: """
                 Targets (issue 4): >= 1.5x the lines/s of one `zcat | wc -l`, peak RSS <= 256 MB, database \
-                growth (the archive aside) <= 25 % of the compressed input.
+                growth (the archive aside) <= 25 % of the compressed input. With --postgres, the same files on \
+                PostgreSQL by two ingest processes at once (workers on two hosts), each given half of them; \
+                target (issue 17): >= 0.8x the SQLite throughput.
                 """
         )
 
@@ -19,6 +21,8 @@ extension AbuseBench {
         @Option(help: "Working folder.") var dir = "bench-out/ingest"
         @Option(help: "The abuse-ingest binary.") var binary = ".build/release/abuse-ingest"
         @Option(help: "Runs of each command, alternating (each ingest on a new database); the best of each is compared.") var repeats = 5
+        @Option(help: "A PostgreSQL server (postgres://USER@HOST[:PORT]/DB) to ingest the same files on (in a database abuse_bench_ingest).")
+        var postgres: String?
 
         func run() throws {
             let fm = FileManager.default
@@ -69,6 +73,47 @@ extension AbuseBench {
             print("ingest / zcat of each pair: " + pairRatios.map { String(format: "%.2fx", $0) }.joined(separator: ", ") + String(format: " (median %.2fx)", medianPair))
             print(String(format: "database growth: %.1f MB (%.0f %% of the compressed input), archive aside", Double(growthBytes) / 1e6, growth * 100))
             print("targets: >= 1.5x zcat: \(ratio >= 1.5 ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x); peak RSS <= 256 MB: \(peakRSS <= 256_000_000 ? "MET" : "MISSED"); growth <= 25 %: \(growth <= 0.25 ? "MET" : "MISSED") (\(String(format: "%.0f", growth * 100)) %)")
+            if let postgres { try comparePostgres(postgres, paths: paths, sqlite: best.seconds) }
+        }
+
+        /// The same ingest on PostgreSQL, `repeats` times on a new database: two processes at
+        /// once, each with half of the files; the best wall time against SQLite's best.
+        func comparePostgres(_ url: String, paths: [String], sqlite: Double) throws {
+            var best = Double.infinity
+            var runs: [Double] = []
+            for _ in 0..<max(1, repeats) {
+                let db = try BenchPostgres.fresh(url, name: "abuse_bench_ingest")
+                let data = "\(dir)/data-postgres"
+                try? FileManager.default.removeItem(atPath: data)
+                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+                let target = ["--db", db, "--data-dir", data]
+                guard try Measurement.run([binary, "registry", "import", "\(dir)/registry.csv"] + target).status == 0,
+                    try Measurement.run([binary, "reporters", "add", "isp-a", "--name", "ISP A"] + target).status == 0
+                else { throw BenchError("cannot prepare the PostgreSQL database") }
+                let halves = [paths.enumerated().filter { $0.offset % 2 == 0 }.map(\.element), paths.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)]
+                let start = DispatchTime.now()
+                let workers = try halves.map { half in
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: binary)
+                    process.arguments = ["ingest", "--reporter", "isp-a"] + target + half
+                    process.standardOutput = FileHandle.nullDevice
+                    process.standardError = FileHandle.nullDevice
+                    try process.run()
+                    return process
+                }
+                for worker in workers {
+                    worker.waitUntilExit()
+                    guard worker.terminationStatus == 0 else { throw BenchError("an ingest on PostgreSQL failed (exit \(worker.terminationStatus))") }
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                runs.append(seconds)
+                best = min(best, seconds)
+            }
+            let total = Double(files * lines)
+            let ratio = sqlite / best
+            print(String(format: "postgres, 2 ingest processes at once: %.2f s, %.0f lines/s (%.2fx SQLite's throughput)", best, total / best, ratio))
+            print("postgres runs: " + runs.map { String(format: "%.2f s", $0) }.joined(separator: ", "))
+            print("target (issue 17): >= 0.8x SQLite: \(ratio >= 0.8 ? "MET" : "MISSED") (\(String(format: "%.2f", ratio))x)")
         }
 
         /// The bench's gzip Postfix files (`mx<k>-<lines>.log.gz`), generated once per folder

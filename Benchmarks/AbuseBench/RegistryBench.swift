@@ -221,17 +221,11 @@ extension AbuseBench.RegistryBench {
     static func comparePostgres(
         _ url: String, binary: String, files: [String], sqlite: (first: Double, second: Double, again: Double, build: Double), index: RegistrationIndex
     ) throws {
-        let admin = try PostgresLocation(url)
-        var target = admin
-        target.database = "abuse_bench_registry"
-        try PostgresPool(admin, connections: 1).borrow { session in
-            try session.script("DROP DATABASE IF EXISTS abuse_bench_registry WITH (FORCE)", "CREATE DATABASE abuse_bench_registry")
-        }
-        let db = target.description
+        let db = try BenchPostgres.fresh(url, name: "abuse_bench_registry")
         let first = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[0]])
         let second = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[1]])
         let again = try Measurement.best(of: 1, [binary, "registry", "import", "--db", db, files[1]])
-        let store = try RegistryStore(postgres: try PostgresPool(target))
+        let store = try RegistryStore(location: db)
         let start = DispatchTime.now()
         let built = try store.loadIndex()
         let build = seconds(since: start)

@@ -21,7 +21,9 @@ struct IngestFixture {
 
         """
 
-    init(_ backend: Backend = .sqlite, configuration: Configuration? = nil) throws {
+    /// On `backend`; with `.postgres`, in a database of the shared test cluster, or in
+    /// the database at `location` when given (a private cluster).
+    init(_ backend: Backend = .sqlite, configuration: Configuration? = nil, location: PostgresLocation? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-ingest-ingest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         self.backend = backend
@@ -32,9 +34,9 @@ struct IngestFixture {
             store = try EngineStore(database: pool)
             postgres = nil
         case .postgres:
-            let database = try TestPostgres()
+            let database = try location == nil ? TestPostgres() : nil
             postgres = database
-            store = try EngineStore(postgres: try PostgresPool(database.location))
+            store = try EngineStore(postgres: try PostgresPool(location ?? database!.location))
         }
         let csv = try RegistryCSV(bytes: Array(Self.registryCSV.utf8))
         _ = try store.registry.importRows(csv.rows, file: "registry.csv", sha256: "test", now: 0)

@@ -37,4 +37,12 @@ extension Shipment {
             ]
         ) { try $0.required(0) }
     }
+
+    /// Whether this very shipment (reporter, file, bytes, receipt time) is stored as
+    /// ingested: a commit whose connection was lost at COMMIT may have gone through.
+    func isStored(_ db: any SQLSession) throws -> Bool {
+        try db.exists(
+            "SELECT 1 FROM shipment WHERE sha256 = ? AND status = 'ingested' AND reporter_id = ? AND file_name = ? AND received_at = ?",
+            [.text(sha256), .text(reporterID), .text(fileName), .integer(receivedAt)])
+    }
 }

@@ -64,16 +64,21 @@ public final class EngineStore: Sendable {
     }
 
     /// Writes a file's shipment row and its segment in one transaction. Returns false, and
-    /// writes nothing, when the same bytes were ingested meanwhile (a duplicate).
+    /// writes nothing, when the same bytes were ingested meanwhile (a duplicate). On
+    /// PostgreSQL a transaction the server could not finish (a deadlock, a lost connection,
+    /// a restart) is run again.
     @discardableResult
     public func commit(_ shipment: Shipment, segment: EncodedSegment) throws -> Bool {
         if segment.records > 0, case .postgres(let pool) = sql { try SegmentPartitions.ensure(day: segment.firstDay, pool) }
-        return try sql.write { db in
-            var row = shipment
-            row.status = .ingested
+        var row = shipment
+        row.status = .ingested
+        return try sql.writeRetrying { db, retried in
             // Another process may have committed the same bytes since the file was
-            // identified: the unique index decides, and then nothing is written.
-            guard let shipmentID = try row.insert(db) else { return false }
+            // identified: the unique index decides, and then nothing is written. After a
+            // lost connection, the row found may be this very commit's.
+            guard let shipmentID = try row.insert(db) else {
+                return retried ? try row.isStored(db) : false
+            }
             guard segment.records > 0 else { return true }
             let day = SQLValue.integer(Int64(segment.firstDay))
             guard

@@ -6,9 +6,11 @@ import RegistryClient
 /// Segments, their members and their blocks live in tables partitioned by the segment's
 /// first day (native range partitioning, one partition per day, made as days arrive:
 /// `SegmentPartitions`), so that an old day is dropped or archived partition by partition.
-/// Members and blocks carry that day as their partition key; the references between the
-/// three are kept by the code that writes them in one transaction, as foreign keys into
-/// partitioned tables would pin every partition to every other.
+/// Members and blocks carry that day as their partition key. The references of members and
+/// blocks (to their segment, and a member's to its shipment) are kept by the code that
+/// writes them in one transaction, not by foreign keys: a key into a partitioned table
+/// pins every partition to every other, and making a partition with a key to `shipment`
+/// locks `shipment` against the ingests running meanwhile (a deadlock with one of them).
 enum PostgresEngineMigrations {
     static var migrator: PostgresMigrator {
         var migrator = PostgresMigrator()
@@ -70,7 +72,7 @@ enum PostgresEngineMigrations {
                 CREATE TABLE segment_member (
                     segment_id bigint NOT NULL,
                     member integer NOT NULL CHECK (member >= 0),
-                    shipment_id bigint NOT NULL REFERENCES shipment(id),
+                    shipment_id bigint NOT NULL,
                     first_day integer NOT NULL,
                     PRIMARY KEY (segment_id, member, first_day)
                 ) PARTITION BY RANGE (first_day)

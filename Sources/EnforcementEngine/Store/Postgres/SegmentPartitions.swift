@@ -13,15 +13,13 @@ enum SegmentPartitions {
 
     /// Makes the partitions of `day` unless they exist.
     static func ensure(day: Int32, _ pool: PostgresPool) throws {
-        let present = try pool.read { session in
-            try session.scalar(Bool.self, "SELECT to_regclass($1) IS NOT NULL", [.text("segment_block_\(suffix(day))")]) ?? false
-        }
-        if present { return }
-        try pool.write { session in
-            try session.query("SELECT pg_advisory_xact_lock($1)", [.int(lockKey)])
+        let database = SQLDatabase.postgres(pool)
+        let present = try database.read { db in try db.integer("SELECT COUNT(*) FROM pg_class WHERE relname = ?", [.text("segment_block_\(suffix(day))")]) } ?? 0
+        if present > 0 { return }
+        try database.writeRetrying { db, _ in
+            try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)])
             for table in tables {
-                try session.query(
-                    "CREATE TABLE IF NOT EXISTS \(table)_\(suffix(day)) PARTITION OF \(table) FOR VALUES FROM (\(day)) TO (\(Int64(day) + 1))")
+                try db.execute("CREATE TABLE IF NOT EXISTS \(table)_\(suffix(day)) PARTITION OF \(table) FOR VALUES FROM (\(day)) TO (\(Int64(day) + 1))", [])
             }
         }
     }
