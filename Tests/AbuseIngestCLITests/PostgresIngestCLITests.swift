@@ -1,6 +1,7 @@
 import Demo
 import EnforcementEngine
 import Foundation
+import Primitives
 import RegistryClient
 import TestSupport
 import Testing
@@ -51,6 +52,41 @@ struct PostgresIngestCLITests {
         let someone = try #require(try onSQLite.reporters().first)
         let shipments = try onPostgres.shipments(reporter: someone.id, limit: 100)
         #expect(shipments.count == DemoScenario.nights.count && shipments.allSatisfy { $0.status == .ingested })
+    }
+
+    /// The demo's files ingested into SQLite and into PostgreSQL: `evaluate --json`, `cases
+    /// list --json`, `cases show --json` of every case, `ip show --json` of the demo's
+    /// servers, and after `store compact` the same lookups, print the same bytes on both.
+    @Test func evaluationCasesAndLookupsPrintTheSameOnBothBackends() throws {
+        let demo = try DemoData()
+        defer { demo.remove() }
+        let database = try TestPostgres()
+        defer { database.remove() }
+        let sqliteFolder = try DemoData.store(from: demo)
+        defer { try? FileManager.default.removeItem(at: sqliteFolder) }
+        let postgresFolder = try DemoData.store(from: demo, database: database.url)
+        defer { try? FileManager.default.removeItem(at: postgresFolder) }
+        let targets = [
+            ["--db", sqliteFolder.appendingPathComponent("abuse-ingest.db").path],
+            ["--db", database.url, "--data-dir", postgresFolder.path],
+        ]
+        func same(_ command: [String], _ what: String) throws -> String {
+            let results = try targets.map { try CommandRunner.run(command + $0) }
+            #expect(results[0].status == 0 && results[1].status == 0, "\(what): \(results[0].stderr) \(results[1].stderr)")
+            #expect(results[0].stdout == results[1].stdout, "\(what) prints the same on both")
+            return results[0].stdout
+        }
+        let asOf = ISOTime.format(millis: DemoScenario.evaluationTime, fraction: false)
+        let evaluated = try same(["evaluate", "--rules", demo.folder.appendingPathComponent("rules").path, "--as-of", asOf, "--json"], "evaluate")
+        #expect(evaluated.contains(DemoScenario.dictionaryAttacker), "the attacker's case is opened")
+        let listed = try same(["cases", "list", "--json"], "cases list")
+        let ids = (try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+        #expect(ids.count >= 3, "\(listed)")
+        for id in ids { _ = try same(["cases", "show", id, "--json"], "cases show \(id)") }
+        let servers = [DemoScenario.goodServer, DemoScenario.dictionaryAttacker, DemoScenario.blockListed, DemoScenario.falselyAccused, DemoScenario.unregisteredSpammer]
+        let before = try servers.map { try same(["ip", "show", $0, "--json"], "ip show \($0)") }
+        _ = try same(["store", "compact", "--before", "2026-12-07", "--json"], "store compact")
+        #expect(try servers.map { try same(["ip", "show", $0, "--json"], "ip show \($0) after compaction") } == before, "compaction changes no lookup")
     }
 
     /// Every record (named by its shipment's digest, as ids follow commit order) and every

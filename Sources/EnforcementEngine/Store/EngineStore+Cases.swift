@@ -39,9 +39,17 @@ extension EngineStore {
                 // what the one before committed (a case it opened is updated, not opened again).
                 if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.evaluationLock)]) }
                 let lengths = (v4: try RegistryStore.prefixLengths(db, family: .v4), v6: try RegistryStore.prefixLengths(db, family: .v6))
+                var known = try KnownCases(db, asOf: asOf)
                 for match in matches where match.fired {
-                    let plan = CasePlanner.plan(match, facts: try Self.facts(db, match, asOf: asOf, prefixLengths: lengths), asOf: asOf)
+                    // An address the evaluation found unregistered (no registrant) has no
+                    // registration to read.
+                    var registration: RegistrationRecord?
+                    if match.subjectKind == .ip, match.registrant != nil, let ip = IPAddress(match.subject) {
+                        registration = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? lengths.v4 : lengths.v6)
+                    }
+                    let plan = CasePlanner.plan(match, facts: known.facts(match, registration: registration), asOf: asOf)
                     try Self.write(db, plan, at: asOf)
+                    known.record(plan)
                     if let change = plan.change { changes.append(change) }
                 }
                 for c in contradictions {
@@ -61,27 +69,6 @@ extension EngineStore {
     /// Thrown to roll back a dry run's transaction.
     private struct DryRun: Error {}
 
-    /// What the store knows of a match (prepared once per connection: an evaluation may
-    /// apply tens of thousands).
-    private static func facts(_ db: any SQLSession, _ match: RuleMatch, asOf: Int64, prefixLengths: (v4: [Int], v6: [Int])) throws -> CaseFacts {
-        let subject = SQLValue.text(match.subject)
-        let open = try db.first(
-            "SELECT \(EnforcementCase.columns) FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('open', 'suspended')",
-            [subject, .text(match.rule.id)], EnforcementCase.init(row:))
-        let judged = try db.exists(
-            "SELECT 1 FROM enforcement_case WHERE subject = ? AND rule_id = ? AND status IN ('dismissed', 'reinstated') AND updated >= ? LIMIT 1",
-            [subject, .text(match.rule.id), .integer(match.windowStart)])
-        let suspendedBefore = try db.exists(
-            "SELECT 1 FROM enforcement_case c WHERE c.subject = ? AND EXISTS (SELECT 1 FROM audit a WHERE a.case_id = c.id AND a.to_status = 'suspended') LIMIT 1",
-            [subject])
-        var registration: RegistrationRecord?
-        if match.subjectKind == .ip, let ip = IPAddress(match.subject) {
-            registration = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? prefixLengths.v4 : prefixLengths.v6)
-        }
-        let nextID = open == nil && !judged ? try nextCaseID(db, asOf) : ""
-        return CaseFacts(openCase: open, judgedInWindow: judged, suspendedBefore: suspendedBefore, registration: registration, nextID: nextID)
-    }
-
     /// Writes what the planner decided.
     private static func write(_ db: any SQLSession, _ plan: CasePlan, at time: Int64) throws {
         guard let item = plan.item else { return }
@@ -100,15 +87,6 @@ extension EngineStore {
             try AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason)
                 .append(db)
         }
-    }
-
-    /// `C-YYYY-NNNNNN`, numbered per year of `asOf`.
-    private static func nextCaseID(_ db: any SQLSession, _ asOf: Int64) throws -> String {
-        let year = String(ISOTime.format(millis: asOf, fraction: false).prefix(4))
-        // The highest id of the year, by the primary key (ids sort as text: fixed width).
-        let last = try db.first("SELECT MAX(id) FROM enforcement_case WHERE id >= ? AND id < ?", [.text("C-\(year)-"), .text("C-\(year).")]) { try $0.text(0) } ?? nil
-        let number = String((last.flatMap { Int($0.dropFirst(7)) } ?? 0) + 1)
-        return "C-\(year)-" + String(repeating: "0", count: max(0, 6 - number.count)) + number
     }
 
     // MARK: Reading

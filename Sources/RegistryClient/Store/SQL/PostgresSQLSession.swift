@@ -3,7 +3,8 @@ import NIOCore
 import PostgresNIO
 
 /// A `SQLSession` on a PostgreSQL connection, inside one of its transactions: `?` and
-/// `?N` placeholders become `$N`, and rows are streamed through a server-side cursor.
+/// `?N` placeholders become `$N`; `forEachRow` streams through a server-side cursor,
+/// `query` takes a small result at once.
 package struct PostgresSQLSession: SQLSession {
     package let session: PostgresSession
 

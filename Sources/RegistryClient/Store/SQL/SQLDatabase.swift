@@ -60,9 +60,4 @@ package enum SQLDatabase: Sendable {
             }
         }
     }
-
-    /// Whether this is PostgreSQL.
-    package var isPostgres: Bool {
-        if case .postgres = self { true } else { false }
-    }
 }
