@@ -99,10 +99,6 @@ extension EnforcementCase {
         ]
     }
 
-    func insert(_ db: any SQLSession) throws {
-        try db.execute("INSERT INTO enforcement_case (\(Self.columns)) VALUES (\(Array(repeating: "?", count: 17).joined(separator: ", ")))", try values())
-    }
-
     /// Writes what may change of a case: its status and when.
     func update(_ db: any SQLSession) throws {
         try db.execute("UPDATE enforcement_case SET status = ?, updated = ? WHERE id = ?", [.text(status.rawValue), .integer(updated), .text(id)])
@@ -129,10 +125,15 @@ extension AuditEntry {
             action: try row.requiredText(4, statement), fromStatus: try status(5), toStatus: try status(6), reason: try row.requiredText(7, statement))
     }
 
+    /// The columns `values` gives (the id is the database's).
+    static let insertedColumns = ["case_id", "time", "actor", "action", "from_status", "to_status", "reason"]
+
+    var values: [SQLValue] {
+        [.text(caseID), .integer(time), .text(actor), .text(action), .optional(fromStatus?.rawValue), .optional(toStatus?.rawValue), .text(reason)]
+    }
+
     /// Appends the line to the case's audit log.
     func append(_ db: any SQLSession) throws {
-        try db.execute(
-            "INSERT INTO audit (case_id, time, actor, action, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(caseID), .integer(time), .text(actor), .text(action), .optional(fromStatus?.rawValue), .optional(toStatus?.rawValue), .text(reason)])
+        try db.insert(into: "audit", columns: Self.insertedColumns, rows: [values])
     }
 }

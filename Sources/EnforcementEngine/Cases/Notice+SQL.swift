@@ -15,14 +15,19 @@ extension Notice {
             updated: try row.required(9, statement), attempts: Int(try row.required(10, statement)), nextAttempt: try row.required(11, statement))
     }
 
+    /// The columns `values` gives (the id is the database's).
+    static let insertedColumns = ["case_id", "kind", "decision", "reason", "recipient", "status", "reply", "created", "updated", "attempts", "next_attempt"]
+
+    var values: [SQLValue] {
+        [
+            .text(caseID), .text(kind.rawValue), .optional(decision), .text(reason), .text(recipient), .text(status.rawValue), .text(reply), .integer(created),
+            .integer(updated), .integer(attempts), .integer(nextAttempt),
+        ]
+    }
+
     /// Queues the notice.
     func insert(_ db: any SQLSession) throws {
-        try db.execute(
-            "INSERT INTO notice (case_id, kind, decision, reason, recipient, status, reply, created, updated, attempts, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .text(caseID), .text(kind.rawValue), .optional(decision), .text(reason), .text(recipient), .text(status.rawValue), .text(reply), .integer(created),
-                .integer(updated), .integer(attempts), .integer(nextAttempt),
-            ])
+        try db.insert(into: "notice", columns: Self.insertedColumns, rows: [values])
     }
 
     /// Writes an attempt's outcome.

@@ -40,6 +40,7 @@ extension EngineStore {
                 if db.dialect == .postgres { try db.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.evaluationLock)]) }
                 let lengths = (v4: try RegistryStore.prefixLengths(db, family: .v4), v6: try RegistryStore.prefixLengths(db, family: .v6))
                 var known = try KnownCases(db, asOf: asOf)
+                var writes = CaseWrites()
                 for match in matches where match.fired {
                     // An address the evaluation found unregistered (no registrant) has no
                     // registration to read.
@@ -48,10 +49,11 @@ extension EngineStore {
                         registration = try RegistryStore.record(db, ip, asOf, prefixLengths: ip.family == .v4 ? lengths.v4 : lengths.v6)
                     }
                     let plan = CasePlanner.plan(match, facts: known.facts(match, registration: registration), asOf: asOf)
-                    try Self.write(db, plan, at: asOf)
+                    try Self.write(db, plan, at: asOf, &writes)
                     known.record(plan)
                     if let change = plan.change { changes.append(change) }
                 }
+                try writes.flush(db)
                 for c in contradictions {
                     try db.execute(
                         "INSERT INTO contradiction (reporter_id, subject, rule_id, as_of, witnesses) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -69,23 +71,23 @@ extension EngineStore {
     /// Thrown to roll back a dry run's transaction.
     private struct DryRun: Error {}
 
-    /// Writes what the planner decided.
-    private static func write(_ db: any SQLSession, _ plan: CasePlan, at time: Int64) throws {
+    /// Writes what the planner decided: updates and suspensions at once, new rows into
+    /// `writes`.
+    private static func write(_ db: any SQLSession, _ plan: CasePlan, at time: Int64, _ writes: inout CaseWrites) throws {
         guard let item = plan.item else { return }
         switch plan.kind {
-        case .opened: try item.insert(db)
+        case .opened: try writes.add(item)
         case .updated: try item.update(db)
         case .unchanged, .judged: return
         }
         if plan.suspend, let ip = IPAddress(item.subject) {
             _ = try RegistryStore.recordChange(db, of: ip, to: .suspended, at: time, cause: "suspension", source: CasePlanner.engine, caseID: item.id, provisional: true)
             if let contact = item.registration?.abuseContact {
-                try Notice.queued(caseID: item.id, kind: .report, contact: contact, at: time).insert(db)
+                writes.add(Notice.queued(caseID: item.id, kind: .report, contact: contact, at: time))
             }
         }
         for line in plan.audit {
-            try AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason)
-                .append(db)
+            writes.add(AuditEntry(caseID: item.id, time: time, actor: CasePlanner.engine, action: line.action, fromStatus: line.from, toStatus: line.to, reason: line.reason))
         }
     }
 

@@ -66,6 +66,21 @@ extension SQLSession {
         try first(sql, values) { try $0.integer(0) } ?? nil
     }
 
+    /// Inserts `rows` (values in `columns` order) into `table`, many rows a statement: one
+    /// round trip for hundreds of rows on PostgreSQL. Rows keep their order.
+    package func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        let perStatement = max(1, min(500, 30_000 / max(1, columns.count)))
+        let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(rows.count, start + perStatement)]
+            try execute(
+                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: row, count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { $0 })
+            start += chunk.count
+        }
+    }
+
     /// Whether `sql` returns a row.
     package func exists(_ sql: String, _ values: [SQLValue] = []) throws -> Bool {
         try first(sql, values) { _ in true } ?? false
