@@ -6,7 +6,8 @@ import RegistryClient
 /// and kept up to date with what it writes: the open cases, when each (subject, rule) was
 /// last judged by staff, the subjects ever suspended, and the last case number of the year.
 /// An evaluation may apply tens of thousands of matches; asking the database three times
-/// for each cost a round trip each on PostgreSQL (90,000 matches: 60 s).
+/// for each cost a round trip each on PostgreSQL (with the registration's four and a row a
+/// statement, the bench's 89,979 matches took 108 s; 5 s now).
 struct KnownCases {
     private var open: [String: EnforcementCase] = [:]
     private var judged: [String: Int64] = [:]
