@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Primitives
 import RegistryClient
 
@@ -59,9 +58,7 @@ public struct EnforcementCase: Codable, Sendable, Equatable {
 }
 
 /// One line of the append-only audit log.
-public struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "audit"
-
+public struct AuditEntry: Codable, Sendable, Equatable {
     public var id: Int64?
     public var caseID: String
     public var time: Int64
@@ -91,6 +88,4 @@ public struct AuditEntry: Codable, Sendable, Equatable, FetchableRecord, Mutable
         self.toStatus = toStatus
         self.reason = reason
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

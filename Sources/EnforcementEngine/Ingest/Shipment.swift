@@ -1,9 +1,5 @@
-import GRDB
-
 /// One shipped file as ingest recorded it, with its quality figures.
-public struct Shipment: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "shipment"
-
+public struct Shipment: Codable, Sendable, Equatable {
     public var id: Int64?
     public var reporterID: String
     public var sha256: String
@@ -64,6 +60,4 @@ public struct Shipment: Codable, Sendable, Equatable, FetchableRecord, MutablePe
         self.gapHours = gapHours
         self.error = error
     }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -1,9 +1,6 @@
-import GRDB
-
 /// Who ships logs: an ISP's mail platform. Reporters of one organisation are not
 /// independent witnesses.
-public struct Reporter: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "reporter"
+public struct Reporter: Codable, Sendable, Equatable {
     /// Default share of unparsed lines above which a file is quarantined as format drift.
     public static let defaultUnparsedThreshold = 0.05
 
