@@ -11,6 +11,7 @@ public enum StoreDump {
     public static let knownTables: Set<String> = [
         "grdb_migrations", "registration", "registry_import", "reporter", "shipment", "segment", "segment_member", "segment_block", "enforcement_case", "audit",
         "contradiction", "reporter_token", "upload", "service_audit", "staff", "staff_session", "rule_file", "notice",
+        "spool_queue",
     ]
 
     /// The engine's tables: what a spool ingest and the service's intake must agree on.
@@ -24,6 +25,8 @@ public enum StoreDump {
 
     static let queries: [(table: String, sql: String)] = [
         ("grdb_migrations", "SELECT identifier FROM grdb_migrations ORDER BY 1"),
+        // Files waiting for ingest (owners and leases differ from run to run).
+        ("spool_queue", "SELECT path, reporter_id FROM spool_queue ORDER BY path"),
         ("registration", "SELECT network, registrant, status, abuse_contact, valid_from, cause, source, case_id, provisional FROM registration ORDER BY id"),
         ("registry_import", "SELECT file, sha256, rows, changed FROM registry_import ORDER BY id"),
         ("reporter", "SELECT id, name, organisation, timezone, unparsed_threshold FROM reporter ORDER BY id"),

@@ -49,6 +49,10 @@ extension AbuseIngestCommand {
         var compactAt: String?
         @Option(name: .customLong("spool-settle"), help: "Leave dropped spool files modified this recently alone (default 60s).") var spoolSettle: String?
         @Option(name: .customLong("spool-poll"), help: "Look at the spool this often (default 5s).") var spoolPoll: String?
+        @Option(
+            name: .customLong("spool-lease"),
+            help: "How long a claim on spool files holds unrenewed: a dead instance's files wait this long for another (default 5m).")
+        var spoolLease: String?
         @Option(name: .customLong("rules-poll"), help: "Look at the rules folder this often (default 2s).") var rulesPoll: String?
         @Option(name: .customLong("upload-idle-timeout"), help: "Close a connection whose body stalls this long (default 60s).") var uploadIdleTimeout: String?
         @Option(name: .customLong("partial-retention"), help: "Keep an interrupted upload's bytes this long (default 24h).") var partialRetention: String?
@@ -78,7 +82,7 @@ extension AbuseIngestCommand {
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
                 ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("dnssec_key", dnssecKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
-                ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("compact_at", compactAt), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll),
+                ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("compact_at", compactAt), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll), ("spool_lease", spoolLease),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
                 ("max_header_bytes", maxHeaderBytes), ("max_header_count", maxHeaderCount), ("max_expansion_ratio", maxExpansionRatio),

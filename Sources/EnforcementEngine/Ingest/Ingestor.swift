@@ -218,6 +218,26 @@ public final class Ingestor: Sendable {
         return outcome
     }
 
+    /// Sets a file aside unread, quarantined for `reason` (its shipment row says so too).
+    public func quarantine(_ path: String, reporter: Reporter, now: Int64, reason: String) throws -> FileOutcome {
+        var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, error: reason, reporter: reporter.id)
+        let digest: (hex: String, bytes: Int64)
+        do {
+            digest = try Digest.sha256(file: path)
+        } catch {
+            outcome.error = "\(reason); cannot read \(path): \(error.localizedDescription)"
+            return outcome
+        }
+        outcome.sha256 = digest.hex
+        try store.recordQuarantine(
+            Shipment(
+                id: nil, reporterID: reporter.id, sha256: digest.hex, fileName: URL(fileURLWithPath: path).lastPathComponent, status: .quarantined,
+                receivedAt: now, bytes: digest.bytes, lines: 0, events: 0, skipped: 0, unparsed: 0, firstEvent: nil, lastEvent: nil, futureEvents: 0,
+                distantEvents: 0, gapHours: 0, error: reason))
+        log(outcome)
+        return outcome
+    }
+
     /// One line per file: what became of it.
     private func log(_ outcome: FileOutcome) {
         var metadata: Logger.Metadata = ["file": "\(outcome.file)", "status": "\(outcome.status.rawValue)", "reporter": "\(outcome.reporter)"]

@@ -103,32 +103,118 @@ public struct Spool: Sendable {
         return target
     }
 
-    /// One pass: every settled file of every known reporter ingested and moved. A store
-    /// failure stops the pass (the files not committed stay in the spool).
+    /// The file a queued spool path names, or nil for a path that is not `<reporter>/<file>`.
+    public func file(at path: String) -> URL? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") }) else { return nil }
+        return folder.appendingPathComponent(String(parts[0])).appendingPathComponent(String(parts[1]))
+    }
+
+    /// What the worker is told as a pass goes: the files it claimed (before their ingest),
+    /// and each file's outcome once the file left the spool.
+    public struct Observer: Sendable {
+        public var claimed: @Sendable ([String]) -> Void
+        public var settled: @Sendable (FileOutcome) -> Void
+
+        public init(claimed: @escaping @Sendable ([String]) -> Void = { _ in }, settled: @escaping @Sendable (FileOutcome) -> Void = { _ in }) {
+            self.claimed = claimed
+            self.settled = settled
+        }
+    }
+
+    /// One pass: the settled files of every known reporter queued, then claimed from the
+    /// queue a few at a time (as many as the ingestor reads at once) and ingested and moved,
+    /// until the queue has nothing this worker may take. Other workers on the same spool
+    /// take other files meanwhile (`SpoolQueue`). `shouldStop` ends the pass between
+    /// claims. A store failure stops the pass: the files not committed stay in the spool,
+    /// and their claims are given back.
     public func process(
-        with ingestor: Ingestor, now: Date, receivedAt: Int64, immediately: Set<String> = [], progress: (@Sendable (IngestProgressReport) -> Void)? = nil
+        with ingestor: Ingestor, queue: SpoolQueue, now: Date, receivedAt: Int64, immediately: Set<String> = [], observer: Observer = Observer(),
+        shouldStop: () -> Bool = { false }, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws -> Pass {
         var pass = Pass()
-        let (ready, problems) = try settledFiles(reporters: try ingestor.store.reporters(), now: now, immediately: immediately)
+        var reporters = Dictionary(uniqueKeysWithValues: try ingestor.store.reporters().map { ($0.id, $0) })
+        let (ready, problems) = try settledFiles(reporters: Array(reporters.values), now: now, immediately: immediately)
         pass.problems = problems
-        for (reporter, files) in ready {
-            let outcomes: [FileOutcome]
-            do {
-                outcomes = try ingestor.ingest(files: files, reporter: reporter, now: receivedAt, progress: progress)
-            } catch {
-                // What was committed before the failure is settled; the rest stays.
-                for outcome in error.outcomes { pass.moved[outcome.file] = try settle(outcome).path }
-                throw error
+        try queue.enqueue(ready.flatMap { reporter, files in files.map { (reporter.id, "\(reporter.id)/\(URL(fileURLWithPath: $0).lastPathComponent)") } }, now: receivedAt)
+        while !shouldStop() {
+            let claims = try queue.claim(limit: max(1, ingestor.options.workers))
+            if claims.isEmpty { break }
+            observer.claimed(claims.compactMap { file(at: $0.path)?.path })
+            if claims.contains(where: { reporters[$0.reporterID] == nil }) {
+                reporters = Dictionary(uniqueKeysWithValues: try ingestor.store.reporters().map { ($0.id, $0) })
             }
-            for outcome in outcomes {
-                do {
-                    pass.moved[outcome.file] = try settle(outcome).path
-                } catch {
-                    pass.problems.append(Problem(severity: .error, path: outcome.file, message: "cannot move the file out of the spool: \(error.localizedDescription)"))
+            var groups: [(reporter: Reporter, claims: [SpoolQueue.Claim])] = []
+            for claim in claims {
+                guard let url = file(at: claim.path), let reporter = reporters[claim.reporterID] else {
+                    pass.problems.append(Problem(severity: .error, path: claim.path, message: "a queued spool file of no known reporter is left alone"))
+                    try queue.finish(claim.path)
+                    continue
+                }
+                // Moved out by a worker that held it before.
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    try queue.finish(claim.path)
+                    continue
+                }
+                if claim.claims > SpoolQueue.maxClaims {
+                    let reason = "\(claim.claims - 1) workers stopped while ingesting this file (each claim ended without an outcome): it is set aside, not tried again"
+                    let outcome = try ingestor.quarantine(url.path, reporter: reporter, now: receivedAt, reason: reason)
+                    settle(outcome, claim: claim, queue: queue, observer: observer, pass: &pass)
+                    continue
+                }
+                if let at = groups.firstIndex(where: { $0.reporter.id == reporter.id }) {
+                    groups[at].claims.append(claim)
+                } else {
+                    groups.append((reporter, [claim]))
                 }
             }
-            pass.outcomes += outcomes
+            var pending = groups.flatMap { $0.claims.map(\.path) }
+            do {
+                try queue.keepingLeases {
+                    for (reporter, claims) in groups {
+                        let byFile = Dictionary(uniqueKeysWithValues: claims.compactMap { claim in file(at: claim.path).map { ($0.path, claim) } })
+                        let outcomes: [FileOutcome]
+                        do {
+                            outcomes = try ingestor.ingest(files: claims.compactMap { file(at: $0.path)?.path }, reporter: reporter, now: receivedAt, progress: progress)
+                        } catch let failure as Ingestor.StoreFailure {
+                            // What was committed before the failure is settled; the rest stays.
+                            for outcome in failure.outcomes {
+                                if let claim = byFile[outcome.file] { settle(outcome, claim: claim, queue: queue, observer: observer, pass: &pass) }
+                                pending.removeAll { $0 == byFile[outcome.file]?.path }
+                            }
+                            throw failure
+                        }
+                        for outcome in outcomes {
+                            guard let claim = byFile[outcome.file] else { continue }
+                            settle(outcome, claim: claim, queue: queue, observer: observer, pass: &pass)
+                            pending.removeAll { $0 == claim.path }
+                        }
+                    }
+                }
+            } catch {
+                try? queue.giveBack(pending)
+                throw error
+            }
         }
         return pass
+    }
+
+    /// Moves a file whose ingest ended out of the spool and takes it off the queue.
+    private func settle(_ outcome: FileOutcome, claim: SpoolQueue.Claim, queue: SpoolQueue, observer: Observer, pass: inout Pass) {
+        do {
+            pass.moved[outcome.file] = try settle(outcome).path
+        } catch {
+            // Another worker whose lease had run out moved it first: the file is done.
+            if FileManager.default.fileExists(atPath: outcome.file) {
+                pass.problems.append(Problem(severity: .error, path: outcome.file, message: "cannot move the file out of the spool: \(error.localizedDescription)"))
+            }
+        }
+        do {
+            try queue.finish(claim.path)
+        } catch {
+            pass.problems.append(Problem(severity: .warning, path: outcome.file, message: "cannot take the file off the spool queue (it is done; a later pass drops it): \(error)"))
+        }
+        pass.outcomes.append(outcome)
+        observer.settled(outcome)
     }
 }

@@ -38,13 +38,17 @@ public struct Enforcement: Sendable {
     }
 
     /// One pass over a spool folder: settled files (and those in `immediately` at once)
-    /// ingested and moved.
+    /// queued, then claimed, ingested and moved, in turn with the other workers on the same
+    /// spool (`queue`; a new one with the default lease when nil).
     public func processSpool(
-        _ spool: Spool, immediately: Set<String> = [], options: Ingestor.Options? = nil, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
+        _ spool: Spool, queue: SpoolQueue? = nil, immediately: Set<String> = [], options: Ingestor.Options? = nil, observer: Spool.Observer = Spool.Observer(),
+        shouldStop: () -> Bool = { false }, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws -> Spool.Pass {
         let now = clock.nowMillis()
         return try spool.process(
-            with: ingestor(options: options), now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, immediately: immediately, progress: progress)
+            with: ingestor(options: options), queue: queue ?? SpoolQueue(store: store, clock: clock, logger: logger),
+            now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, immediately: immediately, observer: observer, shouldStop: shouldStop,
+            progress: progress)
     }
 
     /// Days a week waits after its Sunday before compaction merges it, for late shipments.

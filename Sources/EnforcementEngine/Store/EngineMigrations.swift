@@ -205,5 +205,21 @@ enum EngineMigrations {
         migrator.registerMigration("engine-v8-block-filters") { db in
             try db.execute(sql: "ALTER TABLE segment_block ADD COLUMN key_filter BLOB")
         }
+        // The spool's files waiting for ingest, and the worker that holds each one's lease
+        // (`SpoolQueue`): several ingest processes on one spool take each file once.
+        migrator.registerMigration("engine-v9-spool-queue") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE spool_queue (
+                        path TEXT PRIMARY KEY CHECK (length(path) BETWEEN 3 AND 4096),
+                        reporter_id TEXT NOT NULL,
+                        queued_at INTEGER NOT NULL,
+                        owner TEXT,
+                        lease_until INTEGER,
+                        claims INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX spool_queue_order ON spool_queue (queued_at, path);
+                    """)
+        }
     }
 }

@@ -107,29 +107,59 @@ public final class IngestWorker: Service, Sendable {
         }
     }
 
-    /// One pass; returns the files it took and those it committed.
+    /// One pass; returns the files it took and those it committed. Files are claimed from
+    /// the spool queue shared with the other `serve` instances on this database; an upload
+    /// is marked ingesting when claimed and settled as soon as its file leaves the spool.
     func pass(config: ServeConfiguration) async throws -> (processed: Int, committed: Int) {
-        let queued = try store.queuedUploads(recover: true)
         var uploads: [String: UploadRecord] = [:]
-        for upload in queued {
+        for upload in try store.queuedUploads() {
             if let file = upload.spoolFile, FileManager.default.fileExists(atPath: file) {
                 uploads[file] = upload
             } else {
                 try store.settleMissing(upload)
             }
         }
-        try store.markIngesting(Array(uploads.values))
         let spool = Spool(folder: self.spool, settle: TimeInterval(config.spoolSettle.components.seconds))
         var options = Ingestor.Options(dataFolder: enforcement.dataFolder)
         options.maxExpansionRatio = config.maxExpansionRatio
         options.pause = pause
         let started = ContinuousClock.now
         let enforcement = self.enforcement
+        let store = self.store
+        let metrics = self.metrics
+        let logger = self.logger
+        let queue = SpoolQueue(store: enforcement.store, lease: config.spoolLease, clock: enforcement.clock, logger: logger)
         let immediate = Set(uploads.keys)
         let ingestOptions = options
+        let observer = Spool.Observer(
+            claimed: { files in
+                do {
+                    try store.markIngesting(files: files)
+                } catch {
+                    logger.warning("cannot mark uploads ingesting", metadata: ["error": "\(error)"])
+                }
+            },
+            settled: { outcome in
+                metrics.ingested(outcome, receivedAt: enforcement.clock.nowMillis())
+                do {
+                    try store.settle(file: outcome.file, outcome: outcome)
+                } catch {
+                    logger.error("cannot record an upload's outcome", metadata: ["file": "\(outcome.file)", "error": "\(error)"])
+                }
+            })
+        let stop = StopFlag()
         let result: Result<Spool.Pass, Ingestor.StoreFailure>
         do {
-            result = .success(try await BlockingWork.run("ingest") { try enforcement.processSpool(spool, immediately: immediate, options: ingestOptions) })
+            result = .success(
+                try await withTaskCancellationHandler {
+                    try await BlockingWork.run("ingest") {
+                        try enforcement.processSpool(
+                            spool, queue: queue, immediately: immediate, options: ingestOptions, observer: observer,
+                            shouldStop: { stop.raised.load(ordering: .relaxed) })
+                    }
+                } onCancel: {
+                    stop.raised.store(true, ordering: .relaxed)
+                })
         } catch let failure as Ingestor.StoreFailure {
             result = .failure(failure)
         }
@@ -140,11 +170,6 @@ public final class IngestWorker: Service, Sendable {
             for problem in pass.problems { logger.warning("spool: \(problem.message)", metadata: ["path": "\(problem.path)"]) }
         case .failure(let failure):
             outcomes = failure.outcomes
-        }
-        let now = enforcement.clock.nowMillis()
-        for outcome in outcomes {
-            metrics.ingested(outcome, receivedAt: now)
-            if let upload = uploads[outcome.file] { try store.settle(reporter: upload.reporterID, sha256: upload.sha256, outcome: outcome) }
         }
         if !outcomes.isEmpty { metrics.ingestSeconds(ContinuousClock.now - started) }
         if case .failure(let failure) = result { throw failure }

@@ -38,6 +38,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var compactAt: Int? = 3 * 60 + 30
     public var spoolSettle: Duration = .seconds(60)
     public var spoolPoll: Duration = .seconds(5)
+    /// How long a worker's claim on spool files holds without renewal (renewed every third
+    /// of it while the worker works); a dead worker's files wait this long for another.
+    public var spoolLease: Duration = .seconds(300)
     public var rulesPoll: Duration = .seconds(2)
     public var uploadIdleTimeout: Duration = .seconds(60)
     public var partialRetention: Duration = .seconds(86_400)
@@ -125,6 +128,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         case compactAt = "compact_at"
         case spoolSettle = "spool_settle"
         case spoolPoll = "spool_poll"
+        case spoolLease = "spool_lease"
         case rulesPoll = "rules_poll"
         case uploadIdleTimeout = "upload_idle_timeout"
         case partialRetention = "partial_retention"
@@ -195,6 +199,7 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
         try c.encode(compactAt.map { String(format: "%02d:%02d", $0 / 60, $0 % 60) } ?? "off", forKey: .compactAt)
         try c.encode(ConfigValue.format(spoolSettle), forKey: .spoolSettle)
         try c.encode(ConfigValue.format(spoolPoll), forKey: .spoolPoll)
+        try c.encode(ConfigValue.format(spoolLease), forKey: .spoolLease)
         try c.encode(ConfigValue.format(rulesPoll), forKey: .rulesPoll)
         try c.encode(ConfigValue.format(uploadIdleTimeout), forKey: .uploadIdleTimeout)
         try c.encode(ConfigValue.format(partialRetention), forKey: .partialRetention)
@@ -264,6 +269,9 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
             }
         case "spool_settle": spoolSettle = try ConfigValue.duration(value, key: key, allowZero: true)
         case "spool_poll": spoolPoll = try ConfigValue.duration(value, key: key)
+        case "spool_lease":
+            spoolLease = try ConfigValue.duration(value, key: key)
+            guard spoolLease >= .seconds(3) else { throw ConfigValue.Invalid(key: key, value: value, expected: "a duration of 3s or more") }
         case "rules_poll": rulesPoll = try ConfigValue.duration(value, key: key)
         case "upload_idle_timeout": uploadIdleTimeout = try ConfigValue.duration(value, key: key)
         case "partial_retention": partialRetention = try ConfigValue.duration(value, key: key)

@@ -119,6 +119,9 @@ public final class ServiceStore: Sendable {
             try FileSystemSync.rename(partial, to: destination)
             let record = UploadRecord(reporterID: reporter, sha256: sha256, name: name, receivedAt: now, bytes: bytes, status: .queued, spoolFile: destination.path)
             try record.insert(db)
+            // Queued for whichever worker claims it first (`serve` instances share the spool).
+            let inSpool = destination.deletingLastPathComponent().lastPathComponent + "/" + destination.lastPathComponent
+            try SpoolQueue.enqueue(db, path: inSpool, reporterID: reporter, now: now)
             return .queued(record)
         }
     }
@@ -136,12 +139,12 @@ public final class ServiceStore: Sendable {
         }
     }
 
-    /// Uploads waiting in the spool, oldest first; `ingesting` ones (a process stopped
-    /// during their ingest) are queued again.
-    public func queuedUploads(recover: Bool) throws -> [UploadRecord] {
-        try sql.write { db in
-            if recover { try db.execute("UPDATE upload SET status = 'queued' WHERE status = 'ingesting'", []) }
-            return try db.rows("SELECT \(UploadRecord.columns) FROM upload WHERE status = 'queued' ORDER BY received_at", [], UploadRecord.init(row:))
+    /// Uploads waiting in the spool or being ingested, oldest first. An upload whose worker
+    /// died stays `ingesting` until another worker claims its file again (`SpoolQueue`).
+    public func queuedUploads() throws -> [UploadRecord] {
+        try sql.read { db in
+            try db.rows(
+                "SELECT \(UploadRecord.columns) FROM upload WHERE status IN ('queued', 'ingesting') ORDER BY received_at", [], UploadRecord.init(row:))
         }
     }
 
@@ -150,12 +153,24 @@ public final class ServiceStore: Sendable {
         try sql.read { db in try db.exists("SELECT 1 FROM upload WHERE status = 'queued' LIMIT 1") }
     }
 
-    public func markIngesting(_ uploads: [UploadRecord]) throws {
+    /// Marks the uploads waiting in these spool files as being ingested (a worker claimed them).
+    public func markIngesting(files: [String]) throws {
+        guard !files.isEmpty else { return }
         try sql.write { db in
-            for upload in uploads {
-                try db.execute("UPDATE upload SET status = 'ingesting' WHERE reporter_id = ? AND sha256 = ?", [.text(upload.reporterID), .text(upload.sha256)])
+            for file in files {
+                try db.execute("UPDATE upload SET status = 'ingesting' WHERE spool_file = ? AND status = 'queued'", [.text(file)])
             }
         }
+    }
+
+    /// Records what ingest made of the upload that waited in spool file `file`, if one did
+    /// (a file dropped into the spool has no upload row).
+    public func settle(file: String, outcome: FileOutcome) throws {
+        let upload = try sql.read { db in
+            try db.first(
+                "SELECT \(UploadRecord.columns) FROM upload WHERE spool_file = ? AND status IN ('queued', 'ingesting')", [.text(file)], UploadRecord.init(row:))
+        }
+        if let upload { try settle(reporter: upload.reporterID, sha256: upload.sha256, outcome: outcome) }
     }
 
     /// Records what ingest made of an upload. A `duplicate` outcome for bytes this very

@@ -188,5 +188,20 @@ enum PostgresEngineMigrations {
                 "CREATE TRIGGER notice_no_delete BEFORE DELETE ON notice FOR EACH ROW EXECUTE FUNCTION notice_kept()",
                 "CREATE TRIGGER notice_no_truncate BEFORE TRUNCATE ON notice FOR EACH STATEMENT EXECUTE FUNCTION notice_kept()",
             ])
+        migrator.register(
+            "engine-v3-spool-queue",
+            [
+                """
+                CREATE TABLE spool_queue (
+                    path text PRIMARY KEY CHECK (length(path) BETWEEN 3 AND 4096),
+                    reporter_id text NOT NULL,
+                    queued_at bigint NOT NULL,
+                    owner text,
+                    lease_until bigint,
+                    claims bigint NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX spool_queue_order ON spool_queue (queued_at, path)",
+            ])
     }
 }
