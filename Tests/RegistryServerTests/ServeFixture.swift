@@ -1,3 +1,4 @@
+import EnforcementEngine
 import Foundation
 import GRDB
 import Testing
@@ -111,6 +112,13 @@ struct ServeFixture {
         let pool = try DatabasePool(path: database.path)
         defer { try? pool.close() }
         return try pool.read(body)
+    }
+
+    /// A query of one integer (a count) on the fixture's store, SQLite or PostgreSQL, while
+    /// the services run.
+    func storeQuery() throws -> (String) throws -> Int {
+        let store = try EngineStore(location: postgres?.url ?? database.path)
+        return { sql in Int(try store.sql.read { try $0.integer(sql) } ?? 0) }
     }
 
     /// Postfix lines from `client` at `minutesAgo` minutes before now: a connection and

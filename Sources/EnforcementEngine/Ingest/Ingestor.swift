@@ -96,9 +96,12 @@ public final class Ingestor: Sendable {
     }
 
     /// Ingests `files` for `reporter`, received at `now` (UTC ms).
-    /// - Parameter progress: called from worker threads as each file is read.
+    /// - Parameters:
+    ///   - progress: called from worker threads as each file is read.
+    ///   - finished: called from worker threads with each file's outcome as soon as it has one.
     public func ingest(
-        files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
+        files: [String], reporter: Reporter, now: Int64, progress: (@Sendable (IngestProgressReport) -> Void)? = nil,
+        finished: (@Sendable (FileOutcome) -> Void)? = nil
     ) throws(StoreFailure) -> [FileOutcome] {
         // Copies a killed ingest left behind go first.
         let swept = archive.sweep()
@@ -117,6 +120,7 @@ public final class Ingestor: Sendable {
                     let outcome = try ingestOne(files[i], reporter: reporter, now: now, decompressAhead: decompressAhead, progress: progress)
                     results.withLock { $0[i] = outcome }
                     log(outcome)
+                    finished?(outcome)
                 } catch {
                     let classified = StoreFailure.classify(error, file: files[i])
                     logger.error("ingest stopped", metadata: ["file": "\(files[i])", "error": "\(classified)"])

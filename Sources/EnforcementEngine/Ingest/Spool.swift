@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The folder ISPs ship into (rsync, scp, or `serve`'s uploads): `DIR/<reporter-id>/<file>`.
 /// A file is taken once it has settled (not modified for `settle` seconds, not hidden, not
@@ -129,17 +130,20 @@ public struct Spool: Sendable {
     /// claims. A store failure stops the pass: the files not committed stay in the spool,
     /// and their claims are given back.
     public func process(
-        with ingestor: Ingestor, queue: SpoolQueue, now: Date, receivedAt: Int64, immediately: Set<String> = [], observer: Observer = Observer(),
+        with ingestor: Ingestor, queue: SpoolQueue, now: Date, immediately: Set<String> = [], observer: Observer = Observer(),
         shouldStop: () -> Bool = { false }, progress: (@Sendable (IngestProgressReport) -> Void)? = nil
     ) throws -> Pass {
         var pass = Pass()
         var reporters = Dictionary(uniqueKeysWithValues: try ingestor.store.reporters().map { ($0.id, $0) })
         let (ready, problems) = try settledFiles(reporters: Array(reporters.values), now: now, immediately: immediately)
         pass.problems = problems
-        try queue.enqueue(ready.flatMap { reporter, files in files.map { (reporter.id, "\(reporter.id)/\(URL(fileURLWithPath: $0).lastPathComponent)") } }, now: receivedAt)
+        try queue.enqueue(
+            ready.flatMap { reporter, files in files.map { (reporter.id, SpoolQueue.path(of: URL(fileURLWithPath: $0))) } }, now: queue.clock.nowMillis())
         while !shouldStop() {
             let claims = try queue.claim(limit: max(1, ingestor.options.workers))
             if claims.isEmpty { break }
+            // Received when claimed: after its upload was, which settling an upload relies on.
+            let receivedAt = queue.clock.nowMillis()
             observer.claimed(claims.compactMap { file(at: $0.path)?.path })
             if claims.contains(where: { reporters[$0.reporterID] == nil }) {
                 reporters = Dictionary(uniqueKeysWithValues: try ingestor.store.reporters().map { ($0.id, $0) })
@@ -168,31 +172,24 @@ public struct Spool: Sendable {
                     groups.append((reporter, [claim]))
                 }
             }
-            var pending = groups.flatMap { $0.claims.map(\.path) }
+            // Each file leaves the spool as soon as its ingest ends, while the others of its
+            // batch go on.
+            let pending = Mutex(Set(groups.flatMap { $0.claims.map(\.path) }))
+            let shared = Mutex(pass)
+            defer { pass = shared.withLock { $0 } }
             do {
                 try queue.keepingLeases {
                     for (reporter, claims) in groups {
                         let byFile = Dictionary(uniqueKeysWithValues: claims.compactMap { claim in file(at: claim.path).map { ($0.path, claim) } })
-                        let outcomes: [FileOutcome]
-                        do {
-                            outcomes = try ingestor.ingest(files: claims.compactMap { file(at: $0.path)?.path }, reporter: reporter, now: receivedAt, progress: progress)
-                        } catch let failure as Ingestor.StoreFailure {
-                            // What was committed before the failure is settled; the rest stays.
-                            for outcome in failure.outcomes {
-                                if let claim = byFile[outcome.file] { settle(outcome, claim: claim, queue: queue, observer: observer, pass: &pass) }
-                                pending.removeAll { $0 == byFile[outcome.file]?.path }
-                            }
-                            throw failure
-                        }
-                        for outcome in outcomes {
-                            guard let claim = byFile[outcome.file] else { continue }
-                            settle(outcome, claim: claim, queue: queue, observer: observer, pass: &pass)
-                            pending.removeAll { $0 == claim.path }
+                        _ = try ingestor.ingest(files: Array(byFile.keys).sorted(), reporter: reporter, now: receivedAt, progress: progress) { outcome in
+                            guard let claim = byFile[outcome.file] else { return }
+                            shared.withLock { settle(outcome, claim: claim, queue: queue, observer: observer, pass: &$0) }
+                            pending.withLock { _ = $0.remove(claim.path) }
                         }
                     }
                 }
             } catch {
-                try? queue.giveBack(pending)
+                try? queue.giveBack(pending.withLock { $0.sorted() })
                 throw error
             }
         }
@@ -209,12 +206,13 @@ public struct Spool: Sendable {
                 pass.problems.append(Problem(severity: .error, path: outcome.file, message: "cannot move the file out of the spool: \(error.localizedDescription)"))
             }
         }
+        // Told before the claim ends: while the claim stands, no one else settles the file.
+        pass.outcomes.append(outcome)
+        observer.settled(outcome)
         do {
             try queue.finish(claim.path)
         } catch {
             pass.problems.append(Problem(severity: .warning, path: outcome.file, message: "cannot take the file off the spool queue (it is done; a later pass drops it): \(error)"))
         }
-        pass.outcomes.append(outcome)
-        observer.settled(outcome)
     }
 }

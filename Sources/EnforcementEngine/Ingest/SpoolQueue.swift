@@ -43,6 +43,11 @@ public struct SpoolQueue: Sendable {
         owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
+    /// A spool file's name in the queue: `<reporter-id>/<file>`, its last two components.
+    public static func path(of file: URL) -> String {
+        file.deletingLastPathComponent().lastPathComponent + "/" + file.lastPathComponent
+    }
+
     /// Queues files found in the spool; a file queued already keeps its place (and lease).
     public func enqueue(_ files: [(reporterID: String, path: String)], now: Int64) throws {
         guard !files.isEmpty else { return }

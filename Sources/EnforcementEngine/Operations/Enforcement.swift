@@ -47,7 +47,7 @@ public struct Enforcement: Sendable {
         let now = clock.nowMillis()
         return try spool.process(
             with: ingestor(options: options), queue: queue ?? SpoolQueue(store: store, clock: clock, logger: logger),
-            now: Date(timeIntervalSince1970: Double(now) / 1000), receivedAt: now, immediately: immediately, observer: observer, shouldStop: shouldStop,
+            now: Date(timeIntervalSince1970: Double(now) / 1000), immediately: immediately, observer: observer, shouldStop: shouldStop,
             progress: progress)
     }
 

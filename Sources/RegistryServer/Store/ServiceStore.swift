@@ -120,8 +120,7 @@ public final class ServiceStore: Sendable {
             let record = UploadRecord(reporterID: reporter, sha256: sha256, name: name, receivedAt: now, bytes: bytes, status: .queued, spoolFile: destination.path)
             try record.insert(db)
             // Queued for whichever worker claims it first (`serve` instances share the spool).
-            let inSpool = destination.deletingLastPathComponent().lastPathComponent + "/" + destination.lastPathComponent
-            try SpoolQueue.enqueue(db, path: inSpool, reporterID: reporter, now: now)
+            try SpoolQueue.enqueue(db, path: SpoolQueue.path(of: destination), reporterID: reporter, now: now)
             return .queued(record)
         }
     }
@@ -211,8 +210,13 @@ public final class ServiceStore: Sendable {
 
     /// A queued upload whose spool file is gone (moved by a pass that stopped before it
     /// recorded the outcome): settled from the shipment table (its ingested row, else its
-    /// last one).
+    /// last one). An upload whose file a worker still holds in the spool queue is left to
+    /// that worker, which settles it as soon as the file has moved.
     public func settleMissing(_ upload: UploadRecord) throws {
+        if let file = upload.spoolFile {
+            let inSpool = SpoolQueue.path(of: URL(fileURLWithPath: file))
+            guard try !sql.read({ db in try db.exists("SELECT 1 FROM spool_queue WHERE path = ?", [.text(inSpool)]) }) else { return }
+        }
         let shipment = try sql.read { db in
             try db.first(
                 "SELECT \(Shipment.columns) FROM shipment WHERE sha256 = ? ORDER BY CASE status WHEN 'ingested' THEN 1 ELSE 0 END DESC, id DESC LIMIT 1",
