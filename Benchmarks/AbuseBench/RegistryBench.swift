@@ -118,19 +118,31 @@ extension AbuseBench {
                 let rbl = try Self.dnsperf(server: rbldnsd, port: 53531, queries: queryFile, seconds: seconds, dir: dir)
                 let ours1 = try Self.dnsperf(server: ours(53532, threads: 1), port: 53532, queries: queryFile, seconds: seconds, dir: dir)
                 let ours2 = try Self.dnsperf(server: ours(53533, threads: 2), port: 53533, queries: queryFile, seconds: seconds, dir: dir)
-                ratio1 = ours1 / rbl
-                dnsLine = String(format: "dns unpinned (dnsperf -c 4 -q 200, %d s, same 200,000-query file, half listed): rbldnsd %.0f q/s; serve-dns --threads 1 %.0f q/s (%.2fx); --threads 2 %.0f q/s (%.2fx)", seconds, rbl, ours1, ratio1, ours2, ours2 / rbl)
-                // Pinned: dnsperf alone on core 0, each server alone on core 1.
+                ratio1 = ours1.qps / rbl.qps
+                dnsLine = String(
+                    format: "dns unpinned (dnsperf -c 4 -q 200, %d s, same 200,000-query file, half listed): rbldnsd %.0f q/s; serve-dns --threads 1 %.0f q/s (%.2fx); --threads 2 %.0f q/s (%.2fx)",
+                    seconds, rbl.qps, ours1.qps, ratio1, ours2.qps, ours2.qps / rbl.qps)
+                // Pinned: dnsperf alone on core 0, each server alone on core 1. When dnsperf's
+                // core is the limit, the servers' q/s are alike and say nothing of the servers:
+                // the answers per second of server CPU time (q/s over the share of its core
+                // the server used) are then the per-core figure.
                 if ProcessInfo.processInfo.activeProcessorCount >= 2 {
                     let server = ["taskset", "-c", "1"]
                     let client = ["taskset", "-c", "0"]
                     let pinnedRBL = try Self.dnsperf(server: server + rbldnsd, port: 53531, queries: queryFile, seconds: seconds, dir: dir, client: client)
                     let pinnedDefault = try Self.dnsperf(server: server + ours(53534, threads: nil), port: 53534, queries: queryFile, seconds: seconds, dir: dir, client: client)
                     let pinnedOne = try Self.dnsperf(server: server + ours(53535, threads: 1), port: 53535, queries: queryFile, seconds: seconds, dir: dir, client: client)
-                    pinnedRatio = pinnedDefault / pinnedRBL
+                    pinnedRatio = pinnedDefault.perCore / pinnedRBL.perCore
                     dnsLine += String(
-                        format: "\ndns pinned (dnsperf on core 0, the server alone on core 1): rbldnsd %.0f q/s; serve-dns (default threads) %.0f q/s (%.2fx); --threads 1 %.0f q/s (%.2fx)",
-                        pinnedRBL, pinnedDefault, pinnedRatio!, pinnedOne, pinnedOne / pinnedRBL)
+                        format: """
+
+                            dns pinned (dnsperf on core 0, the server alone on core 1): rbldnsd %.0f q/s using %.0f %% of its core; \
+                            serve-dns (default threads) %.0f q/s (%.2fx) using %.0f %%; --threads 1 %.0f q/s (%.2fx) using %.0f %%
+                            dns per core (q/s per second of server CPU time, pinned): rbldnsd %.0f; serve-dns (default threads) %.0f (%.2fx); --threads 1 %.0f (%.2fx)
+                            """,
+                        pinnedRBL.qps, pinnedRBL.cpu * 100, pinnedDefault.qps, pinnedDefault.qps / pinnedRBL.qps, pinnedDefault.cpu * 100, pinnedOne.qps,
+                        pinnedOne.qps / pinnedRBL.qps, pinnedOne.cpu * 100, pinnedRBL.perCore, pinnedDefault.perCore, pinnedRatio!, pinnedOne.perCore,
+                        pinnedOne.perCore / pinnedRBL.perCore)
                 } else {
                     dnsLine += "\ndns pinned: one core only, not measured"
                 }
@@ -201,16 +213,38 @@ extension AbuseBench {
         }
 
         /// Starts a server, waits for it to answer, runs dnsperf against it, stops it; q/s.
-        static func dnsperf(server: [String], port: Int, queries: String, seconds: Int, dir: String, client: [String] = []) throws -> Double {
+        /// What one dnsperf run measured: answers per second, and the share of one core the
+        /// server used meanwhile (its user and system time over the run's wall time).
+        struct Load {
+            var qps: Double
+            var cpu: Double
+            /// Answers per second of server CPU time: what one fully used core answers.
+            var perCore: Double { cpu > 0 ? qps / cpu : 0 }
+        }
+
+        static func dnsperf(server: [String], port: Int, queries: String, seconds: Int, dir: String, client: [String] = []) throws -> Load {
             let process = try serving(server, port: port)
             defer { stop(process) }
             let out = "\(dir)/dnsperf-\(port).txt"
+            let cpuBefore = cpuSeconds(process.processIdentifier)
+            let start = DispatchTime.now()
             _ = try Measurement.run(client + ["dnsperf", "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"], stdout: out)
+            let wall = Self.seconds(since: start)
+            let cpu = (cpuSeconds(process.processIdentifier) - cpuBefore) / wall
             let text = try String(contentsOfFile: out, encoding: .utf8)
             guard let line = text.split(separator: "\n").first(where: { $0.contains("Queries per second") }), let value = Double(line.split(separator: " ").last ?? "") else {
                 throw BenchError("no dnsperf figure in \(out)")
             }
-            return value
+            return Load(qps: value, cpu: cpu)
+        }
+
+        /// A process's user and system time so far, all threads (/proc/PID/stat).
+        static func cpuSeconds(_ pid: Int32) -> Double {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the name: state is field 3, utime 14 and stime 15.
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
         }
     }
 }

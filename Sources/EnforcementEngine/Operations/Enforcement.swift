@@ -24,7 +24,8 @@ public struct Enforcement: Sendable {
     /// read.
     public func ingestor(options: Ingestor.Options? = nil) -> Ingestor {
         let registry = store.registry
-        return Ingestor(store: store, loading: LoadingIndex { try registry.loadIndex() }, options: options ?? Ingestor.Options(dataFolder: dataFolder), logger: logger)
+        let cache = IndexCache(dataFolder: dataFolder, logger: logger)
+        return Ingestor(store: store, loading: LoadingIndex { try cache.index(of: registry) }, options: options ?? Ingestor.Options(dataFolder: dataFolder), logger: logger)
     }
 
     /// Ingests `files` shipped by reporter `reporterID`, received now.
@@ -84,7 +85,7 @@ public struct Enforcement: Sendable {
     public func evaluate(rules: RuleSet, asOf: Int64? = nil, dryRun: Bool = false) throws -> Evaluation {
         let time = asOf ?? clock.nowMillis()
         let longest = rules.rules.map(\.window).max() ?? 0
-        let evaluator = RuleEvaluator(rules: rules, organisations: try store.organisations(), registry: try store.registry.loadIndex())
+        let evaluator = RuleEvaluator(rules: rules, organisations: try store.organisations(), registry: try IndexCache(dataFolder: dataFolder, logger: logger).index(of: store.registry))
         var session = RuleEvaluator.Session(evaluator: evaluator, asOf: time)
         var clients = 0
         try store.forEachClient(from: time - longest, to: time) { client in

@@ -5,14 +5,14 @@ import Primitives
 /// network's full history, answering "what was this address's status at time T" without
 /// touching the database. Immutable once built; share it freely between threads.
 public final class RegistrationIndex: Sendable {
-    private let v4: IntervalTable<UInt32>
-    private let v6: IntervalTable<UInt128>
+    let v4: IntervalTable<UInt32>
+    let v6: IntervalTable<UInt128>
     // History, grouped per network, sorted by validFrom (then insertion order).
-    private let validFrom: [Int64]
-    private let statuses: [UInt8]
-    private let registrantRefs: [Int32]
-    private let caseRefs: [Int32]
-    private let strings: [String]
+    let validFrom: [Int64]
+    let statuses: [UInt8]
+    let registrantRefs: [Int32]
+    let caseRefs: [Int32]
+    let strings: [String]
 
     /// Networks indexed (IPv4 and IPv6).
     public var networkCount: Int { v4.networks.count + v6.networks.count }
@@ -46,9 +46,24 @@ public final class RegistrationIndex: Sendable {
         self.init(sortedRows: rows)
     }
 
+    /// From its parts (`init(archived:)`): the networks in order, each with its history
+    /// range, and the history arrays.
+    init(
+        v4Networks: [IntervalTable<UInt32>.Network], v6Networks: [IntervalTable<UInt128>.Network], validFrom: [Int64], statuses: [UInt8],
+        registrantRefs: [Int32], caseRefs: [Int32], strings: [String]
+    ) {
+        v4 = IntervalTable(sorted: v4Networks, bucketBits: 20)
+        v6 = IntervalTable(sorted: v6Networks, bucketBits: 16)
+        self.validFrom = validFrom
+        self.statuses = statuses
+        self.registrantRefs = registrantRefs
+        self.caseRefs = caseRefs
+        self.strings = strings
+    }
+
     /// Builds from rows sorted by family (v4 first), network address, prefix length, then
     /// validFrom (ties in insertion order).
-    public init(sortedRows rows: [IndexRow]) {
+    public convenience init(sortedRows rows: [IndexRow]) {
         var validFrom: [Int64] = []
         var statuses: [UInt8] = []
         var registrantRefs: [Int32] = []
@@ -94,13 +109,9 @@ public final class RegistrationIndex: Sendable {
                 v6Networks.append(.init(first: first, last: last, prefixLength: UInt8(network.prefixLength), parent: -1, historyStart: Int32(start), historyCount: count))
             }
         }
-        v4 = IntervalTable(sorted: v4Networks, bucketBits: 20)
-        v6 = IntervalTable(sorted: v6Networks, bucketBits: 16)
-        self.validFrom = validFrom
-        self.statuses = statuses
-        self.registrantRefs = registrantRefs
-        self.caseRefs = caseRefs
-        self.strings = strings
+        self.init(
+            v4Networks: v4Networks, v6Networks: v6Networks, validFrom: validFrom, statuses: statuses, registrantRefs: registrantRefs, caseRefs: caseRefs,
+            strings: strings)
     }
 
     @inline(__always)

@@ -23,6 +23,8 @@ protocol RegistryBackend: Sendable {
     func readCurrentRecords<T>(at time: Int64, through recordIDs: [Int64], _ body: ([RegistryStore.CurrentRecords]) throws -> T) throws -> T
     /// The newest history row id (0 when empty).
     func latestRecordID() throws -> Int64
+    /// What names the history as it stands (`RegistryStore.historyMark`).
+    func historyMark() throws -> String?
     /// The networks with a history row after `from` and up to `to`, in zone order; nil when
     /// there are more than `limit`.
     func changedNetworks(after from: Int64, through to: Int64, limit: Int) throws -> [IPNetwork]?

@@ -31,6 +31,16 @@ public final class RegistryStore: Sendable {
         backend = try SQLiteRegistry(database: database)
     }
 
+    /// A name for the registration history as it stands, nil while it is empty: its latest
+    /// row's id and time, and its first row's time. Rows are only ever appended (triggers
+    /// refuse the rest), and appended in id order, so a new row changes the name; the times
+    /// tell a database made again from the same files apart. Two index lookups.
+    public func historyMark() throws -> String? {
+        try backend.historyMark()
+    }
+
+    static let historyMarkSQL = "SELECT (SELECT id || '-' || recorded_at FROM registration ORDER BY id DESC LIMIT 1) || '-' || (SELECT recorded_at FROM registration ORDER BY id LIMIT 1)"
+
     /// What an import changed.
     public struct ImportSummary: Sendable, Codable, Equatable {
         public var file: String

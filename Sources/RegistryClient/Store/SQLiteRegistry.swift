@@ -129,6 +129,10 @@ final class SQLiteRegistry: RegistryBackend {
         }
     }
 
+    func historyMark() throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: RegistryStore.historyMarkSQL) }
+    }
+
     func latestRecordID() throws -> Int64 {
         try database.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM registration") ?? 0 }
     }

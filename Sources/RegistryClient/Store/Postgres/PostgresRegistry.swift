@@ -192,6 +192,10 @@ final class PostgresRegistry: RegistryBackend {
         }
     }
 
+    func historyMark() throws -> String? {
+        try pool.read { session in try session.scalar(String.self, RegistryStore.historyMarkSQL) }
+    }
+
     func latestRecordID() throws -> Int64 {
         try pool.read { session in try session.scalar(Int64.self, "SELECT COALESCE(MAX(id), 0) FROM registration") ?? 0 }
     }
