@@ -110,8 +110,8 @@ struct IndexCacheTests {
         #expect(Array(try Data(contentsOf: newFile)) != bytes, "written again")
     }
 
-    @Test func anEmptyRegistryHasNoMarkAndNoFile() throws {
-        let registry = try TestRegistry()
+    @Test(arguments: Backend.allCases) func anEmptyRegistryHasNoMarkAndNoFile(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
         defer { registry.remove() }
         let cache = IndexCache(folder: registry.folder.appendingPathComponent("cache"))
         #expect(try registry.store.historyMark() == nil)

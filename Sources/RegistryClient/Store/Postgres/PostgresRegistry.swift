@@ -193,7 +193,8 @@ final class PostgresRegistry: RegistryBackend {
     }
 
     func historyMark() throws -> String? {
-        try pool.read { session in try session.scalar(String.self, RegistryStore.historyMarkSQL) }
+        // NULL while the history is empty.
+        try pool.read { session in try session.scalar(String?.self, RegistryStore.historyMarkSQL) ?? nil }
     }
 
     func latestRecordID() throws -> Int64 {
