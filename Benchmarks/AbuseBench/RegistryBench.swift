@@ -90,6 +90,10 @@ extension AbuseBench {
             var ratio1 = 0.0
             var pinnedRatio: Double?
             if !skipDNS {
+                for (program, package) in [("/usr/bin/dnsperf", "dnsperf"), ("/usr/sbin/rbldnsd", "rbldnsd"), ("/usr/bin/taskset", "util-linux")]
+                where !FileManager.default.isExecutableFile(atPath: program) {
+                    throw BenchError("\(program) is missing: apt-get install \(package) (or pass --skip-dns)")
+                }
                 let data = "\(dir)/rbldnsd"
                 try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
                 try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: data)

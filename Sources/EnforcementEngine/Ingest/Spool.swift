@@ -193,6 +193,8 @@ public struct Spool: Sendable {
                 throw error
             }
         }
+        // In the order of the spool's folders and names, whichever file finished first.
+        pass.outcomes.sort { $0.file < $1.file }
         return pass
     }
 
