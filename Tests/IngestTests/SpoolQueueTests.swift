@@ -71,6 +71,31 @@ struct SpoolQueueTests {
         #expect(try dead.claim(limit: 5).map(\.claims) == [1], "and is not counted as a claim that died")
     }
 
+    /// A `serve` killed and started again on the same host takes its dead self's claims at
+    /// once; a live process's claims on this host wait for their lease.
+    @Test(arguments: Backend.allCases) func claimsOfAProcessThatIsGoneFromThisHostAreTakenAtOnce(_ backend: Backend) throws {
+        let fixture = try IngestFixture(backend)
+        defer { fixture.remove() }
+        let queue = SpoolQueue(store: fixture.store, lease: .seconds(300))
+        let host = queue.owner.split(separator: ":").dropLast(2).joined(separator: ":")
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        try queue.enqueue([("isp-a", "isp-a/dead.log"), ("isp-a", "isp-a/live.log")], now: 1)
+        let later = Int64(Date().timeIntervalSince1970 * 1000) + 300_000
+        try fixture.store.sql.write { db in
+            try db.execute(
+                "UPDATE spool_queue SET owner = ?, lease_until = ?, claims = 1 WHERE path = 'isp-a/dead.log'",
+                [.text("\(host):\(gone.processIdentifier):x"), .integer(later)])
+            try db.execute(
+                "UPDATE spool_queue SET owner = ?, lease_until = ?, claims = 1 WHERE path = 'isp-a/live.log'", [.text("\(host):\(getpid()):y"), .integer(later)])
+        }
+        let claims = try queue.claim(limit: 5)
+        #expect(claims.map(\.path) == ["isp-a/dead.log"], "the live process keeps its claim")
+        #expect(claims.first?.claims == 2, "the dead process's claim counts as one that ended without an outcome")
+    }
+
     /// A spool pass on a spool another worker shares: it ingests only the files it claims,
     /// and a file whose workers died on it again and again is set aside with the reason.
     @Test(arguments: Backend.allCases) func aPassLeavesOtherWorkersFilesAndSetsAsideAFileThatKilledItsWorkers(_ backend: Backend) throws {

@@ -65,9 +65,12 @@ public struct SpoolQueue: Sendable {
     }
 
     /// Claims up to `limit` files, oldest first: files no one holds, and files whose lease
-    /// ran out. The claims are this worker's until their lease ends.
+    /// ran out. The claims are this worker's until their lease ends. The claims of dead
+    /// processes of this host (a `serve` killed and started again) are taken at once, not
+    /// after their lease.
     public func claim(limit: Int) throws -> [Claim] {
         let now = clock.nowMillis()
+        try expireDeadLocalClaims()
         return try store.sql.write { db in
             let lock = db.dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
             let claims = try db.rows(
@@ -83,6 +86,24 @@ public struct SpoolQueue: Sendable {
                 Claim(path: try row.requiredText(0), reporterID: try row.requiredText(1), claims: Int(try row.required(2)))
             }
             return claims.sorted { $0.path < $1.path }
+        }
+    }
+
+    /// Ends the leases held by processes of this host that no longer run. An owner is
+    /// `host:pid:random`; a process that is gone cannot renew, and its host can tell. (Two
+    /// containers with the same host name and separate process numbers could take each
+    /// other's live claims: the file is then read twice and committed once.)
+    func expireDeadLocalClaims() throws {
+        let host = owner.split(separator: ":").dropLast(2).joined(separator: ":")
+        let owners = try store.sql.read { db in
+            try db.rows("SELECT DISTINCT owner FROM spool_queue WHERE owner LIKE ? AND lease_until IS NOT NULL", [.text(host + ":%")]) { try $0.requiredText(0) }
+        }
+        for other in owners where other != owner {
+            let parts = other.split(separator: ":")
+            guard parts.count >= 3, parts.dropLast(2).joined(separator: ":") == host, let pid = Int32(parts[parts.count - 2]), pid > 0 else { continue }
+            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            logger.notice("the spool claims of a process that stopped are taken again", metadata: ["owner": "\(other)"])
+            try store.sql.write { db in try db.execute("UPDATE spool_queue SET lease_until = 0 WHERE owner = ?", [.text(other)]) }
         }
     }
 
