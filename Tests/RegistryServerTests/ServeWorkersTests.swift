@@ -4,7 +4,8 @@ import TestSupport
 
 /// Several `serve` instances on one database and one spool folder, as on several hosts with
 /// a shared archive path: they share the spool's files through its queue, and the files of
-/// an instance killed with -9 are taken by the others once its lease runs out.
+/// an instance killed with -9 are taken by the others: at once here, as they run on its host
+/// and see it gone; from another host, once its lease runs out (`SpoolQueueTests`).
 @Suite(.serialized) struct ServeWorkersTests {
     static let reporters = ["isp-a", "isp-b", "isp-c"]
 
