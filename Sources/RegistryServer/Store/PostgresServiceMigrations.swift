@@ -93,6 +93,9 @@ enum PostgresServiceMigrations {
                 )
                 """,
             ])
+        // Workers find a claimed file's upload by its spool file (`markIngesting`, `settle`).
+        migrator.register(
+            "server-v2-upload-spool-file", ["CREATE INDEX upload_waiting_file ON upload (spool_file) WHERE status IN ('queued', 'ingesting')"])
         return migrator
     }
 }

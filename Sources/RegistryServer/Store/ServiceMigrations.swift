@@ -79,5 +79,9 @@ enum ServiceMigrations {
                     CREATE INDEX service_audit_actor ON service_audit (actor, time);
                     """)
         }
+        // Workers find a claimed file's upload by its spool file (`markIngesting`, `settle`).
+        migrator.registerMigration("server-v3-upload-spool-file") { db in
+            try db.execute(sql: "CREATE INDEX upload_waiting_file ON upload (spool_file) WHERE status IN ('queued', 'ingesting')")
+        }
     }
 }
