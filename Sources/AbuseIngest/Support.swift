@@ -34,7 +34,10 @@ extension GlobalOptions {
 
     /// The data folder: `--data-dir`, else the folder that holds the SQLite database, else
     /// (PostgreSQL) the current folder.
-    var dataFolder: URL {
+    var dataFolder: URL { Self.dataFolder(db: db, dataDir: dataDir) }
+
+    /// The data folder: `dataDir` when given, else the SQLite database's folder, else `.`.
+    static func dataFolder(db: String, dataDir: String?) -> URL {
         if let dataDir { return URL(fileURLWithPath: dataDir, isDirectory: true) }
         if PostgresLocation.isLocation(db) { return URL(fileURLWithPath: ".", isDirectory: true) }
         return URL(fileURLWithPath: db).deletingLastPathComponent()

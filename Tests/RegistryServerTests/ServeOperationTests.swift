@@ -188,6 +188,34 @@ import TestSupport
         #expect(Curl.header("Retry-After", in: limited) != nil)
     }
 
+    /// The database and the data folder named in the config file (`db`, `data_dir`), as a
+    /// host's service unit would; `--db` still wins, and a password is never printed.
+    @Test(arguments: Backend.allCases) func configFileNamesTheDatabaseAndTheDataFolder(_ backend: Backend) throws {
+        let fixture = try ServeFixture(backend: backend)
+        defer { fixture.postgres?.remove() }
+        let config = fixture.folder.appendingPathComponent("serve.yaml")
+        let database = fixture.postgres?.url ?? fixture.database.path
+        try Data("db: \(database)\ndata_dir: \(fixture.folder.path)\nspool_settle: 0s\nspool_poll: 200ms\n".utf8).write(to: config)
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-serve-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let serve = try ServeProcess(target: ["--config", config.path], arguments: [], environment: [:], workingDirectory: elsewhere)
+        defer { serve.stop() }
+        let ship = try CommandRunner.run(["ship", "--url", serve.url, "--token-file", fixture.tokenFile("isp-a"), "--json", try fixture.file("night.log", ServeFixture.postfixLines(client: "203.0.113.7", rejects: 3))])
+        #expect(ship.status == 0 && ship.stdout.contains("\"status\":\"ingested\""), "\(ship.stderr)")
+        let store = try fixture.storeQuery()
+        #expect(try store("SELECT COUNT(*) FROM shipment WHERE status = 'ingested'") == 1, "ingested into the configured database")
+        #expect(FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("archive").path), "archived in the configured data folder")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("abuse-ingest.db").path), "no database made in the working folder")
+
+        try Data("db: postgres://someone:hunter2@127.0.0.1:1/registry\n".utf8).write(to: config)
+        let printed = try CommandRunner.run(["serve", "--config", config.path, "--print-config"])
+        #expect(printed.status == 0 && printed.stdout.contains("db: postgres://someone:***@127.0.0.1:1/registry"), "\(printed.stdout)")
+        #expect(!printed.stdout.contains("hunter2"))
+        let flag = try CommandRunner.run(["serve", "--config", config.path, "--db", fixture.database.path, "--print-config"])
+        #expect(flag.stdout.contains("db: \(fixture.database.path)"), "--db wins: \(flag.stdout)")
+    }
+
     @Test func configFileFlagsAndHangupReload() throws {
         let fixture = try ServeFixture()
         let config = fixture.folder.appendingPathComponent("serve.yaml")

@@ -22,10 +22,10 @@ public final class ServeProcess {
     }
 
     /// `serve` on the database `target` names (`--db`, and `--data-dir` with PostgreSQL).
-    public init(target: [String], arguments: [String] = [], environment: [String: String] = [:], expectLines: Int = 1) throws {
+    public init(target: [String], arguments: [String] = [], environment: [String: String] = [:], workingDirectory: URL? = nil, expectLines: Int = 1) throws {
         var args = ["serve"] + target
         if !arguments.contains("--http") { args += ["--http", "127.0.0.1:0"] }
-        let process = try CommandRunner.start(args + arguments, environment: environment)
+        let process = try CommandRunner.start(args + arguments, environment: environment, in: workingDirectory)
         self.process = process
         let errors = ErrorLog()
         self.errors = errors

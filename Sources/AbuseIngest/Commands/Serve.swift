@@ -81,7 +81,7 @@ extension AbuseIngestCommand {
         /// The flags given, by config key.
         var flags: [(String, String)] {
             let all: [(String, String?)] = [
-                ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("dnssec_key", dnssecKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
+                ("db", global.database), ("data_dir", global.dataDir), ("http", http), ("dns", dns), ("zone", zone), ("dns_threads", dnsThreads), ("dns_ttl", dnsTTL), ("tsig_key", tsigKey), ("dnssec_key", dnssecKey), ("ixfr_history", ixfrHistory), ("spool", spool), ("rules", rules),
                 ("tls_cert", tlsCert), ("tls_key", tlsKey), ("evaluate_every", evaluateEvery), ("compact_at", compactAt), ("spool_settle", spoolSettle), ("spool_poll", spoolPoll), ("spool_lease", spoolLease),
                 ("rules_poll", rulesPoll), ("upload_idle_timeout", uploadIdleTimeout), ("partial_retention", partialRetention),
                 ("max_upload_bytes", maxUploadBytes), ("max_concurrent_uploads", maxConcurrentUploads), ("min_free_bytes", minFreeBytes),
@@ -157,7 +157,12 @@ extension AbuseIngestCommand {
             let service: RegistryService
             do {
                 let command = self
-                service = try RegistryService(database: global.db, dataFolder: global.dataFolder, configuration: configuration, logger: logger, ingestPause: Ingest.testPause()) { try command.effectiveConfiguration() }
+                // --db and --data-dir, or the config file's db and data_dir.
+                let database = configuration.db ?? GlobalOptions.defaultDatabase
+                service = try RegistryService(
+                    database: database, dataFolder: GlobalOptions.dataFolder(db: database, dataDir: configuration.dataDir), configuration: configuration,
+                    logger: logger, ingestPause: Ingest.testPause()
+                ) { try command.effectiveConfiguration() }
             } catch let error as ConfigValue.Invalid {
                 Terminal.reportError(error.description)
                 throw ExitStatus.usage

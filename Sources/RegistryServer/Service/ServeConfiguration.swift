@@ -26,6 +26,10 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public var dnssecKey: String?
     /// IXFR sends differences from serials at most this many registry changes behind.
     public var ixfrHistory = Int(ZoneTransfer.defaultHistory)
+    /// The database (`--db`): a SQLite file, or `postgres://…`; nil for the default.
+    public var db: String?
+    /// The data folder (`--data-dir`); nil for the default (the SQLite file's folder, or `.`).
+    public var dataDir: String?
     /// The spool folder (default `spool/` in the data folder).
     public var spool: String?
     /// The rules folder (default as for `evaluate`).
@@ -112,6 +116,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     public func maxConcurrentUploads(for reporter: String) -> Int { reporters[reporter]?.maxConcurrentUploads ?? maxConcurrentUploads }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
+        case db
+        case dataDir = "data_dir"
         case http, dns, zone
         case dnsThreads = "dns_threads"
         case dnsTTL = "dns_ttl"
@@ -180,6 +186,8 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(db.map(PostgresLocation.redacted), forKey: .db)
+        try c.encodeIfPresent(dataDir, forKey: .dataDir)
         try c.encode(http, forKey: .http)
         try c.encodeIfPresent(dns, forKey: .dns)
         try c.encodeIfPresent(zone, forKey: .zone)
@@ -239,6 +247,15 @@ public struct ServeConfiguration: Codable, Sendable, Equatable {
     /// Sets one key from its text (a config value or a flag's argument).
     public mutating func set(_ key: String, to value: String) throws(ConfigValue.Invalid) {
         switch key {
+        case "db":
+            guard !value.isEmpty else { throw ConfigValue.Invalid(key: key, value: value, expected: "a SQLite file or a postgres:// URL") }
+            if PostgresLocation.isLocation(value), (try? PostgresLocation(value)) == nil {
+                throw ConfigValue.Invalid(key: key, value: PostgresLocation.redacted(value), expected: "a postgres://USER@HOST[:PORT]/NAME URL")
+            }
+            db = value
+        case "data_dir":
+            guard !value.isEmpty else { throw ConfigValue.Invalid(key: key, value: value, expected: "a folder") }
+            dataDir = value
         case "http": http = try ConfigValue.address(value, key: key)
         case "dns": dns = try ConfigValue.address(value, key: key)
         case "zone": zone = value
