@@ -28,6 +28,17 @@ final class RunningServer {
         return try run(["dig", "@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments).output
     }
 
+    /// The answer to `arguments`, asked again until it is `expected` or `seconds` have passed
+    /// (0: asked once).
+    func dig(until expected: String, within seconds: Double, _ arguments: String...) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let answer = try dig(arguments)
+            if answer == expected || Date() >= deadline { return answer }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
     func stop() async { await served.stop() }
 
     /// Stops the server once the test is done with it (for `defer`).
