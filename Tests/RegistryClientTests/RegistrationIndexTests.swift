@@ -84,6 +84,28 @@ struct RegistrationIndexTests {
             if span.until != .max { spansEnding += 1 }
         }
         #expect(spansEnding > 10, "some spans end at a later change")
+        // A batch's lookups (as the DNS server makes them) agree with one-by-one lookups,
+        // the ends of the address space included.
+        var work = [Int32](repeating: 0, count: 32)
+        var decided = [(status: RegistrationStatus, prefixLength: Int)](repeating: (.unknown, 0), count: 32)
+        var differing = 0
+        for round in 0..<200 {
+            let at = time("2026-03-01T00:00:00Z") + Int64(next() % 8_000_000_000)
+            let count = 1 + round % 32
+            var keys = (0..<count).map { _ in 0x6440_0000 | UInt32(truncatingIfNeeded: next()) & 0x000F_FFFF }
+            keys[0] = [0, .max, 0x6440_0000, 0x644F_FFFF][round % 4]
+            work.withUnsafeMutableBufferPointer { work in
+                decided.withUnsafeMutableBufferPointer { decided in
+                    keys.withUnsafeBufferPointer { index.decidingStatuses(ofV4: $0, at: at, work: work, into: decided) }
+                }
+            }
+            for (k, key) in keys.enumerated() {
+                let one = index.decidingStatus(of: IPAddress(v4: key), at: at)
+                #expect(decided[k] == one, "\(IPAddress(v4: key)) at \(at)")
+                if one.status != decided[0].status { differing += 1 }
+            }
+        }
+        #expect(differing > 100, "the batches mix statuses")
     }
 }
 

@@ -18,7 +18,30 @@ public enum DNSAnswerKind: String, CaseIterable, Sendable {
     /// FORMERR, SERVFAIL, NOTIMP and other errors.
     case error
 
-    public var index: Int { Self.allCases.firstIndex(of: self)! }
+    /// Its place in `allCases` (without building that array on the hot path).
+    public var index: Int {
+        switch self {
+        case .active: 0
+        case .suspended: 1
+        case .revoked: 2
+        case .unregistered: 3
+        case .txt: 4
+        case .other: 5
+        case .refused: 6
+        case .error: 7
+        }
+    }
+
+    /// What the fast path's answer for `status` tells (an A record, or NXDOMAIN).
+    init(answering status: RegistrationStatus) {
+        switch status {
+        case .active: self = .active
+        case .suspended: self = .suspended
+        case .revoked: self = .revoked
+        case .unregistered: self = .unregistered
+        case .unknown: self = .error
+        }
+    }
 
     /// Classifies a reply message.
     static func classify(_ reply: UnsafeRawBufferPointer) -> DNSAnswerKind {

@@ -10,7 +10,8 @@ public struct DNSResponder: Sendable {
     /// TSIG keys (RFC 8945): a query signed with one gets a signed answer (secondaries sign
     /// their SOA queries too); a query signed otherwise gets NOTAUTH.
     public var keys: [TSIGKey] = []
-    private let fast: FastAnswer
+    /// The common A query's path (the batch server drives it directly).
+    let fast: FastAnswer
 
     public init(zone: RegistryZone, registry: LiveRegistry, clock: @escaping @Sendable () -> Int64) {
         self.zone = zone
@@ -42,9 +43,6 @@ public struct DNSResponder: Sendable {
         out += reply
         return true
     }
-
-    /// The address a query of the fast path's shape asks about (nil: another kind of query).
-    public func fastAddress(_ bytes: UnsafeRawBufferPointer) -> IPAddress? { fast.address(bytes) }
 
     /// The answer to one datagram or TCP message, or nil to drop it.
     public func answer(_ bytes: UnsafeRawBufferPointer, overUDP: Bool) -> [UInt8]? {

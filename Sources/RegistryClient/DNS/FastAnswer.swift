@@ -33,66 +33,105 @@ struct FastAnswer {
         var hasOPT: Bool
     }
 
-    /// The address an A query of the common shape asks about; nil when the query needs
-    /// the general path. (The batch server looks the addresses of a batch up ahead.)
-    func address(_ q: UnsafeRawBufferPointer) -> IPAddress? {
-        parse(q).map { IPAddress(v4: $0.address) }
-    }
-
     /// Writes the answer to `query` into `out` and returns true, or returns false (with
     /// `out` untouched) when the query needs the general path.
     func answer(_ q: UnsafeRawBufferPointer, serial: () -> UInt32, out: inout [UInt8], status: (IPAddress) -> RegistrationStatus) -> Bool {
         guard let parsed = parse(q) else { return false }
-        let (value, questionEnd, zoneStart, hasOPT) = (parsed.address, parsed.questionEnd, parsed.zoneStart, parsed.hasOPT)
-        let ip = IPAddress(v4: value)
-        let found = status(ip)
-        let code = found.dnsAnswer
+        let found = status(IPAddress(v4: parsed.address))
         if found == .unknown { return false }
-        // Header.
-        out.append(q[0])
-        out.append(q[1])
-        out.append(0x84 | (q[2] & 0x01))  // QR, AA, RD copied
-        out.append(code == nil ? DNSResponseCode.nameError : DNSResponseCode.noError)
-        appendU16(1, &out)  // QDCOUNT
-        appendU16(code == nil ? 0 : 1, &out)  // ANCOUNT
-        appendU16(code == nil ? 1 : 0, &out)  // NSCOUNT
-        appendU16(hasOPT ? 1 : 0, &out)  // ARCOUNT
-        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: q[12..<questionEnd]))
-        if let code {
-            appendU16(0xC00C, &out)
-            appendU16(DNSType.a, &out)
-            appendU16(DNSClass.internet, &out)
-            appendU32(zone.ttl, &out)
-            appendU16(4, &out)
-            out.append(code.0)
-            out.append(code.1)
-            out.append(code.2)
-            out.append(code.3)
-        } else {
-            // SOA in authority, its owner a pointer to the zone inside the question.
-            appendU16(0xC000 | UInt16(zoneStart), &out)
-            appendU16(DNSType.soa, &out)
-            appendU16(DNSClass.internet, &out)
-            appendU32(zone.negativeTTL, &out)
-            appendU16(UInt16(soaNames.count + 4 + soaTimers.count), &out)
-            out.append(contentsOf: soaNames)
-            appendU32(serial(), &out)
-            out.append(contentsOf: soaTimers)
-        }
-        if hasOPT {
-            out.append(0)
-            appendU16(DNSType.opt, &out)
-            appendU16(UInt16(RegistryZone.ednsLimit), &out)
-            appendU32(0, &out)
-            appendU16(0, &out)
+        let room = maxLength(parsed)
+        withUnsafeTemporaryAllocation(byteCount: room, alignment: 8) { buffer in
+            let written = write(q, parsed, found, serial: found.dnsAnswer == nil ? serial() : 0, into: buffer.baseAddress!, room: room)
+            out.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: written))
         }
         return true
     }
 
+    /// The most bytes `write` takes for `parsed`.
+    func maxLength(_ parsed: Parsed) -> Int { parsed.questionEnd + 12 + soaNames.count + 4 + soaTimers.count + 11 }
+
+    /// Writes the answer to the parsed query `q` for `status` (not `.unknown`) at `to`, which
+    /// has `room` bytes (at least `maxLength(parsed)`); returns its length. `serial` is the
+    /// zone's SOA serial, written into a negative answer.
+    func write(_ q: UnsafeRawBufferPointer, _ parsed: Parsed, _ status: RegistrationStatus, serial: UInt32, into to: UnsafeMutableRawPointer, room: Int) -> Int {
+        precondition(room >= maxLength(parsed) && status != .unknown)
+        var out = Writer(base: to)
+        let code = status.dnsAnswer
+        // Header.
+        out.u8(q[0])
+        out.u8(q[1])
+        out.u8(0x84 | (q[2] & 0x01))  // QR, AA, RD copied
+        out.u8(code == nil ? DNSResponseCode.nameError : DNSResponseCode.noError)
+        out.u16(1)  // QDCOUNT
+        out.u16(code == nil ? 0 : 1)  // ANCOUNT
+        out.u16(code == nil ? 1 : 0)  // NSCOUNT
+        out.u16(parsed.hasOPT ? 1 : 0)  // ARCOUNT
+        out.bytes(UnsafeRawBufferPointer(rebasing: q[12..<parsed.questionEnd]))
+        if let code {
+            out.u16(0xC00C)
+            out.u16(DNSType.a)
+            out.u16(DNSClass.internet)
+            out.u32(zone.ttl)
+            out.u16(4)
+            out.u8(code.0)
+            out.u8(code.1)
+            out.u8(code.2)
+            out.u8(code.3)
+        } else {
+            // SOA in authority, its owner a pointer to the zone inside the question.
+            out.u16(0xC000 | UInt16(parsed.zoneStart))
+            out.u16(DNSType.soa)
+            out.u16(DNSClass.internet)
+            out.u32(zone.negativeTTL)
+            out.u16(UInt16(soaNames.count + 4 + soaTimers.count))
+            soaNames.withUnsafeBytes { out.bytes($0) }
+            out.u32(serial)
+            soaTimers.withUnsafeBytes { out.bytes($0) }
+        }
+        if parsed.hasOPT {
+            out.u8(0)
+            out.u16(DNSType.opt)
+            out.u16(UInt16(RegistryZone.ednsLimit))
+            out.u32(0)
+            out.u16(0)
+        }
+        return out.count
+    }
+
+    /// Big-endian writes into memory the caller sized.
+    private struct Writer {
+        let base: UnsafeMutableRawPointer
+        var count = 0
+
+        @inline(__always)
+        mutating func u8(_ v: UInt8) {
+            base.storeBytes(of: v, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func u16(_ v: UInt16) {
+            base.storeBytes(of: v.bigEndian, toByteOffset: count, as: UInt16.self)
+            count += 2
+        }
+
+        @inline(__always)
+        mutating func u32(_ v: UInt32) {
+            base.storeBytes(of: v.bigEndian, toByteOffset: count, as: UInt32.self)
+            count += 4
+        }
+
+        @inline(__always)
+        mutating func bytes(_ b: UnsafeRawBufferPointer) {
+            guard let source = b.baseAddress, !b.isEmpty else { return }
+            (base + count).copyMemory(from: source, byteCount: b.count)
+            count += b.count
+        }
+    }
 
     /// The common shape: one question, type A, class IN, four decimal labels and the zone,
     /// at most an OPT record (no DO on a signed zone); not the RFC 5782 entries.
-    private func parse(_ q: UnsafeRawBufferPointer) -> Parsed? {
+    func parse(_ q: UnsafeRawBufferPointer) -> Parsed? {
         guard q.count >= 17, q.count <= 512 else { return nil }
         // Header: QR=0, OPCODE=0, QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT<=1.
         guard q[2] & 0xF8 == 0, q[4] == 0, q[5] == 1, q[6] == 0, q[7] == 0, q[8] == 0, q[9] == 0, q[10] == 0, q[11] <= 1 else { return nil }
@@ -145,24 +184,12 @@ struct FastAnswer {
     }
 
     @inline(__always)
-    private func appendU16(_ v: UInt16, _ out: inout [UInt8]) {
-        out.append(UInt8(v >> 8))
-        out.append(UInt8(v & 0xFF))
-    }
-
-    @inline(__always)
     private func labels(before zoneStart: Int, _ starts: (Int, Int, Int, Int, Int, Int, Int, Int), _ count: Int) -> Int {
         var n = 0
         withUnsafeBytes(of: starts) { raw in
             for k in 0..<min(count, 8) where raw.load(fromByteOffset: k * 8, as: Int.self) < zoneStart { n += 1 }
         }
         return n
-    }
-
-    @inline(__always)
-    private func appendU32(_ v: UInt32, _ out: inout [UInt8]) {
-        appendU16(UInt16(v >> 16), &out)
-        appendU16(UInt16(v & 0xFFFF), &out)
     }
 
     /// A decimal octet label at `start` (length byte first): 1–3 digits, no leading zero.

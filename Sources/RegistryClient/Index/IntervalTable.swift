@@ -122,6 +122,41 @@ struct IntervalTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Senda
         networks.withUnsafeBufferPointer { abuse_prefetch($0.baseAddress! + n) }
     }
 
+    /// `innermost(key)` for a batch of keys at once, into `found`: each stage (the bucket,
+    /// its boundaries, the owner, the network) is done for every key before the next, and
+    /// asks for the cache line the next one reads, so the batch's cache misses overlap
+    /// instead of following each other; nothing is looked up twice.
+    func innermost(batch keys: UnsafeBufferPointer<Key>, into found: UnsafeMutableBufferPointer<Int32>) {
+        precondition(found.count >= keys.count)
+        bucketStart.withUnsafeBufferPointer { starts in
+            for key in keys { abuse_prefetch(starts.baseAddress! + bucket(key)) }
+            boundaries.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                for key in keys {
+                    let t = bucket(key)
+                    let (first, end) = (Int(starts[t]), Int(starts[t + 1]))
+                    guard end > 0 else { continue }
+                    abuse_prefetch(base + max(first - 1, 0))
+                    abuse_prefetch(base + (end - 1))
+                }
+            }
+        }
+        owners.withUnsafeBufferPointer { owned in
+            for (k, key) in keys.enumerated() {
+                let interval = interval(key)
+                found[k] = Int32(interval)
+                if interval >= 0 { abuse_prefetch(owned.baseAddress! + interval) }
+            }
+            networks.withUnsafeBufferPointer { nets in
+                for k in 0..<keys.count where found[k] >= 0 {
+                    let owner = owned[Int(found[k])]
+                    found[k] = owner
+                    if owner >= 0 { abuse_prefetch(nets.baseAddress! + Int(owner)) }
+                }
+            }
+        }
+    }
+
     var memoryBytes: Int {
         networks.capacity * MemoryLayout<Network>.stride + boundaries.capacity * MemoryLayout<Key>.stride
             + owners.capacity * 4 + bucketStart.capacity * 4

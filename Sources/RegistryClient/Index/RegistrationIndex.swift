@@ -194,12 +194,7 @@ public final class RegistrationIndex: Sendable {
     @inline(__always)
     private func rowIndex(_ ip: IPAddress, _ time: Int64) -> Int {
         if ip.family == .v4 {
-            var n = v4.innermost(ip.v4Value)
-            while n >= 0 {
-                let network = v4.networks[Int(n)]
-                if let row = latest(network.historyStart, network.historyCount, time) { return row }
-                n = network.parent
-            }
+            return v4Row(from: v4.innermost(ip.v4Value), time)?.row ?? -1
         } else {
             var n = v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
             while n >= 0 {
@@ -231,17 +226,54 @@ public final class RegistrationIndex: Sendable {
         return (Self.status(statuses[found.row]), found.network.prefixLength)
     }
 
+    /// `decidingStatus(of:at:)` for a batch of IPv4 addresses (their 32-bit values) at one
+    /// time, into `decided`; `work` has room for one entry per address. The cache misses of
+    /// the batch's lookups overlap (`IntervalTable.innermost(batch:into:)`, then the
+    /// histories), which is what a DNS server answering a batch of datagrams needs.
+    public func decidingStatuses(
+        ofV4 keys: UnsafeBufferPointer<UInt32>, at time: Int64, work: UnsafeMutableBufferPointer<Int32>,
+        into decided: UnsafeMutableBufferPointer<(status: RegistrationStatus, prefixLength: Int)>
+    ) {
+        precondition(work.count >= keys.count && decided.count >= keys.count)
+        v4.innermost(batch: keys, into: work)
+        v4.networks.withUnsafeBufferPointer { nets in
+            validFrom.withUnsafeBufferPointer { times in
+                statuses.withUnsafeBufferPointer { codes in
+                    for k in 0..<keys.count where work[k] >= 0 {
+                        let start = Int(nets[Int(work[k])].historyStart)
+                        abuse_prefetch(times.baseAddress! + start)
+                        abuse_prefetch(codes.baseAddress! + start)
+                    }
+                }
+            }
+        }
+        for k in 0..<keys.count {
+            if let (row, prefixLength) = v4Row(from: work[k], time) {
+                decided[k] = (Self.status(statuses[row]), prefixLength)
+            } else {
+                decided[k] = (.unregistered, -1)
+            }
+        }
+    }
+
+    /// The history row in force at `time` of IPv4 network `n` or the nearest enclosing
+    /// network that has one, with that network's prefix length.
+    @inline(__always)
+    private func v4Row(from n: Int32, _ time: Int64) -> (row: Int, prefixLength: Int)? {
+        var n = n
+        while n >= 0 {
+            let network = v4.networks[Int(n)]
+            if let row = latest(network.historyStart, network.historyCount, time) { return (row, Int(network.prefixLength)) }
+            n = network.parent
+        }
+        return nil
+    }
+
     @inline(__always)
     private func historyRow(_ ip: IPAddress, _ time: Int64) -> (row: Int, network: IPNetwork)? {
         if ip.family == .v4 {
-            var n = v4.innermost(ip.v4Value)
-            while n >= 0 {
-                let network = v4.networks[Int(n)]
-                if let row = latest(network.historyStart, network.historyCount, time) {
-                    return (row, IPNetwork(uncheckedAddress: ip, prefixLength: Int(network.prefixLength)))
-                }
-                n = network.parent
-            }
+            guard let (row, prefixLength) = v4Row(from: v4.innermost(ip.v4Value), time) else { return nil }
+            return (row, IPNetwork(uncheckedAddress: ip, prefixLength: prefixLength))
         } else {
             var n = v6.innermost(UInt128(ip.high) << 64 | UInt128(ip.low))
             while n >= 0 {

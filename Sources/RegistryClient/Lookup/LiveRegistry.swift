@@ -137,13 +137,19 @@ public final class LiveRegistry: Sendable {
             return LiveRegistry.state(of: ip, at: time, in: current)
         }
 
-        /// Hints the lookups of a batch of addresses ahead (`RegistrationIndex.prefetchSpan`):
-        /// every step for all of them, then the next, so their cache misses overlap.
-        public func prefetch(_ addresses: UnsafeBufferPointer<IPAddress>) {
+        /// `status(of:at:)` for a batch of IPv4 addresses (their 32-bit values) at one time,
+        /// into `statuses`; `work` has room for one entry per address. The index's lookups
+        /// overlap their cache misses (`RegistrationIndex.decidingStatuses`).
+        func statuses(
+            ofV4 keys: UnsafeBufferPointer<UInt32>, at time: Int64, work: UnsafeMutableBufferPointer<Int32>,
+            decided: UnsafeMutableBufferPointer<(status: RegistrationStatus, prefixLength: Int)>, into statuses: UnsafeMutableBufferPointer<RegistrationStatus>
+        ) {
             renew()
-            let index = current.index
-            for step in 0..<RegistrationIndex.prefetchSteps {
-                for ip in addresses { index.prefetchSpan(of: ip, step: step) }
+            current.index.decidingStatuses(ofV4: keys, at: time, work: work, into: decided)
+            for k in 0..<keys.count {
+                statuses[k] =
+                    current.overlay.isEmpty
+                    ? decided[k].status : LiveRegistry.overlaid(decided[k], IPAddress(v4: keys[k]), time, current.overlay)
             }
         }
 
@@ -155,8 +161,16 @@ public final class LiveRegistry: Sendable {
     }
 
     static func status(of ip: IPAddress, at time: Int64, in current: Snapshot) -> RegistrationStatus {
-        var (best, prefix) = current.index.decidingStatus(of: ip, at: time)
-        for entry in current.overlay where entry.network.contains(ip) {
+        overlaid(current.index.decidingStatus(of: ip, at: time), ip, time, current.overlay)
+    }
+
+    /// The index's answer for `ip`, or an overlay network's where one at least as long
+    /// covers it.
+    private static func overlaid(
+        _ decided: (status: RegistrationStatus, prefixLength: Int), _ ip: IPAddress, _ time: Int64, _ overlay: [(network: IPNetwork, rows: [IndexRow])]
+    ) -> RegistrationStatus {
+        var (best, prefix) = decided
+        for entry in overlay where entry.network.contains(ip) {
             guard let row = entry.rows.last(where: { $0.validFrom <= time }) else { continue }
             if entry.network.prefixLength >= prefix {
                 (best, prefix) = (row.status, entry.network.prefixLength)
