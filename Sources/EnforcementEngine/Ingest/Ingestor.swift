@@ -141,14 +141,7 @@ public final class Ingestor: Sendable {
         _ path: String, reporter: Reporter, now: Int64, decompressAhead: Bool, progress: (@Sendable (IngestProgressReport) -> Void)?
     ) throws -> FileOutcome {
         var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, reporter: reporter.id)
-        let digest: (hex: String, bytes: Int64)
-        do {
-            digest = try Digest.sha256(file: path)
-        } catch {
-            outcome.error = "cannot read \(path): \(error.localizedDescription)"
-            return outcome
-        }
-        outcome.sha256 = digest.hex
+        guard let digest = identify(path, &outcome, reason: nil) else { return outcome }
         if try store.isIngested(sha256: digest.hex) {
             outcome.status = .duplicate
             return outcome
@@ -225,14 +218,7 @@ public final class Ingestor: Sendable {
     /// Sets a file aside unread, quarantined for `reason` (its shipment row says so too).
     public func quarantine(_ path: String, reporter: Reporter, now: Int64, reason: String) throws -> FileOutcome {
         var outcome = FileOutcome(file: path, sha256: nil, status: .quarantined, lines: 0, events: 0, unparsed: 0, error: reason, reporter: reporter.id)
-        let digest: (hex: String, bytes: Int64)
-        do {
-            digest = try Digest.sha256(file: path)
-        } catch {
-            outcome.error = "\(reason); cannot read \(path): \(error.localizedDescription)"
-            return outcome
-        }
-        outcome.sha256 = digest.hex
+        guard let digest = identify(path, &outcome, reason: reason) else { return outcome }
         try store.recordQuarantine(
             Shipment(
                 id: nil, reporterID: reporter.id, sha256: digest.hex, fileName: URL(fileURLWithPath: path).lastPathComponent, status: .quarantined,
@@ -240,6 +226,19 @@ public final class Ingestor: Sendable {
                 distantEvents: 0, gapHours: 0, error: reason))
         log(outcome)
         return outcome
+    }
+
+    /// The file's SHA-256 and size, also set on `outcome`; nil when the file cannot be read,
+    /// with `outcome.error` saying so (after `reason`, when the file was being set aside).
+    private func identify(_ path: String, _ outcome: inout FileOutcome, reason: String?) -> (hex: String, bytes: Int64)? {
+        do {
+            let digest = try Digest.sha256(file: path)
+            outcome.sha256 = digest.hex
+            return digest
+        } catch {
+            outcome.error = (reason.map { "\($0); " } ?? "") + "cannot read \(path): \(error.localizedDescription)"
+            return nil
+        }
     }
 
     /// One line per file: what became of it.
