@@ -114,6 +114,11 @@ import TestSupport
         let text = try CommandRunner.run(["cases", "show", "C-2026-000001", "--db", database.path]).stdout
         #expect(text.contains("approve notice to abuse@bulk-sender.example: failed (1 attempt"), "\(text)")
         #expect(serve.log.contains("notice failed"))
+        // An attempt recorded for a notice that is not there is refused as such, not as a case.
+        let store = try EngineStore(path: database.path)
+        #expect(throws: EngineStore.CaseError.noSuchNotice(999_999)) {
+            try store.recordAttempt(noticeID: 999_999, outcome: .sent(reply: "250 ok"), at: 0)
+        }
     }
 
     @Test func startTLSIsUsedAndTheLoginFollowsIt() throws {

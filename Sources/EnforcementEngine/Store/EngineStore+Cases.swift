@@ -11,11 +11,14 @@ extension EngineStore {
         case noSuchCase(String)
         /// Someone decided the case since it was read (the caller decides again).
         case changedMeanwhile(String, now: EnforcementCase.Status)
+        /// A notice id that names no notice (a notifier working from a stale list).
+        case noSuchNotice(Int64)
 
         public var description: String {
             switch self {
             case .noSuchCase(let id): "no case \(id)"
             case .changedMeanwhile(let id, let now): "case \(id) changed meanwhile: it is now \(now.rawValue); decide again"
+            case .noSuchNotice(let id): "no notice \(id)"
             }
         }
     }

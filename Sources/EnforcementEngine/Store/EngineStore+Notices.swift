@@ -58,7 +58,7 @@ extension EngineStore {
     public func recordAttempt(noticeID: Int64, outcome: NoticeOutcome, at time: Int64) throws -> Notice {
         try sql.write { db in
             guard var notice = try db.first("SELECT \(Notice.columns) FROM notice WHERE id = ?", [.integer(noticeID)], Notice.init(row:)) else {
-                throw CaseError.noSuchCase("notice \(noticeID)")
+                throw CaseError.noSuchNotice(noticeID)
             }
             guard let item = try EnforcementCase.find(notice.caseID, db) else { throw CaseError.noSuchCase(notice.caseID) }
             notice.attempts += 1
