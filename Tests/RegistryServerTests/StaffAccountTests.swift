@@ -130,6 +130,41 @@ import TestSupport
         return (status, headers, parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
+    /// A reviewer downloads a case's signed bundle from its page: a zip that `evidence
+    /// verify` accepts against the archive; a case that is not there, or an id of another
+    /// shape, is 404.
+    @Test func aReviewerDownloadsACasesBundleThatVerifies() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("abuse-bundle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let made = try CommandRunner.run(["demo", "--dir", folder.path])
+        try #require(made.status == 0, "\(made.stderr)")
+        let database = folder.appendingPathComponent("abuse-ingest.db")
+        #expect(try CommandRunner.run(["staff", "add", "lee", "--role", "reviewer", "--db", database.path], stdin: Data("lee's long passphrase\n".utf8)).status == 0)
+        let serve = try ServeProcess(database: database)
+        defer { _ = serve.stop() }
+        let jar = folder.appendingPathComponent("jar").path
+        let form = try curl(["-c", jar, serve.url + "/login"])
+        let token = try #require(form.body.range(of: #"name="csrf_token" value="([^"]+)""#, options: .regularExpression).map { String(form.body[$0].dropFirst(25).dropLast()) })
+        let login = try curl(["-b", jar, "-c", jar, serve.url + "/login", "--data-urlencode", "username=lee", "--data-urlencode", "password=lee's long passphrase", "--data-urlencode", "csrf_token=\(token)"])
+        try #require(login.status == 303)
+        // The headers to standard output (-D -); the file gets them too (-i), then the body.
+        let saved = folder.appendingPathComponent("download")
+        let download = try curl(["-b", jar, "-D", "-", "-o", saved.path, serve.url + "/cases/C-2026-000001/bundle.zip"])
+        #expect(download.status == 200 && download.headers["content-type"] == ["application/zip"], "\(download.status) \(download.headers)")
+        #expect(download.headers["content-disposition"] == ["attachment; filename=\"C-2026-000001.zip\""])
+        let bytes = try Data(contentsOf: saved)
+        let body = try #require(bytes.range(of: Data("\r\n\r\n".utf8)).map { bytes[$0.upperBound...] })
+        #expect(body.prefix(2) == Data("PK".utf8))
+        let zip = folder.appendingPathComponent("bundle.zip")
+        try body.write(to: zip)
+        let verified = try CommandRunner.run(["evidence", "verify", zip.path, "--db", database.path, "--archive", folder.path])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        for path in ["/cases/C-2099-000001/bundle.zip", "/cases/c-2026-000001/bundle.zip", "/cases/C-2026-000001%27/bundle.zip"] {
+            let missing = try curl(["-b", jar, serve.url + path])
+            #expect(missing.status == 404 && missing.body.contains("no such case"), "\(path): \(missing.status)")
+        }
+    }
+
     @Test func staffPagesNeedASessionAndEveryAnswerCarriesTheCSP() throws {
         let fixture = try ServeFixture(reporters: ["isp-a"])
         let db = fixture.database.path

@@ -194,10 +194,15 @@ extension StaffWeb {
     }
 
     func bundleZip(_ id: String) throws -> Response {
-        guard id.utf8.count <= 40, id.utf8.allSatisfy({ $0 == 0x2D || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }),
-            try store.engine.enforcementCase(id: id) != nil
-        else { return WebPage.html(.notFound, "no such case") }
-        let zip = try exporter.bundle(caseID: id).zipData()
+        guard id.utf8.count <= 40, id.utf8.allSatisfy({ $0 == 0x2D || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+            return WebPage.html(.notFound, "no such case")
+        }
+        let zip: Data
+        do {
+            zip = try exporter.bundle(caseID: id).zipData()
+        } catch EvidenceExporter.ExportError.noSuchCase {
+            return WebPage.html(.notFound, "no such case")
+        }
         return WebPage.file(zip, contentType: "application/zip", headers: [(HTTPField.Name("Content-Disposition")!, "attachment; filename=\"\(id).zip\"")])
     }
 
