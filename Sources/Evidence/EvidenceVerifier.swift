@@ -91,7 +91,7 @@ public struct EvidenceVerifier: Sendable {
         var excerptFiles: [String: [[UInt8]]] = [:]
         var wanted: [String: [IndexEntry]] = [:]
         for (n, raw) in indexData.split(separator: 0x0A).enumerated() {
-            guard let entry = try? CanonicalJSON.decode(IndexLine.self, from: Data(raw)) else {
+            guard let entry = EvidenceIndexLine(Data(raw)) else {
                 problems.append("excerpts/index.jsonl:\(n + 1): not an index entry")
                 continue
             }
@@ -142,23 +142,6 @@ public struct EvidenceVerifier: Sendable {
         enum CodingKeys: String, CodingKey {
             case files
             case signingKey = "signing_key"
-        }
-    }
-
-    /// One line of `excerpts/index.jsonl` (`redactions` absent in bundles written before
-    /// pseudonyms: none).
-    struct IndexLine: Decodable {
-        var sha256: String
-        var line: Int
-        var offset: UInt64
-        var excerpt: String
-        var excerptLine: Int
-        var redactions: [RecipientPseudonymiser.Redaction]?
-
-        enum CodingKeys: String, CodingKey {
-            case sha256, line, offset, excerpt
-            case excerptLine = "excerpt_line"
-            case redactions
         }
     }
 }

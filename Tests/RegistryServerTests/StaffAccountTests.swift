@@ -159,6 +159,10 @@ import TestSupport
         try body.write(to: zip)
         let verified = try CommandRunner.run(["evidence", "verify", zip.path, "--db", database.path, "--archive", folder.path])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        // The case page shows the bundle's excerpt lines, each with its file, line and offset.
+        let page = try curl(["-b", jar, serve.url + "/cases/C-2026-000001"])
+        let rows = page.body.matches(of: /<td class="num">([1-9][0-9]*)<\/td><td class="num">([0-9]+)<\/td><td class="line">([^<]+)<\/td>/)
+        #expect(page.status == 200 && !rows.isEmpty, "the sample lines of the bundle on the case page")
         for path in ["/cases/C-2099-000001/bundle.zip", "/cases/c-2026-000001/bundle.zip", "/cases/C-2026-000001%27/bundle.zip"] {
             let missing = try curl(["-b", jar, serve.url + path])
             #expect(missing.status == 404 && missing.body.contains("no such case"), "\(path): \(missing.status)")

@@ -25,20 +25,15 @@ struct CaseEvidence: Sendable {
         timelineSVG = bundle.files["timeline.svg"].map { String(decoding: $0, as: UTF8.self) }
         var lines: [String: [Substring]] = [:]
         var samples: [Sample] = []
-        let index = String(decoding: bundle.files["excerpts/index.jsonl"] ?? Data(), as: UTF8.self)
-        for entry in index.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(entry.utf8)) as? [String: Any],
-                let excerpt = object["excerpt"] as? String, let excerptLine = object["excerpt_line"] as? Int
-            else { continue }
-            if lines[excerpt] == nil {
-                let text = String(decoding: bundle.files[excerpt] ?? Data(), as: UTF8.self)
-                lines[excerpt] = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for raw in (bundle.files["excerpts/index.jsonl"] ?? Data()).split(separator: 0x0A) {
+            guard let entry = EvidenceIndexLine(Data(raw)) else { continue }
+            if lines[entry.excerpt] == nil {
+                let text = String(decoding: bundle.files[entry.excerpt] ?? Data(), as: UTF8.self)
+                lines[entry.excerpt] = text.split(separator: "\n", omittingEmptySubsequences: false)
             }
-            let text = lines[excerpt].flatMap { excerptLine - 1 < $0.count ? String($0[excerptLine - 1]) : nil } ?? ""
+            let text = lines[entry.excerpt].flatMap { entry.excerptLine >= 1 && entry.excerptLine <= $0.count ? String($0[entry.excerptLine - 1]) : nil } ?? ""
             samples.append(
-                Sample(
-                    reporter: object["reporter"] as? String ?? "", file: object["file"] as? String ?? "", sha256: object["sha256"] as? String ?? "",
-                    text: text, line: object["line"] as? Int ?? 0, offset: UInt64(object["offset"] as? Int ?? 0)))
+                Sample(reporter: entry.reporter ?? "", file: entry.file ?? "", sha256: entry.sha256, text: text, line: entry.line, offset: entry.offset))
         }
         self.samples = samples
         excerptCount = samples.count
