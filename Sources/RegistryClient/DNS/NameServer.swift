@@ -52,9 +52,7 @@ public struct NameServer: Sendable, Equatable {
                 return v4 ? DNSMessage.Record(name: owner ?? name, type: DNSType.a, ttl: ttl, data: .a(address.v4Value)) : nil
             }
             guard v6 else { return nil }
-            var bytes: [UInt8] = []
-            for word in [address.high, address.low] { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((word >> UInt64(shift)) & 0xFF)) } }
-            return DNSMessage.Record(name: owner ?? name, type: DNSType.aaaa, ttl: ttl, data: .other(bytes))
+            return DNSMessage.Record(name: owner ?? name, type: DNSType.aaaa, ttl: ttl, data: .other(address.networkBytes))
         }
     }
 }
