@@ -31,7 +31,7 @@ extension IPAddress {
         return parseV6(bytes, start, end)
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     static func parseV4(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt32? {
         guard start >= 0, end <= b.count, start < end, let base = b.baseAddress else { return nil }
         var value: UInt32 = 0
@@ -63,7 +63,7 @@ extension IPAddress {
         return value << 8 | octet
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     static func parseV6(_ b: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> IPAddress? {
         var groups = [UInt16](repeating: 0, count: 8)
         var count = 0

@@ -54,7 +54,7 @@ extension IPAddress {
         }
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func appendDecimal(_ value: UInt32, to out: inout [UInt8]) {
         if value >= 100 { out.append(UInt8(48 + value / 100)) }
         if value >= 10 { out.append(UInt8(48 + (value / 10) % 10)) }

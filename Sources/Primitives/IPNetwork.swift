@@ -49,7 +49,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     static func v6Masks(_ length: Int) -> (UInt64, UInt64) {
         if length == 0 { return (0, 0) }
         if length <= 64 { return (~UInt64(0) << UInt64(64 - length), 0) }

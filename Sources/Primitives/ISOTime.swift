@@ -35,7 +35,7 @@ public enum ISOTime {
         out.append(UInt8(ascii: "Z"))
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     static func appendDigits(_ value: Int, _ width: Int, _ out: inout [UInt8]) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }

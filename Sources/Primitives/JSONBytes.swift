@@ -51,7 +51,7 @@ public enum JSONBytes {
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629: no overlongs,
     /// no surrogates, nothing above U+10FFFF).
-    @inlinable @usableFromInline
+    @inlinable
     static func validSequenceLength(_ b: UnsafeRawBufferPointer, _ i: Int) -> Int {
         let c = b[i]
         let n = b.count

@@ -24,7 +24,10 @@ struct FixtureTests {
             let options = try JSONSerialization.jsonObject(with: data) as? [String: String]
         {
             timeZone = options["timezone"].flatMap(TimeZone.init(identifier:))
-            if let time = options["reference_time"] { reference = try #require(ISOTime.parse(time), "\(name): reference_time \(time)") }
+            if let time = options["reference_time"] {
+                let parsed: Int64 = try #require(ISOTime.parse(time), "\(name): reference_time \(time)")
+                reference = parsed
+            }
         }
         let options = ParseOptions(referenceMillis: reference, timeZone: timeZone)
         var writer = EventJSONWriter()

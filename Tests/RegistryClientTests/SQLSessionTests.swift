@@ -13,6 +13,35 @@ struct SQLSessionTests {
         #expect(PostgresSQLSession.numbered("SELECT 'it''s ?' , ?") == "SELECT 'it''s ?' , $1")
     }
 
+    /// Optional filters as a WHERE clause: an absent one adds nothing, none match every row,
+    /// `atLeast` is inclusive and `below` exclusive, on both databases.
+    @Test(arguments: Backend.allCases) func conditionsFilterOnlyByWhatIsGiven(_ backend: Backend) throws {
+        let registry = try TestRegistry(backend)
+        defer { registry.remove() }
+        let database = registry.sqlDatabase
+        try database.write { db in
+            try db.execute("CREATE TABLE entry (id INTEGER PRIMARY KEY, actor TEXT, time BIGINT)", [])
+            for (id, actor, time) in [(1, "alice", 100), (2, "bob", 200), (3, "alice", 300), (4, "carol", 300)] {
+                try db.execute("INSERT INTO entry (id, actor, time) VALUES (?, ?, ?)", [.integer(id), .text(actor), .integer(time)])
+            }
+        }
+        func ids(actor: String? = nil, from: Int64? = nil, to: Int64? = nil) throws -> [Int64] {
+            var conditions = SQLConditions()
+            conditions.equal("actor", actor)
+            conditions.atLeast("time", from)
+            conditions.below("time", to)
+            return try database.read { db in
+                try db.rows("SELECT id FROM entry WHERE \(conditions.clause) ORDER BY id", conditions.arguments) { try $0.required(0) }
+            }
+        }
+        #expect(try ids() == [1, 2, 3, 4])
+        #expect(try ids(actor: "alice") == [1, 3])
+        #expect(try ids(from: 200) == [2, 3, 4])
+        #expect(try ids(to: 300) == [1, 2])
+        #expect(try ids(actor: "alice", from: 200, to: 301) == [3])
+        #expect(try ids(actor: "alice' OR '1'='1") == [], "a value is bound, never spliced")
+    }
+
     /// The same statements give the same values on both databases: integers, reals, text,
     /// blobs, NULLs, booleans read as integers, and `INSERT … RETURNING`.
     @Test(arguments: Backend.allCases) func readsTheSameValuesOnBothDatabases(_ backend: Backend) throws {

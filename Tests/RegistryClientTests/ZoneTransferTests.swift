@@ -290,7 +290,7 @@ struct ZoneTransferTests {
         let (text, arguments) = secondary.configuration(folder: folder.path, port: port, primary: served.port)
         try Data(text.utf8).write(to: folder.appendingPathComponent("secondary.conf"))
         let log = folder.appendingPathComponent("secondary.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments

@@ -100,8 +100,6 @@ import TestSupport
             #expect(ingested.status == 0, "\(ingested.stderr)")
         }
         let tables: Set<String> = ["reporter", "shipment", "segment", "segment_member", "segment_block"]
-        let served = try fixture.read { _ in () }
-        _ = served
         let ours = try StoreDump.dump(try DatabasePool(path: fixture.database.path), only: tables)
         let theirs = try StoreDump.dump(try DatabasePool(path: reference.database.path), only: tables)
         #expect(ours == theirs)
@@ -120,7 +118,7 @@ import TestSupport
         while block.utf8.count < 1 << 20 { block += ServeFixture.postfixLines(client: "203.0.113.200", rejects: 5, marker: "b\(block.utf8.count)") }
         let path = fixture.folder.appendingPathComponent("in/large.log")
         try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path.path, contents: nil)
         let handle = try FileHandle(forWritingTo: path)
         for _ in 0..<300 { handle.write(Data(block.utf8)) }
         try handle.close()

@@ -37,7 +37,7 @@ struct ServeFixture {
         let token = try #require(created.stdout.split(separator: "\n").last.map(String.init))
         if write {
             let path = tokenFile(reporter)
-            FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
         }
         return token
     }

@@ -102,28 +102,15 @@ extension EngineStore {
     /// Audit lines newest first, filtered by case, actor (a staff member or `engine`) and
     /// time (`from` inclusive, `to` exclusive, UTC ms); at most `limit`.
     public func auditLog(caseID: String? = nil, actor: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int) throws -> [AuditEntry] {
-        var conditions = ["1 = 1"]
-        var arguments: [SQLValue] = []
-        if let caseID {
-            conditions.append("case_id = ?")
-            arguments.append(.text(caseID))
-        }
-        if let actor {
-            conditions.append("actor = ?")
-            arguments.append(.text(actor))
-        }
-        if let from {
-            conditions.append("time >= ?")
-            arguments.append(.integer(from))
-        }
-        if let to {
-            conditions.append("time < ?")
-            arguments.append(.integer(to))
-        }
+        var conditions = SQLConditions()
+        conditions.equal("case_id", caseID)
+        conditions.equal("actor", actor)
+        conditions.atLeast("time", from)
+        conditions.below("time", to)
         return try sql.read { db in
             try db.rows(
-                "SELECT \(AuditEntry.columns) FROM audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY time DESC, id DESC LIMIT ?",
-                arguments + [.integer(max(1, limit))], AuditEntry.init(row:))
+                "SELECT \(AuditEntry.columns) FROM audit WHERE \(conditions.clause) ORDER BY time DESC, id DESC LIMIT ?",
+                conditions.arguments + [.integer(max(1, limit))], AuditEntry.init(row:))
         }
     }
 

@@ -124,28 +124,15 @@ extension ServiceStore {
 
     /// Service audit lines newest first, filtered like the case audit log.
     public func auditLog(actor: String? = nil, subject: String? = nil, from: Int64? = nil, to: Int64? = nil, limit: Int) throws -> [AuditEntry] {
-        var conditions = ["1 = 1"]
-        var arguments: [SQLValue] = []
-        if let actor {
-            conditions.append("actor = ?")
-            arguments.append(.text(actor))
-        }
-        if let subject {
-            conditions.append("subject = ?")
-            arguments.append(.text(subject))
-        }
-        if let from {
-            conditions.append("time >= ?")
-            arguments.append(.integer(from))
-        }
-        if let to {
-            conditions.append("time < ?")
-            arguments.append(.integer(to))
-        }
+        var conditions = SQLConditions()
+        conditions.equal("actor", actor)
+        conditions.equal("subject", subject)
+        conditions.atLeast("time", from)
+        conditions.below("time", to)
         return try sql.read { db in
             try db.rows(
-                "SELECT \(AuditEntry.columns) FROM service_audit WHERE \(conditions.joined(separator: " AND ")) ORDER BY time DESC, id DESC LIMIT ?",
-                arguments + [.integer(max(1, limit))], AuditEntry.init(row:))
+                "SELECT \(AuditEntry.columns) FROM service_audit WHERE \(conditions.clause) ORDER BY time DESC, id DESC LIMIT ?",
+                conditions.arguments + [.integer(max(1, limit))], AuditEntry.init(row:))
         }
     }
 
