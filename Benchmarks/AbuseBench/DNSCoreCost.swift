@@ -56,16 +56,23 @@ struct DNSCoreCost {
         defer { AbuseBench.RegistryBench.stop(process) }
         let out = "\(dir)/dnsperf-rate-\(server.port).txt"
         let before = try Self.busySeconds(core: 1)
-        let command = ["taskset", "-c", "0", "dnsperf", "-s", "127.0.0.1", "-p", String(server.port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"]
-        let status = try Measurement.run(command + ["-Q", String(rate)], stdout: out).status
+        let command = ["taskset", "-c", "0"] + Self.dnsperf(port: server.port, queries: queries, seconds: seconds) + ["-Q", String(rate)]
+        let status = try Measurement.run(command, stdout: out).status
         let busy = try Self.busySeconds(core: 1) - before
-        let text = try String(contentsOfFile: out, encoding: .utf8)
-        guard status == 0, let line = text.split(separator: "\n").first(where: { $0.contains("Queries completed:") }),
-            let answered = line.split(separator: " ").dropFirst(2).first.flatMap({ Int($0) })
-        else {
+        guard status == 0, let answered = Self.completed(try String(contentsOfFile: out, encoding: .utf8)) else {
             throw BenchError("dnsperf against \(server.name) gave no count of queries completed (\(out))")
         }
         return (answered, busy)
+    }
+
+    /// The dnsperf command both DNS measurements run: 4 clients, 200 queries outstanding.
+    static func dnsperf(port: Int, queries: String, seconds: Int) -> [String] {
+        ["dnsperf", "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"]
+    }
+
+    /// The queries answered, from dnsperf's report ("Queries completed: N (…)").
+    static func completed(_ report: String) -> Int? {
+        report.split(separator: "\n").first { $0.contains("Queries completed:") }.flatMap { $0.split(separator: " ").dropFirst(2).first }.flatMap { Int($0) }
     }
 
     /// The time core `core` has spent busy so far (user, nice, system, irq, softirq; not

@@ -253,13 +253,13 @@ extension AbuseBench {
             let out = "\(dir)/dnsperf-\(port).txt"
             let cpuBefore = cpuSeconds(process.processIdentifier)
             let start = DispatchTime.now()
-            _ = try Measurement.run(client + ["dnsperf", "-s", "127.0.0.1", "-p", String(port), "-d", queries, "-l", String(seconds), "-c", "4", "-q", "200"], stdout: out)
+            _ = try Measurement.run(client + DNSCoreCost.dnsperf(port: port, queries: queries, seconds: seconds), stdout: out)
             let wall = Self.seconds(since: start)
             let used = cpuSeconds(process.processIdentifier) - cpuBefore
             let text = try String(contentsOfFile: out, encoding: .utf8)
             let lines = text.split(separator: "\n")
             guard let line = lines.first(where: { $0.contains("Queries per second") }), let value = Double(line.split(separator: " ").last ?? ""),
-                let completed = lines.first(where: { $0.contains("Queries completed:") }).flatMap({ $0.split(separator: " ").dropFirst(2).first }).flatMap({ Double($0) })
+                let completed = DNSCoreCost.completed(text).map(Double.init)
             else {
                 throw BenchError("no dnsperf figure in \(out)")
             }

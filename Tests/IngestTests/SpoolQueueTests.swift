@@ -77,7 +77,7 @@ struct SpoolQueueTests {
         let fixture = try IngestFixture(backend)
         defer { fixture.remove() }
         let queue = SpoolQueue(store: fixture.store, lease: .seconds(300))
-        let host = queue.owner.split(separator: ":").dropLast(2).joined(separator: ":")
+        let host = queue.host
         let gone = Process()
         gone.executableURL = URL(fileURLWithPath: "/bin/true")
         try gone.run()

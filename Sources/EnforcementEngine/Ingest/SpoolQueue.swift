@@ -26,6 +26,8 @@ public struct SpoolQueue: Sendable {
     public let store: EngineStore
     /// This worker's name in the queue: host, process and a random part.
     public let owner: String
+    /// This worker's host, the first part of `owner`.
+    public let host: String
     /// How long a claim holds without renewal, in milliseconds.
     public let lease: Int64
     public let clock: WallClock
@@ -40,7 +42,8 @@ public struct SpoolQueue: Sendable {
         self.lease = max(1000, lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000)
         self.clock = clock
         self.logger = logger
-        owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        host = ProcessInfo.processInfo.hostName
+        owner = "\(host):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
     /// A spool file's name in the queue: `<reporter-id>/<file>`, its last two components.
@@ -94,17 +97,22 @@ public struct SpoolQueue: Sendable {
     /// containers with the same host name and separate process numbers could take each
     /// other's live claims: the file is then read twice and committed once.)
     func expireDeadLocalClaims() throws {
-        let host = owner.split(separator: ":").dropLast(2).joined(separator: ":")
         let owners = try store.sql.read { db in
             try db.rows("SELECT DISTINCT owner FROM spool_queue WHERE owner LIKE ? AND lease_until IS NOT NULL", [.text(host + ":%")]) { try $0.requiredText(0) }
         }
         for other in owners where other != owner {
-            let parts = other.split(separator: ":")
-            guard parts.count >= 3, parts.dropLast(2).joined(separator: ":") == host, let pid = Int32(parts[parts.count - 2]), pid > 0 else { continue }
-            guard kill(pid, 0) != 0, errno == ESRCH else { continue }
+            guard let process = Self.process(of: other), process.host == host else { continue }
+            guard kill(process.pid, 0) != 0, errno == ESRCH else { continue }
             logger.notice("the spool claims of a process that stopped are taken again", metadata: ["owner": "\(other)"])
             try store.sql.write { db in try db.execute("UPDATE spool_queue SET lease_until = 0 WHERE owner = ?", [.text(other)]) }
         }
+    }
+
+    /// The host and process id an owner (`host:pid:random`) names; nil for another shape.
+    static func process(of owner: String) -> (host: String, pid: Int32)? {
+        let parts = owner.split(separator: ":")
+        guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0 else { return nil }
+        return (parts.dropLast(2).joined(separator: ":"), pid)
     }
 
     /// Extends this worker's leases; returns how many it still holds.
