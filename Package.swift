@@ -48,6 +48,8 @@ let package = Package(
         // Header only: the compiler's prefetch hint, which Swift does not expose.
         .systemLibrary(name: "CPrefetch"),
         .systemLibrary(name: "CBatchSocket"),
+        // AF_XDP sockets and their XDP program (`serve-dns --xdp`): the kernel's ring ABI.
+        .target(name: "CXDPSocket"),
         // Header only: Linux's sync_file_range (writeback of uploads while they arrive).
         .systemLibrary(name: "CFileSync"),
         // Values every module shares: addresses, networks, times, JSON, digests, the clock.
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "RegistryClient",
             dependencies: [
-                "Primitives", "CPrefetch", "CBatchSocket",
+                "Primitives", "CPrefetch", "CBatchSocket", "CXDPSocket",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

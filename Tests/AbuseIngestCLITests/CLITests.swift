@@ -85,6 +85,17 @@ struct CLITests {
         #expect(try Self.run(["--help"]).status == 0)
     }
 
+    /// `serve-dns --xdp` that cannot be set up is a configuration error, with its reason.
+    @Test func serveDNSWithAnUnusableXDPInterfaceExitsTwo() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("abuse-ingest.db").path
+        let missing = try Self.run(["registry", "serve-dns", "--db", db, "--listen", "127.0.0.1:0", "--zone", "reg.example.org", "--xdp", "nosuch0"])
+        #expect(missing.status == 2 && missing.stderr.contains("abuse-ingest: error: --xdp: no network interface 'nosuch0'"), "\(missing.stderr)")
+        let v6 = try Self.run(["registry", "serve-dns", "--db", db, "--listen", "[::1]:0", "--zone", "reg.example.org", "--xdp", "lo"])
+        #expect(v6.status == 2 && v6.stderr.contains("--xdp answers IPv4 only"), "\(v6.stderr)")
+    }
+
     @Test func registryImportRejectsAFileWithBadRowsAndAppliesNothing() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

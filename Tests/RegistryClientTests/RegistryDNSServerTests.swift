@@ -226,35 +226,10 @@ struct RegistryDNSServerTests {
         try registry.importCSV(Self.csv)
         let server = try await RunningServer(registry: registry)
         defer { server.stopLater() }
-        let names = [
-            "5.100.51.198", "15.100.51.198", "16.100.51.198", "25.2.0.192", "26.2.0.192", "27.2.0.192", "8.8.8.8", "0.0.0.0", "255.255.255.255",
-            "2.0.0.127", "1.0.0.127", "05.100.51.198", "256.100.51.198", "100.51.198", "9.5.100.51.198",
-        ]
-        var queries: [[UInt8]] = []
-        for round in 0..<6 {
-            for (n, name) in names.enumerated() {
-                var query = DNSMessage(id: UInt16(round * 100 + n))
-                let owner = round == 3 ? "\(name).REG.Example.ORG" : "\(name).reg.example.org"
-                query.questions = [.init(name: DNSName(owner)!, type: round == 4 ? DNSType.txt : round == 5 && n % 2 == 0 ? DNSType.aaaa : DNSType.a)]
-                if round % 2 == 1 { query.edns = .init() }
-                queries.append(query.encode())
-            }
-        }
-        let socket = UDPSocket()
-        for query in queries { socket.send(query, port: server.port) }
-        var replies: [UInt16: [UInt8]] = [:]
-        while replies.count < queries.count, let reply = socket.receive() {
-            replies[UInt16(reply[0]) << 8 | UInt16(reply[1])] = reply
-        }
+        let queries = QueryBurst.queries()
+        let replies = QueryBurst.send(queries, to: server.port, expecting: queries.count)
         #expect(replies.count == queries.count, "every query answered")
-        var kinds = Set<UInt8>()
-        for query in queries {
-            let id = UInt16(query[0]) << 8 | UInt16(query[1])
-            let expected = try #require(query.withUnsafeBytes { server.server.responder.answer($0, overUDP: true) })
-            let got = try #require(replies[id], "an answer to query \(id)")
-            #expect(try DNSMessage(parsing: got) == DNSMessage(parsing: expected), "query \(id)")
-            kinds.insert(got[3] & 0x0F)
-        }
+        let kinds = try QueryBurst.expectGeneralPathAnswers(queries, replies, responder: server.server.responder)
         #expect(kinds == [0, 3], "NOERROR and NXDOMAIN answers among them")
     }
 

@@ -85,6 +85,7 @@ import TestSupport
         #expect(metrics["abuse_ingest_dns_queries_total{answer=\"unregistered\"}"] == 1)
         #expect(metrics["abuse_ingest_dns_queries_total{answer=\"refused\"}"] == 1)
         #expect(metrics["abuse_ingest_dns_latency_seconds_count"] == 3)
+        #expect(metrics["abuse_ingest_dns_xdp_received_total"] == 0, "nothing through AF_XDP without --xdp")
         let bytes = try files.map { try #require(try FileManager.default.attributesOfItem(atPath: $0)[.size] as? NSNumber).doubleValue }.reduce(0, +)
         #expect(metrics["abuse_ingest_upload_bytes_total{reporter=\"isp-a\",status=\"queued\"}"] == bytes)
         let last = try #require(metrics["abuse_ingest_reporter_last_shipment_timestamp_seconds{reporter=\"isp-a\"}"])

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Something a test needs that this machine lacks: the test fails with what to install
 /// (`scripts/test` installs all of it). Tests never pass by skipping.
@@ -23,6 +24,22 @@ public enum Requirement {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw MissingRequirement("\(program) is not installed: apt-get install \(debianPackage) (scripts/test installs every test requirement)")
+    }
+
+    /// What `serve-dns --xdp lo` needs: root (an XDP program and AF_XDP sockets), and the
+    /// loopback settings under which answers that enter the kernel without a route are
+    /// accepted (`scripts/test` sets them).
+    public static func xdpOnLoopback() throws {
+        guard geteuid() == 0 else {
+            throw MissingRequirement("AF_XDP needs root (CAP_NET_ADMIN and CAP_BPF): run the tests as root, as scripts/test under CI does")
+        }
+        for setting in ["route_localnet", "accept_local"] {
+            let path = "/proc/sys/net/ipv4/conf/lo/\(setting)"
+            let value = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard value == "1" else {
+                throw MissingRequirement("net.ipv4.conf.lo.\(setting) is \(value ?? "unreadable"), not 1: sysctl -w net.ipv4.conf.lo.\(setting)=1 (scripts/test sets it)")
+            }
+        }
     }
 
     /// Python 3 with `modules` importable; returns the interpreter's path.

@@ -4,7 +4,7 @@
 # Debian packages the build needs (C libraries behind the .systemLibrary targets).
 BUILD_PACKAGES=(zlib1g-dev libisal-dev libsqlite3-dev libzstd-dev liblzma-dev libbz2-dev)
 # Debian packages the tests need beside them: real peers and checkers.
-TEST_PACKAGES=(gzip python3 python3-pip bind9-dnsutils bind9-utils rbldnsd nsd knot bind9 curl openssl util-linux chromium chromium-driver zstd xz-utils bzip2 postgresql-15)
+TEST_PACKAGES=(gzip python3 python3-pip iproute2 bind9-dnsutils bind9-utils rbldnsd nsd knot bind9 curl openssl util-linux chromium chromium-driver zstd xz-utils bzip2 postgresql-15)
 
 # Prints "abuse-ingest: <what>" on stderr.
 say() { printf 'abuse-ingest: %s\n' "$*" >&2; }
@@ -40,6 +40,23 @@ ensure_jsonschema() {
     say "installing Python's jsonschema, prometheus_client and selenium"
     python3 -m pip install --quiet 'jsonschema>=4.18' prometheus_client selenium 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages 'jsonschema>=4.18' prometheus_client selenium
+}
+
+# `serve-dns --xdp lo` (its tests and the DNS benchmark) answers through AF_XDP on the
+# loopback interface. Those answers enter the kernel without the route a socket's datagram
+# carries, and loopback addresses arriving that way are dropped unless lo accepts them:
+# route_localnet and accept_local, on lo only. Needs root, as AF_XDP itself does.
+ensure_xdp_loopback() {
+    local setting
+    for setting in route_localnet accept_local; do
+        [ "$(cat /proc/sys/net/ipv4/conf/lo/$setting 2>/dev/null)" = 1 ] && continue
+        if [ "$(id -u)" -ne 0 ]; then
+            say "warning: net.ipv4.conf.lo.$setting is not 1: the AF_XDP tests will fail (as root: sysctl -w net.ipv4.conf.lo.$setting=1)"
+            continue
+        fi
+        say "setting net.ipv4.conf.lo.$setting=1 (for serve-dns --xdp lo)"
+        sysctl -q -w "net.ipv4.conf.lo.$setting=1"
+    done
 }
 
 # Stops unless Swift 6 is on the PATH.

@@ -44,6 +44,18 @@ extension AbuseIngestCommand.Registry {
         @Option(name: .customLong("ixfr-history"), help: "IXFR sends differences from serials at most this many registry changes behind; the whole zone otherwise.")
         var ixfrHistory: UInt32 = ZoneTransfer.defaultHistory
         @Option(help: "UDP answering threads (default: one per core the process may run on, as taskset or a cpuset allow).") var threads: Int = RegistryDNSServer.Configuration.defaultThreads
+        @Option(
+            name: .customLong("xdp"),
+            help: ArgumentHelp(
+                "Answer the IPv4 UDP queries arriving on this network interface through AF_XDP, past the kernel's IP and UDP layers (one thread per receive queue); the sockets still serve the rest.",
+                discussion: """
+                    Needs root (CAP_NET_ADMIN and CAP_BPF) and Linux 5.10 or later; no other XDP program may be attached to the interface. \
+                    --listen must be an IPv4 address of the interface, or 0.0.0.0. On the loopback interface (for tests and benchmarks) the \
+                    answers re-enter the kernel without a route, which it accepts only with net.ipv4.conf.lo.route_localnet=1 and \
+                    net.ipv4.conf.lo.accept_local=1.
+                    """,
+                valueName: "iface"))
+        var xdp: String?
 
         func validate() throws {
             guard ListenAddress(listen) != nil else { throw ValidationError("--listen '\(listen)' must be HOST:PORT, e.g. 127.0.0.1:5353") }
@@ -56,6 +68,9 @@ extension AbuseIngestCommand.Registry {
                 throw ValidationError("--notify '\(target)' must be ADDR:PORT (an address, not a name), e.g. 192.0.2.53:53")
             }
             guard threads >= 1, threads <= 64 else { throw ValidationError("--threads must be 1…64") }
+            if xdp != nil, let address = ListenAddress(listen), address.host.contains(":") {
+                throw ValidationError("--xdp answers IPv4 only: --listen an IPv4 address (or 0.0.0.0)")
+            }
             if tsigKey != nil, allowTransfer.isEmpty { throw ValidationError("--tsig-key needs --allow-transfer: it signs zone transfers") }
         }
 
@@ -90,13 +105,20 @@ extension AbuseIngestCommand.Registry {
             let logger = Logger(label: "abuse-ingest.dns")
             var configuration = RegistryDNSServer.Configuration(host: address.host, port: address.port, threads: threads)
             configuration.notify = notify
+            configuration.xdpInterface = xdp
             if !allowTransfer.isEmpty {
                 configuration.transfer = .of(
                     store, zone: served.zone, ttl: ttl, negativeTTL: negativeTTL, nameServers: servers, allowed: allowTransfer.compactMap(ZoneTransfer.network),
                     keys: keys, history: ixfrHistory, signer: served.signer)
             }
             let server = RegistryDNSServer(responder: responder, configuration: configuration, logger: logger)
-            let port = try await server.bind()
+            let port: Int
+            do {
+                port = try await server.bind()
+            } catch let error as XDPSetupError {
+                Terminal.reportError(error.description)
+                throw ExitStatus.usage
+            }
             Terminal.error("abuse-ingest: serving \(served.zone) on \(address.host):\(port) (UDP and TCP), \(registry.networkCount) networks")
             let services = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await services.run()

@@ -12,6 +12,8 @@ public struct DNSServerStatistics: Sendable, Equatable {
     public var answered = 0
     /// Messages dropped unanswered (responses, runts).
     public var dropped = 0
+    /// Datagrams taken off the interface through AF_XDP (`--xdp`), part of `received`.
+    public var viaXDP = 0
     /// Failed attempts to fold database changes in (answers are stale while it fails).
     public var refreshFailures = 0
     /// Answers by what they told, indexed by `DNSAnswerKind.index`.

@@ -26,6 +26,9 @@ public final class RegistryDNSServer: Service, Sendable {
         public var refreshInterval: Duration
         /// Secondaries sent a NOTIFY (RFC 1996) on every change (`--notify ADDR:PORT`).
         public var notify: [String] = []
+        /// A network interface whose IPv4 UDP queries are answered through AF_XDP
+        /// (`--xdp IFACE`, `XDPServer`); the sockets still serve the rest.
+        public var xdpInterface: String?
 
         /// One thread per core the process may run on: the CPUs of its affinity mask (what
         /// `taskset` or a cpuset gives it), at most the cores NIO counts (cgroup quotas).
@@ -54,6 +57,7 @@ public final class RegistryDNSServer: Service, Sendable {
     private struct Sockets: Sendable {
         var channels: [Channel]
         var udp: UDPBatchServer
+        var xdp: XDPServer?
         var refresh: RepeatedTask
         var port: Int
         var notifying: RepeatedTask?
@@ -81,8 +85,10 @@ public final class RegistryDNSServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        // One set of counters per UDP socket and one for TCP: no counter shared between cores.
-        counters = (0...configuration.threads).map { _ in DNSServerCounters() }
+        // One set of counters for TCP, one per UDP socket and one per AF_XDP queue: no
+        // counter shared between cores.
+        let xdpQueues = configuration.xdpInterface.map(XDPServer.receiveQueues) ?? 0
+        counters = (0..<(1 + configuration.threads + xdpQueues)).map { _ in DNSServerCounters() }
         let registry = responder.registry
         let targets = configuration.notify.compactMap(Configuration.notifyTarget)
         notifier =
@@ -104,6 +110,7 @@ public final class RegistryDNSServer: Service, Sendable {
             total.latencyNanos += s.latencyNanos
             for i in total.transfers.indices { total.transfers[i] += s.transfers[i] }
         }
+        total.viaXDP = counters[(1 + configuration.threads)...].reduce(0) { $0 + $1.received.load(ordering: .relaxed) }
         total.refreshFailures = refreshFailures.load(ordering: .relaxed)
         return total
     }
@@ -146,7 +153,18 @@ public final class RegistryDNSServer: Service, Sendable {
         }
         let (udp, tcp) = bound!
         port = udp.port
-        udp.start(responder: responder, counters: Array(counters[1...]))
+        var xdp: XDPServer?
+        if let interface = configuration.xdpInterface {
+            do {
+                xdp = try XDPServer(interface: interface, host: configuration.host, port: port)
+            } catch {
+                udp.closeUnstarted()
+                try? await tcp.close()
+                throw error
+            }
+        }
+        udp.start(responder: responder, counters: Array(counters[1...configuration.threads]))
+        xdp?.start(responder: responder, counters: Array(counters[(1 + configuration.threads)...]))
         let interval = TimeAmount.nanoseconds(Int64(configuration.refreshInterval.components.seconds) * 1_000_000_000 + configuration.refreshInterval.components.attoseconds / 1_000_000_000)
         // The refresh itself runs on a queue, not on the loop: a PostgreSQL registry blocks
         // its thread for the query, which an event loop thread must never do.
@@ -163,8 +181,10 @@ public final class RegistryDNSServer: Service, Sendable {
         let notifying = try await notifier?.start(on: refreshLoop.next())
         notifier?.changed()
         lastSerial.store(responder.zone.zoneSerial(UInt32(truncatingIfNeeded: responder.registry.serial)), ordering: .relaxed)
-        sockets.withLock { $0 = Sockets(channels: [tcp], udp: udp, refresh: refresh, port: port, notifying: notifying) }
-        logger.info("serving the registry zone", metadata: ["zone": "\(responder.zone.zone)", "listen": "\(configuration.host):\(port)"])
+        sockets.withLock { $0 = Sockets(channels: [tcp], udp: udp, xdp: xdp, refresh: refresh, port: port, notifying: notifying) }
+        logger.info(
+            "serving the registry zone",
+            metadata: ["zone": "\(responder.zone.zone)", "listen": "\(configuration.host):\(port)", "xdp": "\(xdp.map { "\($0.interface), \($0.queues) queue(s)" } ?? "off")"])
         return port
     }
 
@@ -180,6 +200,7 @@ public final class RegistryDNSServer: Service, Sendable {
         bound.refresh.cancel()
         bound.notifying?.cancel()
         notifier?.stop()
+        bound.xdp?.stop()
         bound.udp.stop()
         for channel in bound.channels { try? await channel.close() }
         try? await group.shutdownGracefully()

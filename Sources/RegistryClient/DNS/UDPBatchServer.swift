@@ -5,8 +5,8 @@ import Primitives
 import Synchronization
 
 /// UDP queries answered with batched system calls, one thread per socket: `recvmmsg` takes
-/// up to `batch` datagrams at once, each is answered into its slot of a send area, and one
-/// `sendmmsg` sends every answer of the batch. The sockets share the port (SO_REUSEPORT),
+/// up to `batch` datagrams at once, `DNSBatchAnswerer` answers each into its slot of a send
+/// area, and one `sendmmsg` sends every answer of the batch. The sockets share the port (SO_REUSEPORT),
 /// so the kernel spreads clients over the threads; nothing is shared between them on the
 /// hot path, and nothing is allocated per query. (The event loops of SwiftNIO cost more per
 /// datagram than answering it does: an envelope, a buffer and a pipeline pass each.)
@@ -74,66 +74,19 @@ final class UDPBatchServer: Sendable {
     private func serve(_ fd: Int32, responder: DNSResponder, counters: DNSServerCounters) {
         let slots = UDPBatchSlots(batch: Self.batch)
         defer { slots.deallocate() }
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(Self.maxAnswer)
-        let reader = responder.registry.reader()
-        let fast = responder.fast
+        let answerer = DNSBatchAnswerer(batch: Self.batch, responder: responder, counters: counters, room: Self.maxAnswer)
         while !stopping.load(ordering: .relaxed) {
             slots.readyToReceive()
             // Blocks for the first datagram (or the receive timeout), then takes what waits.
             let received = Int(abuse_recvmmsg(fd, slots.inHeaders, UInt32(slots.batch), ABUSE_MSG_WAITFORONE, nil))
             guard received > 0 else { continue }  // timeout, EINTR, or a transient error
-            let start = ContinuousClock.now
-            counters.received.add(received, ordering: .relaxed)
-            // Each datagram parsed once; the common A queries' statuses looked up together,
-            // so that the index's cache misses of the whole batch overlap; one clock reading.
-            let now = responder.clock()
-            var looked = 0
-            for i in 0..<received {
-                if let parsed = fast.parse(slots.query(i)) {
-                    slots.parsed[i] = parsed
-                    slots.keys[looked] = parsed.address
-                    slots.keyOf[i] = Int32(looked)
-                    looked += 1
-                } else {
-                    slots.keyOf[i] = -1
-                }
-            }
-            if looked > 0 {
-                reader.statuses(
-                    ofV4: UnsafeBufferPointer(start: slots.keys, count: looked), at: now, work: UnsafeMutableBufferPointer(start: slots.work, count: looked),
-                    decided: UnsafeMutableBufferPointer(start: slots.decided, count: looked), into: UnsafeMutableBufferPointer(start: slots.statuses, count: looked))
-            }
-            let serial = responder.zone.zoneSerial(UInt32(truncatingIfNeeded: reader.serial))
+            // Each answer is written into the send area's slot of its query.
+            _ = answerer.answer(count: received, roomSize: Self.maxAnswer, query: { slots.query($0) }, room: { slots.answerSlot($0) })
             var answers = 0
-            for i in 0..<received {
-                let query = slots.query(i)
-                let slot = slots.outArea + answers * Self.maxAnswer
-                let key = Int(slots.keyOf[i])
-                let length: Int
-                if key >= 0, slots.statuses[key] != .unknown {
-                    // Written straight into its slot of the send area.
-                    length = fast.write(query, slots.parsed[i], slots.statuses[key], serial: serial, into: slot, room: Self.maxAnswer)
-                    slots.kinds[answers] = UInt8(DNSAnswerKind(answering: slots.statuses[key]).index)
-                } else {
-                    scratch.removeAll(keepingCapacity: true)
-                    guard responder.answer(query, overUDP: true, into: &scratch, reader: reader), scratch.count <= Self.maxAnswer else {
-                        counters.dropped.add(1, ordering: .relaxed)
-                        continue
-                    }
-                    length = scratch.count
-                    scratch.withUnsafeBytes { reply in
-                        slot.copyMemory(from: reply.baseAddress!, byteCount: reply.count)
-                        slots.kinds[answers] = UInt8(DNSAnswerKind.classify(reply).index)
-                    }
-                }
-                slots.address(answer: answers, length: length, toSenderOf: i)
+            for i in 0..<received where answerer.lengths[i] > 0 {
+                slots.address(answer: answers, length: answerer.lengths[i], toSenderOf: i)
                 answers += 1
             }
-            let elapsed = ContinuousClock.now - start
-            counters.answered(
-                kinds: UnsafeBufferPointer(start: slots.kinds, count: answers),
-                nanos: Int(elapsed.components.seconds) * 1_000_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000))
             var sent = 0
             while sent < answers {
                 let n = Int(abuse_sendmmsg(fd, slots.outHeaders + sent, UInt32(answers - sent), 0))

@@ -1,9 +1,8 @@
 import CBatchSocket
 import Glibc
-import Primitives
 
-/// One thread's memory for a batch, allocated once: the datagrams in and out, their
-/// system-call headers, and what the fast path learns of each query.
+/// One thread's socket memory for a batch, allocated once: the datagrams in and out, and
+/// their system-call headers.
 struct UDPBatchSlots {
     let batch: Int
     let inArea: UnsafeMutableRawPointer
@@ -13,16 +12,6 @@ struct UDPBatchSlots {
     let outVectors: UnsafeMutablePointer<iovec>
     let inHeaders: UnsafeMutablePointer<abuse_mmsghdr>
     let outHeaders: UnsafeMutablePointer<abuse_mmsghdr>
-    /// Per answer: its `DNSAnswerKind.index`.
-    let kinds: UnsafeMutablePointer<UInt8>
-    /// Per datagram: the fast path's parse, and its place among `keys` (-1: none).
-    let parsed: UnsafeMutablePointer<FastAnswer.Parsed>
-    let keyOf: UnsafeMutablePointer<Int32>
-    /// Per fast query: the address, the lookup's work, and the status found.
-    let keys: UnsafeMutablePointer<UInt32>
-    let work: UnsafeMutablePointer<Int32>
-    let decided: UnsafeMutablePointer<(status: RegistrationStatus, prefixLength: Int)>
-    let statuses: UnsafeMutablePointer<RegistrationStatus>
 
     init(batch: Int) {
         self.batch = batch
@@ -40,20 +29,6 @@ struct UDPBatchSlots {
             inHeaders[i] = abuse_mmsghdr()
             outHeaders[i] = abuse_mmsghdr()
         }
-        kinds = .allocate(capacity: batch)
-        kinds.initialize(repeating: 0, count: batch)
-        parsed = .allocate(capacity: batch)
-        parsed.initialize(repeating: FastAnswer.Parsed(address: 0, questionEnd: 0, zoneStart: 0, hasOPT: false), count: batch)
-        keyOf = .allocate(capacity: batch)
-        keyOf.initialize(repeating: -1, count: batch)
-        keys = .allocate(capacity: batch)
-        keys.initialize(repeating: 0, count: batch)
-        work = .allocate(capacity: batch)
-        work.initialize(repeating: -1, count: batch)
-        decided = .allocate(capacity: batch)
-        decided.initialize(repeating: (.unknown, -1), count: batch)
-        statuses = .allocate(capacity: batch)
-        statuses.initialize(repeating: .unknown, count: batch)
     }
 
     func deallocate() {
@@ -64,13 +39,6 @@ struct UDPBatchSlots {
         outVectors.deallocate()
         inHeaders.deallocate()
         outHeaders.deallocate()
-        kinds.deallocate()
-        parsed.deallocate()
-        keyOf.deallocate()
-        keys.deallocate()
-        work.deallocate()
-        decided.deallocate()
-        statuses.deallocate()
     }
 
     /// The `i`th datagram received.
@@ -93,10 +61,15 @@ struct UDPBatchSlots {
         }
     }
 
-    /// Makes answer slot `answer`, of `length` bytes, the reply to datagram `i`.
+    /// The send area's room for the answer to datagram `i`.
+    @inline(__always)
+    func answerSlot(_ i: Int) -> UnsafeMutableRawPointer { outArea + i * UDPBatchServer.maxAnswer }
+
+    /// Makes the `answer`th message of the send the reply to datagram `i`: `length` bytes
+    /// of its answer slot.
     @inline(__always)
     func address(answer: Int, length: Int, toSenderOf i: Int) {
-        outVectors[answer] = iovec(iov_base: outArea + answer * UDPBatchServer.maxAnswer, iov_len: length)
+        outVectors[answer] = iovec(iov_base: answerSlot(i), iov_len: length)
         outHeaders[answer].msg_hdr.msg_name = UnsafeMutableRawPointer(names + i)
         outHeaders[answer].msg_hdr.msg_namelen = inHeaders[i].msg_hdr.msg_namelen
         outHeaders[answer].msg_hdr.msg_iov = outVectors + answer

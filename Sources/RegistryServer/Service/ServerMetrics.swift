@@ -109,6 +109,8 @@ public final class ServerMetrics: Sendable {
         }
         lines.append("# TYPE abuse_ingest_dns_dropped_total counter")
         lines.append("abuse_ingest_dns_dropped_total \(s.dropped)")
+        lines.append("# TYPE abuse_ingest_dns_xdp_received_total counter")
+        lines.append("abuse_ingest_dns_xdp_received_total \(s.viaXDP)")
         lines.append("# TYPE abuse_ingest_dns_refresh_failures_total counter")
         lines.append("abuse_ingest_dns_refresh_failures_total \(s.refreshFailures)")
         lines.append("# TYPE abuse_ingest_dns_transfers_total counter")

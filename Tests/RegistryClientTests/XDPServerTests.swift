@@ -1,0 +1,102 @@
+import Foundation
+import Glibc
+import RegistryClient
+import Testing
+import TestSupport
+
+/// `serve-dns --xdp lo`: IPv4 UDP queries taken off the loopback interface through AF_XDP.
+/// Serialized: an interface carries one XDP program at a time.
+@Suite(.serialized) struct XDPServerTests {
+    /// Every kind of query the socket path answers (`QueryBurst`), sent at once: each answer
+    /// equals the responder's general path, and every datagram came through AF_XDP.
+    @Test func answersIPv4QueriesThroughXDPAsTheSocketsDo() async throws {
+        try Requirement.xdpOnLoopback()
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(RegistryDNSServerTests.csv)
+        let server = try await RunningServer(registry: registry, xdp: "lo")
+        #expect(try Self.loopbackLink().contains("xdp"), "the program is on lo while serving")
+        // And a runt and a response, which both paths drop.
+        var response = DNSMessage(id: 999)
+        response.isResponse = true
+        let queries = QueryBurst.queries() + [[0x12, 0x34, 0x01], response.encode()]
+        let replies = QueryBurst.send(queries, to: server.port, expecting: queries.count - 2)
+        #expect(replies.count == queries.count - 2, "every query answered")
+        let kinds = try QueryBurst.expectGeneralPathAnswers(Array(queries.dropLast(2)), replies, responder: server.server.responder)
+        #expect(kinds == [0, 3], "NOERROR and NXDOMAIN answers among them")
+        try server.waitUntilHandled()
+        let statistics = server.server.statistics
+        #expect(statistics.viaXDP == queries.count, "every datagram came through AF_XDP")
+        #expect(statistics.dropped == 2, "the runt and the response dropped")
+        // TCP still goes to the sockets.
+        let overTCP = try server.dig("+tcp", "+short", "5.100.51.198.reg.example.org", "A")
+        #expect(overTCP == "127.0.0.2\n")
+        await server.stop()
+        #expect(try !Self.loopbackLink().contains("xdp"), "the program left lo when the server stopped")
+    }
+
+    /// A datagram with IP options is not the program's: the kernel and the sockets answer it.
+    @Test func leavesDatagramsWithIPOptionsToTheSockets() async throws {
+        try Requirement.xdpOnLoopback()
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(RegistryDNSServerTests.csv)
+        let server = try await RunningServer(registry: registry, xdp: "lo")
+        defer { server.stopLater() }
+        var query = DNSMessage(id: 77)
+        query.questions = [.init(name: DNSName("25.2.0.192.reg.example.org")!, type: DNSType.a)]
+        let plain = UDPSocket()
+        plain.send(query.encode(), port: server.port)
+        #expect(plain.receive(id: 77)?.answers.count == 1)
+        #expect(server.server.statistics.viaXDP == 1)
+        let withOptions = UDPSocket()
+        var options: [UInt8] = [1, 1, 1, 0]  // NOP, NOP, NOP, end of options: a 24-byte header
+        #expect(setsockopt(withOptions.fd, Int32(IPPROTO_IP), IP_OPTIONS, &options, socklen_t(options.count)) == 0)
+        query.id = 78
+        withOptions.send(query.encode(), port: server.port)
+        let answer = try #require(withOptions.receive(id: 78), "the sockets answer it")
+        #expect(answer.answers.count == 1)
+        let statistics = server.server.statistics
+        #expect(statistics.received == 2 && statistics.viaXDP == 1, "one through AF_XDP, one through a socket")
+    }
+
+    /// One XDP program per interface: a second server is refused with the reason, and the
+    /// first goes on answering through AF_XDP.
+    @Test func refusesASecondServerOnTheSameInterface() async throws {
+        try Requirement.xdpOnLoopback()
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(RegistryDNSServerTests.csv)
+        let first = try await RunningServer(registry: registry, xdp: "lo")
+        defer { first.stopLater() }
+        let error = await #expect(throws: (any Error).self) { _ = try await RunningServer(registry: registry, xdp: "lo") }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("another AF_XDP socket holds queue 0"))
+        var query = DNSMessage(id: 5)
+        query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
+        let socket = UDPSocket()
+        socket.send(query.encode(), port: first.port)
+        #expect(socket.receive(id: 5)?.answers.count == 1)
+        #expect(first.server.statistics.viaXDP == 1)
+    }
+
+    /// Setup errors that name what is wrong: no such interface; an IPv6 listening address.
+    @Test func refusesAnUnknownInterfaceAndAnIPv6Address() async throws {
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        let live = try LiveRegistry(store: registry.store)
+        let responder = DNSResponder(zone: RegistryZone(zone: DNSName("reg.example.org")!), registry: live, clock: { 0 })
+        for (host, interface, reason) in [("127.0.0.1", "nosuch0", "no network interface 'nosuch0'"), ("::1", "lo", "answers IPv4 only")] {
+            var configuration = RegistryDNSServer.Configuration(host: host, port: 0, threads: 1)
+            configuration.xdpInterface = interface
+            let server = RegistryDNSServer(responder: responder, configuration: configuration)
+            let error = await #expect(throws: (any Error).self) { try await server.bind() }
+            #expect("\(error.map { "\($0)" } ?? "")".contains(reason), "\(host) on \(interface)")
+        }
+    }
+
+    /// `ip link show lo`: names the XDP program while one is attached.
+    static func loopbackLink() throws -> String {
+        let ip = try Requirement.program("ip", debianPackage: "iproute2")
+        return try Requirement.output(of: ip, ["link", "show", "lo"])
+    }
+}
