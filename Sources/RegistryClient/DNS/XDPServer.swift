@@ -127,6 +127,8 @@ final class XDPServer: Sendable {
             let received = Int(abuse_xdp_receive(socket.handle, packets, Int32(Self.batch), 200))
             let dropped = abuse_xdp_malformed(socket.handle)
             if dropped != malformed {
+                // Read off the interface and dropped: counted as both, as the sockets' runts are.
+                counters.received.add(Int(dropped - malformed), ordering: .relaxed)
                 counters.dropped.add(Int(dropped - malformed), ordering: .relaxed)
                 malformed = dropped
             }
