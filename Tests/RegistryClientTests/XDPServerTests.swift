@@ -14,8 +14,19 @@ import TestSupport
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(RegistryDNSServerTests.csv)
-        let server = try await RunningServer(registry: registry, xdp: "lo")
-        #expect(try Self.loopbackLink().contains("xdp"), "the program is on lo while serving")
+        try await Self.serving(registry) { server in
+            #expect(try Self.link("lo").contains("prog/xdp"), "the program is on lo while serving")
+            try Self.expectBurstAnswered(server)
+            // TCP still goes to the sockets.
+            let overTCP = try server.dig("+tcp", "+short", "5.100.51.198.reg.example.org", "A")
+            #expect(overTCP == "127.0.0.2\n")
+        }
+        #expect(try !Self.link("lo").contains("prog/xdp"), "the program left lo when the server stopped")
+    }
+
+    /// The burst, a runt and a response through AF_XDP: each answer as the general path
+    /// gives it, the two bad datagrams dropped, everything counted as come through AF_XDP.
+    static func expectBurstAnswered(_ server: RunningServer) throws {
         // And a runt and a response, which both paths drop.
         var response = DNSMessage(id: 999)
         response.isResponse = true
@@ -28,11 +39,6 @@ import TestSupport
         let statistics = server.server.statistics
         #expect(statistics.viaXDP == queries.count, "every datagram came through AF_XDP")
         #expect(statistics.dropped == 2, "the runt and the response dropped")
-        // TCP still goes to the sockets.
-        let overTCP = try server.dig("+tcp", "+short", "5.100.51.198.reg.example.org", "A")
-        #expect(overTCP == "127.0.0.2\n")
-        await server.stop()
-        #expect(try !Self.loopbackLink().contains("xdp"), "the program left lo when the server stopped")
     }
 
     /// A datagram with IP options is not the program's: the kernel and the sockets answer it.
@@ -41,23 +47,23 @@ import TestSupport
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(RegistryDNSServerTests.csv)
-        let server = try await RunningServer(registry: registry, xdp: "lo")
-        defer { server.stopLater() }
-        var query = DNSMessage(id: 77)
-        query.questions = [.init(name: DNSName("25.2.0.192.reg.example.org")!, type: DNSType.a)]
-        let plain = UDPSocket()
-        plain.send(query.encode(), port: server.port)
-        #expect(plain.receive(id: 77)?.answers.count == 1)
-        #expect(server.server.statistics.viaXDP == 1)
-        let withOptions = UDPSocket()
-        var options: [UInt8] = [1, 1, 1, 0]  // NOP, NOP, NOP, end of options: a 24-byte header
-        #expect(setsockopt(withOptions.fd, Int32(IPPROTO_IP), IP_OPTIONS, &options, socklen_t(options.count)) == 0)
-        query.id = 78
-        withOptions.send(query.encode(), port: server.port)
-        let answer = try #require(withOptions.receive(id: 78), "the sockets answer it")
-        #expect(answer.answers.count == 1)
-        let statistics = server.server.statistics
-        #expect(statistics.received == 2 && statistics.viaXDP == 1, "one through AF_XDP, one through a socket")
+        try await Self.serving(registry) { server in
+            var query = DNSMessage(id: 77)
+            query.questions = [.init(name: DNSName("25.2.0.192.reg.example.org")!, type: DNSType.a)]
+            let plain = UDPSocket()
+            plain.send(query.encode(), port: server.port)
+            #expect(plain.receive(id: 77)?.answers.count == 1)
+            #expect(server.server.statistics.viaXDP == 1)
+            let withOptions = UDPSocket()
+            var options: [UInt8] = [1, 1, 1, 0]  // NOP, NOP, NOP, end of options: a 24-byte header
+            #expect(setsockopt(withOptions.fd, Int32(IPPROTO_IP), IP_OPTIONS, &options, socklen_t(options.count)) == 0)
+            query.id = 78
+            withOptions.send(query.encode(), port: server.port)
+            let answer = try #require(withOptions.receive(id: 78), "the sockets answer it")
+            #expect(answer.answers.count == 1)
+            let statistics = server.server.statistics
+            #expect(statistics.received == 2 && statistics.viaXDP == 1, "one through AF_XDP, one through a socket")
+        }
     }
 
     /// One XDP program per interface: a second server is refused with the reason, and the
@@ -67,16 +73,52 @@ import TestSupport
         let registry = try TestRegistry()
         defer { registry.remove() }
         try registry.importCSV(RegistryDNSServerTests.csv)
-        let first = try await RunningServer(registry: registry, xdp: "lo")
-        defer { first.stopLater() }
-        let error = await #expect(throws: (any Error).self) { _ = try await RunningServer(registry: registry, xdp: "lo") }
-        #expect("\(error.map { "\($0)" } ?? "")".contains("another AF_XDP socket holds queue 0"))
-        var query = DNSMessage(id: 5)
-        query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
-        let socket = UDPSocket()
-        socket.send(query.encode(), port: first.port)
-        #expect(socket.receive(id: 5)?.answers.count == 1)
-        #expect(first.server.statistics.viaXDP == 1)
+        try await Self.serving(registry) { first in
+            let error = await #expect(throws: (any Error).self) { _ = try await RunningServer(registry: registry, xdp: "lo") }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("another AF_XDP socket holds queue 0"))
+            var query = DNSMessage(id: 5)
+            query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
+            let socket = UDPSocket()
+            socket.send(query.encode(), port: first.port)
+            #expect(socket.receive(id: 5)?.answers.count == 1)
+            #expect(first.server.statistics.viaXDP == 1)
+        }
+    }
+
+    /// A real link, not loopback: a veth pair, the client in a network namespace of its own.
+    /// The driver runs the program (native XDP); the answers leave with the Ethernet
+    /// addresses swapped, and the client's kernel, which checks their UDP checksums, takes
+    /// them like any other host's. No loopback settings are involved.
+    @Test func answersAcrossAVethPairFromAnotherNamespace() async throws {
+        try Requirement.xdpOnLoopback()
+        try Requirement.program("dig", debianPackage: "bind9-dnsutils")
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(RegistryDNSServerTests.csv)
+        let tag = String(getpid() % 100_000)
+        let namespace = "abuse-xdp-\(tag)", server = "axdp\(tag)s", client = "axdp\(tag)c"
+        try Self.iproute(["netns", "add", namespace])
+        defer {
+            _ = try? Self.iproute(["link", "del", server])
+            _ = try? Self.iproute(["netns", "del", namespace])
+        }
+        try Self.iproute(["link", "add", server, "type", "veth", "peer", "name", client, "netns", namespace])
+        try Self.iproute(["addr", "add", "198.18.53.1/30", "dev", server])
+        try Self.iproute(["link", "set", server, "up"])
+        try Self.iproute(["-n", namespace, "addr", "add", "198.18.53.2/30", "dev", client])
+        try Self.iproute(["-n", namespace, "link", "set", client, "up"])
+        try await Self.serving(registry, on: server, host: "198.18.53.1") { running in
+            let link = try Self.link(server)
+            #expect(link.contains(" xdp ") && !link.contains("xdpgeneric"), "the veth driver runs the program: \(link)")
+            func dig(_ arguments: String...) throws -> String {
+                try Self.iproute(["netns", "exec", namespace, "dig", "@198.18.53.1", "-p", String(running.port), "+time=2", "+tries=2", "+short"] + arguments)
+            }
+            #expect(try dig("5.100.51.198.reg.example.org", "A") == "127.0.0.2\n")
+            #expect(try dig("25.2.0.192.reg.example.org", "TXT").contains("status=suspended"))
+            #expect(try dig("8.8.8.8.reg.example.org", "A") == "", "unregistered: NXDOMAIN")
+            #expect(running.server.statistics.viaXDP >= 3, "through AF_XDP")
+        }
+        #expect(try !Self.link(server).contains("prog/xdp"), "the program left the interface")
     }
 
     /// Setup errors that name what is wrong: no such interface; an IPv6 listening address.
@@ -94,9 +136,31 @@ import TestSupport
         }
     }
 
-    /// `ip link show lo`: names the XDP program while one is attached.
-    static func loopbackLink() throws -> String {
-        let ip = try Requirement.program("ip", debianPackage: "iproute2")
-        return try Requirement.output(of: ip, ["link", "show", "lo"])
+    /// Runs `body` with a server answering through AF_XDP on `interface`, and stops it
+    /// before returning, whatever `body` does: the next test needs the interface free.
+    static func serving(_ registry: TestRegistry, on interface: String = "lo", host: String = "127.0.0.1", _ body: (RunningServer) async throws -> Void) async throws {
+        let server = try await RunningServer(registry: registry, xdp: interface, host: host)
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    /// `ip link show IFACE`: shows the XDP program while one is attached (`prog/xdp`; the
+    /// mode is `xdpgeneric` when the kernel runs it for a driver without XDP, `xdp` in the
+    /// driver).
+    static func link(_ interface: String) throws -> String {
+        try iproute(["link", "show", interface])
+    }
+
+    /// Runs `ip` (iproute2) and returns its output; throws with its error output when it fails.
+    @discardableResult
+    static func iproute(_ arguments: [String]) throws -> String {
+        let result = try run([try Requirement.program("ip", debianPackage: "iproute2")] + arguments)
+        guard result.status == 0 else { throw MissingRequirement("ip \(arguments.joined(separator: " ")) failed: \(result.output)") }
+        return result.output
     }
 }

@@ -12,12 +12,15 @@ final class RunningServer {
     /// - Parameter nameServers: `--ns` values (none: `ns.ZONE`).
     /// - Parameter signer: signs answers to DO queries (DNSSEC).
     /// - Parameter xdp: an interface whose IPv4 UDP queries are answered through AF_XDP.
-    init(registry: TestRegistry, log: CapturedLog = CapturedLog(), nameServers: [String] = [], signer: ZoneSigner? = nil, xdp: String? = nil) async throws {
+    /// - Parameter host: the address listened on.
+    init(
+        registry: TestRegistry, log: CapturedLog = CapturedLog(), nameServers: [String] = [], signer: ZoneSigner? = nil, xdp: String? = nil, host: String = "127.0.0.1"
+    ) async throws {
         let live = try LiveRegistry(store: registry.store)
         var registryZone = RegistryZone(zone: zone, nameServers: NameServer.list(nameServers, zone: zone))
         registryZone.signer = signer
         let responder = DNSResponder(zone: registryZone, registry: live, clock: { Int64(Date().timeIntervalSince1970 * 1000) })
-        var configuration = RegistryDNSServer.Configuration(host: "127.0.0.1", port: 0, threads: 2)
+        var configuration = RegistryDNSServer.Configuration(host: host, port: 0, threads: 2)
         configuration.xdpInterface = xdp
         server = RegistryDNSServer(responder: responder, configuration: configuration, logger: log.logger("test.dns"))
         served = try await ServedZone.start(server)
