@@ -10,11 +10,7 @@ import TestSupport
     /// Every kind of query the socket path answers (`QueryBurst`), sent at once: each answer
     /// equals the responder's general path, and every datagram came through AF_XDP.
     @Test func answersIPv4QueriesThroughXDPAsTheSocketsDo() async throws {
-        try Requirement.xdpOnLoopback()
-        let registry = try TestRegistry()
-        defer { registry.remove() }
-        try registry.importCSV(RegistryDNSServerTests.csv)
-        try await Self.serving(registry) { server in
+        try await Self.serving { server, _ in
             #expect(try Self.link("lo").contains("prog/xdp"), "the program is on lo while serving")
             try Self.expectBurstAnswered(server)
             // TCP still goes to the sockets.
@@ -43,11 +39,7 @@ import TestSupport
 
     /// A datagram with IP options is not the program's: the kernel and the sockets answer it.
     @Test func leavesDatagramsWithIPOptionsToTheSockets() async throws {
-        try Requirement.xdpOnLoopback()
-        let registry = try TestRegistry()
-        defer { registry.remove() }
-        try registry.importCSV(RegistryDNSServerTests.csv)
-        try await Self.serving(registry) { server in
+        try await Self.serving { server, _ in
             var query = DNSMessage(id: 77)
             query.questions = [.init(name: DNSName("25.2.0.192.reg.example.org")!, type: DNSType.a)]
             let plain = UDPSocket()
@@ -69,11 +61,7 @@ import TestSupport
     /// One XDP program per interface: a second server is refused with the reason, and the
     /// first goes on answering through AF_XDP.
     @Test func refusesASecondServerOnTheSameInterface() async throws {
-        try Requirement.xdpOnLoopback()
-        let registry = try TestRegistry()
-        defer { registry.remove() }
-        try registry.importCSV(RegistryDNSServerTests.csv)
-        try await Self.serving(registry) { first in
+        try await Self.serving { first, registry in
             let error = await #expect(throws: (any Error).self) { _ = try await RunningServer(registry: registry, xdp: "lo") }
             #expect("\(error.map { "\($0)" } ?? "")".contains("another AF_XDP socket holds queue 0"))
             var query = DNSMessage(id: 5)
@@ -92,9 +80,6 @@ import TestSupport
     @Test func answersAcrossAVethPairFromAnotherNamespace() async throws {
         try Requirement.xdpOnLoopback()
         try Requirement.program("dig", debianPackage: "bind9-dnsutils")
-        let registry = try TestRegistry()
-        defer { registry.remove() }
-        try registry.importCSV(RegistryDNSServerTests.csv)
         let tag = String(getpid() % 100_000)
         let namespace = "abuse-xdp-\(tag)", server = "axdp\(tag)s", client = "axdp\(tag)c"
         try Self.iproute(["netns", "add", namespace])
@@ -107,7 +92,7 @@ import TestSupport
         try Self.iproute(["link", "set", server, "up"])
         try Self.iproute(["-n", namespace, "addr", "add", "198.18.53.2/30", "dev", client])
         try Self.iproute(["-n", namespace, "link", "set", client, "up"])
-        try await Self.serving(registry, on: server, host: "198.18.53.1") { running in
+        try await Self.serving(on: server, host: "198.18.53.1") { running, _ in
             let link = try Self.link(server)
             #expect(link.contains(" xdp ") && !link.contains("xdpgeneric"), "the veth driver runs the program: \(link)")
             func dig(_ arguments: String...) throws -> String {
@@ -136,12 +121,19 @@ import TestSupport
         }
     }
 
-    /// Runs `body` with a server answering through AF_XDP on `interface`, and stops it
-    /// before returning, whatever `body` does: the next test needs the interface free.
-    static func serving(_ registry: TestRegistry, on interface: String = "lo", host: String = "127.0.0.1", _ body: (RunningServer) async throws -> Void) async throws {
+    /// Runs `body` with a server of the test registry answering through AF_XDP on
+    /// `interface`, and stops it before returning, whatever `body` does: the next test needs
+    /// the interface free.
+    static func serving(
+        on interface: String = "lo", host: String = "127.0.0.1", _ body: (RunningServer, TestRegistry) async throws -> Void
+    ) async throws {
+        try Requirement.xdpOnLoopback()
+        let registry = try TestRegistry()
+        defer { registry.remove() }
+        try registry.importCSV(RegistryDNSServerTests.csv)
         let server = try await RunningServer(registry: registry, xdp: interface, host: host)
         do {
-            try await body(server)
+            try await body(server, registry)
         } catch {
             await server.stop()
             throw error
