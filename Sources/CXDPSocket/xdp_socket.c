@@ -291,7 +291,18 @@ static int payload(const uint8_t *frame, uint32_t length) {
     return (int)(udp - 8);
 }
 
+/// Asks the kernel to send what waits in the transmit ring; in copy mode it sends a few
+/// dozen frames per call: calls until the ring is empty, the interface stays busy, or the
+/// call fails for good.
+static void kick(struct abuse_xdp_socket *s) {
+    for (int attempt = 0; attempt < 64 && __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) != s->tx_next; attempt++) {
+        if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != EINTR) break;
+    }
+}
+
 int abuse_xdp_receive(struct abuse_xdp_socket *s, struct abuse_xdp_packet *packets, int max, int timeout_ms) {
+    // Answers an earlier kick left in the ring (a busy interface) go first.
+    if (__atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) != s->tx_next) kick(s);
     // Answer frames the kernel has sent are free again.
     uint32_t done = __atomic_load_n(s->completion.producer, __ATOMIC_ACQUIRE);
     const uint64_t *completed = s->completion.descriptors;
@@ -378,11 +389,7 @@ int abuse_xdp_send(struct abuse_xdp_socket *s, struct abuse_xdp_packet *packets,
     __atomic_store_n(s->fill.producer, s->fill_next, __ATOMIC_RELEASE);
     if (queued == 0) return 0;
     __atomic_store_n(s->tx.producer, s->tx_next, __ATOMIC_RELEASE);
-    // In copy mode the kernel sends a few dozen frames per call: call until the ring is
-    // empty, or the interface stays busy, or it fails for good.
-    for (int attempt = 0; attempt < 64 && __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE) != s->tx_next; attempt++) {
-        if (sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN && errno != EBUSY && errno != ENOBUFS && errno != EINTR) break;
-    }
+    kick(s);
     return queued;
 }
 

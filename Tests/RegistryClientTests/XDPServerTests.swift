@@ -4,7 +4,8 @@ import RegistryClient
 import Testing
 import TestSupport
 
-/// `serve-dns --xdp lo`: IPv4 UDP queries taken off the loopback interface through AF_XDP.
+/// `serve-dns --xdp`: IPv4 UDP queries taken off an interface through AF_XDP (loopback,
+/// and a veth pair).
 /// Serialized: an interface carries one XDP program at a time.
 @Suite(.serialized) struct XDPServerTests {
     /// Every kind of query the socket path answers (`QueryBurst`), sent at once: each answer
