@@ -64,9 +64,9 @@ final class DNSBatchAnswerer {
 
     /// Answers `count` (at most `batch`) queries, `query(i)`, each into `room(i)` of `roomSize`
     /// bytes; `lengths[i]` is then its answer's length, 0 when it gets none (a query the
-    /// general path drops, or an answer larger than the room). Returns the number answered.
+    /// general path drops, or an answer larger than the room).
     @inline(__always)
-    func answer(count: Int, roomSize: Int, query: (Int) -> UnsafeRawBufferPointer, room: (Int) -> UnsafeMutableRawPointer) -> Int {
+    func answer(count: Int, roomSize: Int, query: (Int) -> UnsafeRawBufferPointer, room: (Int) -> UnsafeMutableRawPointer) {
         let start = ContinuousClock.now
         counters.received.add(count, ordering: .relaxed)
         let now = responder.clock()
@@ -113,6 +113,5 @@ final class DNSBatchAnswerer {
         counters.answered(
             kinds: UnsafeBufferPointer(start: kinds, count: answers),
             nanos: Int(elapsed.components.seconds) * 1_000_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000))
-        return answers
     }
 }

@@ -6,9 +6,9 @@ import Synchronization
 
 /// UDP queries answered with batched system calls, one thread per socket: `recvmmsg` takes
 /// up to `batch` datagrams at once, `DNSBatchAnswerer` answers each into its slot of a send
-/// area, and one `sendmmsg` sends every answer of the batch. The sockets share the port (SO_REUSEPORT),
-/// so the kernel spreads clients over the threads; nothing is shared between them on the
-/// hot path, and nothing is allocated per query. (The event loops of SwiftNIO cost more per
+/// area, and one `sendmmsg` sends every answer of the batch. The sockets share the port
+/// (SO_REUSEPORT), so the kernel spreads clients over the threads; nothing is shared between
+/// them on the hot path, and nothing is allocated per query. (The event loops of SwiftNIO cost more per
 /// datagram than answering it does: an envelope, a buffer and a pipeline pass each.)
 final class UDPBatchServer: Sendable {
     /// Datagrams per system call.
@@ -81,7 +81,7 @@ final class UDPBatchServer: Sendable {
             let received = Int(abuse_recvmmsg(fd, slots.inHeaders, UInt32(slots.batch), ABUSE_MSG_WAITFORONE, nil))
             guard received > 0 else { continue }  // timeout, EINTR, or a transient error
             // Each answer is written into the send area's slot of its query.
-            _ = answerer.answer(count: received, roomSize: Self.maxAnswer, query: { slots.query($0) }, room: { slots.answerSlot($0) })
+            answerer.answer(count: received, roomSize: Self.maxAnswer, query: { slots.query($0) }, room: { slots.answerSlot($0) })
             var answers = 0
             for i in 0..<received where answerer.lengths[i] > 0 {
                 slots.address(answer: answers, length: answerer.lengths[i], toSenderOf: i)

@@ -134,7 +134,7 @@ final class XDPServer: Sendable {
             }
             guard received > 0 else { continue }
             let room = Int(packets[0].answer_room)
-            _ = answerer.answer(
+            answerer.answer(
                 count: received, roomSize: room,
                 query: { UnsafeRawBufferPointer(start: packets[$0].query, count: Int(packets[$0].query_length)) },
                 room: { UnsafeMutableRawPointer(packets[$0].answer) })
