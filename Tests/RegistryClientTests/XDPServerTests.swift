@@ -59,6 +59,37 @@ import TestSupport
         }
     }
 
+    /// Frames the program hands over whose UDP header lies (a length beyond the datagram,
+    /// one shorter than the header, source port 0) are dropped and counted, and the server
+    /// answers the next query. Sent through a raw socket, which writes its own headers.
+    @Test func dropsDatagramsWhoseUDPHeaderLies() async throws {
+        try await Self.serving { server, _ in
+            var query = DNSMessage(id: 41)
+            query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
+            let payload = query.encode()
+            let raw = socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
+            try #require(raw >= 0, "a raw socket (root)")
+            defer { close(raw) }
+            for (sourcePort, udpLength) in [(40000, 500), (40000, 7), (0, 8 + payload.count)] {
+                // IPv4 (the kernel fills in the total length, the checksum and the ID), then UDP.
+                var packet: [UInt8] = [0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]
+                packet += [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(server.port >> 8), UInt8(server.port & 0xFF)]
+                packet += [UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0] + payload
+                let sent = packet.withUnsafeBytes { bytes in withLoopbackAddress(port: 0) { sendto(raw, bytes.baseAddress, bytes.count, 0, $0, $1) } }
+                #expect(sent == packet.count)
+            }
+            try server.waitUntilReceived(3)
+            try server.waitUntilHandled()
+            var statistics = server.server.statistics
+            #expect(statistics.viaXDP == 3 && statistics.dropped == 3 && statistics.answered == 0, "\(statistics)")
+            let plain = UDPSocket()
+            plain.send(payload, port: server.port)
+            #expect(plain.receive(id: 41)?.answers.count == 1)
+            statistics = server.server.statistics
+            #expect(statistics.viaXDP == 4 && statistics.answered == 1)
+        }
+    }
+
     /// One XDP program per interface: a second server is refused with the reason, and the
     /// first goes on answering through AF_XDP.
     @Test func refusesASecondServerOnTheSameInterface() async throws {
