@@ -10,9 +10,8 @@ struct DNSPerCore {
     struct Comparison {
         var text: String
         var sockets: Double
+        /// nil when `--xdp lo` was not measured (the text says why).
         var xdp: Double?
-        /// Why `--xdp lo` was not measured, when it was not.
-        var xdpMissing: String?
     }
 
     var cost: DNSCoreCost
@@ -74,6 +73,6 @@ struct DNSPerCore {
             least share of the queries answered: \(costs.map { String(format: "%@ %.1f %%", $0.name, $0.answeredShare * 100) }.joined(separator: ", "))\
             \(missing.map { "\n--xdp lo not measured: \($0)" } ?? "")
             """
-        return Comparison(text: text, sockets: ratios[1], xdp: missing == nil ? ratios[3] : nil, xdpMissing: missing)
+        return Comparison(text: text, sockets: ratios[1], xdp: missing == nil ? ratios[3] : nil)
     }
 }

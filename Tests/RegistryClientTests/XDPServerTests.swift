@@ -41,11 +41,8 @@ import TestSupport
     /// A datagram with IP options is not the program's: the kernel and the sockets answer it.
     @Test func leavesDatagramsWithIPOptionsToTheSockets() async throws {
         try await Self.serving { server, _ in
-            var query = DNSMessage(id: 77)
-            query.questions = [.init(name: DNSName("25.2.0.192.reg.example.org")!, type: DNSType.a)]
-            let plain = UDPSocket()
-            plain.send(query.encode(), port: server.port)
-            #expect(plain.receive(id: 77)?.answers.count == 1)
+            var query = Self.query(77, "25.2.0.192.reg.example.org")
+            Self.expectOneAnswer(query, from: server)
             #expect(server.server.statistics.viaXDP == 1)
             let withOptions = UDPSocket()
             var options: [UInt8] = [1, 1, 1, 0]  // NOP, NOP, NOP, end of options: a 24-byte header
@@ -64,8 +61,7 @@ import TestSupport
     /// answers the next query. Sent through a raw socket, which writes its own headers.
     @Test func dropsDatagramsWhoseUDPHeaderLies() async throws {
         try await Self.serving { server, _ in
-            var query = DNSMessage(id: 41)
-            query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
+            let query = Self.query(41, "5.100.51.198.reg.example.org")
             let payload = query.encode()
             let raw = socket(AF_INET, Int32(SOCK_RAW.rawValue), Int32(IPPROTO_RAW))
             try #require(raw >= 0, "a raw socket (root)")
@@ -82,9 +78,7 @@ import TestSupport
             try server.waitUntilHandled()
             var statistics = server.server.statistics
             #expect(statistics.viaXDP == 3 && statistics.dropped == 3 && statistics.answered == 0, "\(statistics)")
-            let plain = UDPSocket()
-            plain.send(payload, port: server.port)
-            #expect(plain.receive(id: 41)?.answers.count == 1)
+            Self.expectOneAnswer(query, from: server)
             statistics = server.server.statistics
             #expect(statistics.viaXDP == 4 && statistics.answered == 1)
         }
@@ -96,11 +90,7 @@ import TestSupport
         try await Self.serving { first, registry in
             let error = await #expect(throws: (any Error).self) { _ = try await RunningServer(registry: registry, xdp: "lo") }
             #expect("\(error.map { "\($0)" } ?? "")".contains("another AF_XDP socket holds queue 0"))
-            var query = DNSMessage(id: 5)
-            query.questions = [.init(name: DNSName("5.100.51.198.reg.example.org")!, type: DNSType.a)]
-            let socket = UDPSocket()
-            socket.send(query.encode(), port: first.port)
-            #expect(socket.receive(id: 5)?.answers.count == 1)
+            Self.expectOneAnswer(Self.query(5, "5.100.51.198.reg.example.org"), from: first)
             #expect(first.server.statistics.viaXDP == 1)
         }
     }
@@ -151,6 +141,20 @@ import TestSupport
             let error = await #expect(throws: (any Error).self) { try await server.bind() }
             #expect("\(error.map { "\($0)" } ?? "")".contains(reason), "\(host) on \(interface)")
         }
+    }
+
+    /// An A query for `name`.
+    static func query(_ id: UInt16, _ name: String) -> DNSMessage {
+        var query = DNSMessage(id: id)
+        query.questions = [.init(name: DNSName(name)!, type: DNSType.a)]
+        return query
+    }
+
+    /// Sends `query` to `server` from a plain UDP socket and expects an answer with one record.
+    static func expectOneAnswer(_ query: DNSMessage, from server: RunningServer) {
+        let socket = UDPSocket()
+        socket.send(query.encode(), port: server.port)
+        #expect(socket.receive(id: query.id)?.answers.count == 1, "an answer to \(query.id)")
     }
 
     /// Runs `body` with a server of the test registry answering through AF_XDP on
