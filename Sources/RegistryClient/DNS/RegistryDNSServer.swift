@@ -76,6 +76,8 @@ public final class RegistryDNSServer: Service, Sendable {
     private let refreshFailures = Atomic(0)
     /// The zone serial last seen by the refresh.
     private let lastSerial = Atomic<UInt32>(0)
+    /// The AF_XDP interface's receive queues (`--xdp`; 0 without), each with its counters.
+    private let xdpQueues: Int
     private let notifier: ZoneNotifier?
 
     public init(responder: DNSResponder, configuration: Configuration, logger: Logger = Logger(label: "abuse-ingest.dns")) {
@@ -87,7 +89,7 @@ public final class RegistryDNSServer: Service, Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         // One set of counters for TCP, one per UDP socket and one per AF_XDP queue: no
         // counter shared between cores.
-        let xdpQueues = configuration.xdpInterface.map(XDPServer.receiveQueues) ?? 0
+        xdpQueues = configuration.xdpInterface.map(XDPServer.receiveQueues) ?? 0
         counters = (0..<(1 + configuration.threads + xdpQueues)).map { _ in DNSServerCounters() }
         let registry = responder.registry
         let targets = configuration.notify.compactMap(Configuration.notifyTarget)
@@ -156,7 +158,7 @@ public final class RegistryDNSServer: Service, Sendable {
         var xdp: XDPServer?
         if let interface = configuration.xdpInterface {
             do {
-                xdp = try XDPServer(interface: interface, host: configuration.host, port: port)
+                xdp = try XDPServer(interface: interface, queues: xdpQueues, host: configuration.host, port: port)
             } catch {
                 udp.closeUnstarted()
                 try? await tcp.close()

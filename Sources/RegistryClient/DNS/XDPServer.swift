@@ -41,15 +41,15 @@ final class XDPServer: Sendable {
     private let done: [DispatchSemaphore]
 
     /// Loads and attaches the program for `host:port` (`host` an IPv4 address, or 0.0.0.0
-    /// for any address of the interface), with a socket on each receive queue.
-    init(interface: String, host: String, port: Int) throws {
+    /// for any address of the interface), with a socket on each of the interface's `queues`
+    /// receive queues (`receiveQueues`).
+    init(interface: String, queues: Int, host: String, port: Int) throws {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw XDPSetupError(description: "--xdp: no network interface '\(interface)'") }
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else {
             throw XDPSetupError(description: "--xdp answers IPv4 only: --listen an IPv4 address (or 0.0.0.0), not '\(host)'")
         }
-        let queues = Self.receiveQueues(interface)
         var error = [CChar](repeating: 0, count: 512)
         func failure() -> XDPSetupError {
             XDPSetupError(description: "--xdp \(interface): \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
