@@ -30,6 +30,7 @@
 #define LONGEST_FRAME (FRAME_SIZE - 256)
 /// Ethernet (14) + IPv4 without options (20) + UDP (8).
 #define HEADERS 42
+_Static_assert(ABUSE_XDP_ANSWER_ROOM == FRAME_SIZE - HEADERS, "an answer fills its frame less the headers");
 
 static void fail(char *error, size_t size, const char *format, ...) {
     va_list arguments;
@@ -333,7 +334,6 @@ int abuse_xdp_receive(struct abuse_xdp_socket *s, struct abuse_xdp_packet *packe
         p->query = frame + HEADERS;
         p->query_length = (uint32_t)query;
         p->answer = s->frames + out + HEADERS;
-        p->answer_room = FRAME_SIZE - HEADERS;
         p->answer_length = 0;
         p->receive_frame = d.addr;
         p->transmit_frame = out;
@@ -352,7 +352,7 @@ int abuse_xdp_send(struct abuse_xdp_socket *s, struct abuse_xdp_packet *packets,
         const uint8_t *in = s->frames + p->receive_frame;
         uint8_t *out = s->frames + p->transmit_frame;
         uint32_t length = p->answer_length;
-        if (length == 0 || length > p->answer_room) {
+        if (length == 0 || length > ABUSE_XDP_ANSWER_ROOM) {
             s->free_frames[s->free_count++] = p->transmit_frame;
         } else {
             // Ethernet: back to the sender's link address.

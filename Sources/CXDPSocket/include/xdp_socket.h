@@ -14,6 +14,10 @@
 /// caller's. The program is attached through a BPF link, so it leaves the interface when
 /// the link closes, also when the process dies.
 
+/// Room for one answer (a UDP payload) in a transmit frame: the frame (2,048 bytes) less the
+/// Ethernet, IPv4 and UDP headers.
+#define ABUSE_XDP_ANSWER_ROOM (2048 - 42)
+
 /// The XDP program and its socket map on one interface.
 struct abuse_xdp_program {
     int map_fd;
@@ -26,9 +30,8 @@ struct abuse_xdp_packet {
     /// The DNS query (the UDP payload), in the receive frame.
     const uint8_t *query;
     uint32_t query_length;
-    /// Room for the answer (a UDP payload) in a transmit frame.
+    /// Room for the answer (a UDP payload, `ABUSE_XDP_ANSWER_ROOM` bytes) in a transmit frame.
     uint8_t *answer;
-    uint32_t answer_room;
     /// Set by the caller before `abuse_xdp_send`: the answer's length; 0 sends nothing.
     uint32_t answer_length;
     uint64_t receive_frame;

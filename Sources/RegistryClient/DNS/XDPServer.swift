@@ -85,7 +85,7 @@ final class XDPServer: Sendable {
         return max(1, names.filter { $0.hasPrefix("rx-") }.count)
     }
 
-    /// Starts one thread per queue, counting into `counters` (shared round robin).
+    /// Starts one thread per queue, each counting into its own of `counters`.
     func start(responder: DNSResponder, counters: [DNSServerCounters]) {
         for (index, socket) in sockets.enumerated() {
             let thread = Thread { [self] in
@@ -121,7 +121,7 @@ final class XDPServer: Sendable {
         let packets = UnsafeMutablePointer<abuse_xdp_packet>.allocate(capacity: Self.batch)
         packets.initialize(repeating: abuse_xdp_packet(), count: Self.batch)
         defer { packets.deallocate() }
-        let answerer = DNSBatchAnswerer(batch: Self.batch, responder: responder, counters: counters, room: 2048)
+        let answerer = DNSBatchAnswerer(batch: Self.batch, responder: responder, counters: counters, room: Int(ABUSE_XDP_ANSWER_ROOM))
         var malformed: UInt64 = 0
         while !stopping.load(ordering: .relaxed) {
             let received = Int(abuse_xdp_receive(socket.handle, packets, Int32(Self.batch), 200))
@@ -133,9 +133,8 @@ final class XDPServer: Sendable {
                 malformed = dropped
             }
             guard received > 0 else { continue }
-            let room = Int(packets[0].answer_room)
             answerer.answer(
-                count: received, roomSize: room,
+                count: received, roomSize: Int(ABUSE_XDP_ANSWER_ROOM),
                 query: { UnsafeRawBufferPointer(start: packets[$0].query, count: Int(packets[$0].query_length)) },
                 room: { UnsafeMutableRawPointer(packets[$0].answer) })
             for i in 0..<received { packets[i].answer_length = UInt32(answerer.lengths[i]) }
